@@ -1,0 +1,46 @@
+# KYC gate. The two commands a new user needs: `make dev` and `make test`.
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+# The CDK's Go bindings run on Node.js; Node 20 is past end-of-life for jsii.
+export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
+export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
+
+STACK     ?= KycGate
+CDK_OUT   ?= cdk.out
+TEMPLATE  := $(CDK_OUT)/$(STACK).template.json
+BUILD     := build/lambda
+BIN       := .local/bin
+FUNCTIONS := $(notdir $(wildcard functions/*))
+GO_FILES  := $(shell find . -name '*.go' -not -path './cdk.out/*' -not -path './build/*' -not -path './.local/*')
+STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
+
+.PHONY: help build synth test test-unit lint dev token invoke deploy bench fuzz clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s $$'\t'
+
+build: ## cross-compile every Lambda (linux/arm64, -tags lambda.norpc) into build/lambda/<fn>/bootstrap
+	@for fn in $(FUNCTIONS); do \
+	  GOOS=linux GOARCH=arm64 CGO_ENABLED=0 go build -trimpath -tags lambda.norpc -ldflags='-s -w' \
+	    -o $(BUILD)/$$fn/bootstrap ./functions/$$fn || exit 1; \
+	done
+
+synth: build ## synthesize the CloudFormation template (cdk-nag enforced) and lint it with cfn-lint
+	CDK_OUTDIR=$(CDK_OUT) go run ./infra
+	cfn-lint $(TEMPLATE)
+
+lint: ## gofmt, go vet, staticcheck
+	@out=$$(gofmt -l $(GO_FILES)); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
+	go vet ./...
+	go run $(STATICCHECK) ./...
+
+test: lint synth ## everything: lint, synth + cfn-lint, unit, emulator integration, CDK assertions, end-to-end
+	go test -count=1 -timeout 12m ./...
+
+test-unit: ## only the tests that need no emulator and no template
+	go test -short -count=1 ./shared/...
+
+clean: ## remove build output
+	rm -rf build $(CDK_OUT) .local

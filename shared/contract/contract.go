@@ -1,0 +1,97 @@
+// Package contract holds the names that the CDK stack, the Lambda functions and
+// the local stack must agree on. Each name is written here once; everything
+// else imports it, so a resource can never be called two things.
+package contract
+
+// Function names: the folder under functions/, the tag that marks the Lambda
+// in the synthesized template (TagFunction), and the name used by
+// `make invoke FN=...`.
+const (
+	FunctionCustomerAPI    = "customer-api"
+	FunctionAdminAPI       = "admin-api"
+	FunctionBillingIntake  = "billing-intake"
+	FunctionValidator      = "validator"
+	FunctionSweep          = "sweep"
+	FunctionBillingAdapter = "billing-adapter"
+	FunctionNotifier       = "notifier"
+)
+
+// Functions lists every Lambda of the system, in build order.
+var Functions = []string{
+	FunctionCustomerAPI,
+	FunctionAdminAPI,
+	FunctionBillingIntake,
+	FunctionValidator,
+	FunctionSweep,
+	FunctionBillingAdapter,
+	FunctionNotifier,
+}
+
+// TagFunction is the resource tag whose value is one of the function names
+// above. The local stack finds each function in the template by it.
+const TagFunction = "kyc:function"
+
+// Environment variables the stack sets on the functions. A function reads only
+// the ones it needs.
+const (
+	EnvTable              = "KYC_TABLE"                // DynamoDB table name
+	EnvBucket             = "KYC_BUCKET"               // documents bucket name
+	EnvKeyID              = "KYC_KEY_ID"               // customer-managed KMS key ARN (SSE-KMS and sealing)
+	EnvMacKeyID           = "KYC_MAC_KEY_ID"           // KMS HMAC key ARN (keyed hashes of document numbers)
+	EnvEventBus           = "KYC_EVENT_BUS"            // EventBridge bus name
+	EnvKYCProducts        = "KYC_PRODUCTS"             // comma-separated product ids that require KYC
+	EnvMaxUploadBytes     = "KYC_MAX_UPLOAD_BYTES"     // largest accepted document, bytes
+	EnvWebhookSecretARN   = "KYC_WEBHOOK_SECRET_ARN"   // Secrets Manager secret: HMAC key of the billing webhook
+	EnvBillingMode        = "KYC_BILLING_MODE"         // "whmcs" or "webhook"
+	EnvBillingSecretARN   = "KYC_BILLING_SECRET_ARN"   // Secrets Manager secret: WHMCS credentials or outbound webhook key
+	EnvBillingURL         = "KYC_BILLING_URL"          // WHMCS API URL (…/includes/api.php) or outbound webhook URL
+	EnvMailFrom           = "KYC_MAIL_FROM"            // SES sender address
+	EnvMailReplyTo        = "KYC_MAIL_REPLY_TO"        // optional Reply-To
+	EnvPortalURL          = "KYC_PORTAL_URL"           // customer portal (emails link here; login required)
+	EnvTicketMode         = "KYC_TICKETS"              // "whmcs" to also open WHMCS tickets, empty for none
+	EnvTicketDeptID       = "KYC_TICKET_DEPT_ID"       // WHMCS support department for KYC tickets
+	EnvReviewSLA          = "KYC_REVIEW_SLA"           // Go duration; the sweep reports the oldest pending review against it
+	EnvMetricsNamespace   = "KYC_METRICS_NAMESPACE"    // CloudWatch namespace of the embedded metrics
+	EnvSecretsPrefetchOff = "KYC_SECRETS_PREFETCH_OFF" // set to skip reading secrets at init (tests)
+)
+
+// DynamoDB table layout. One table, single-table design (docs/architecture.md).
+const (
+	AttrPK  = "pk"
+	AttrSK  = "sk"
+	AttrTTL = "ttl" // epoch seconds; DynamoDB deletes the item some time after
+
+	// IndexDue is a sparse GSI of everything the sweep must look at by a time:
+	// customers with an open hold deadline or a verification reminder due,
+	// outbox records to re-publish, documents to purge.
+	IndexDue   = "due"
+	AttrDuePK  = "duePk"
+	AttrDueSK  = "dueSk"
+	IndexQueue = "queue" // sparse GSI of submissions waiting for review, oldest first
+	AttrQPK    = "queuePk"
+	AttrQSK    = "queueSk"
+)
+
+// S3 layout of the documents bucket.
+const (
+	DocumentsPrefix = "docs/" // every uploaded object lives under docs/<customerId>/<documentId>
+
+	// Uploads are tagged TagState=StateUnsubmitted by the upload policy; a
+	// lifecycle rule expires such objects after the never-submitted retention.
+	// Submission re-tags them StateSubmitted.
+	TagState         = "kyc-state"
+	StateUnsubmitted = "unsubmitted"
+	StateSubmitted   = "submitted"
+)
+
+// Event sources on the bus.
+const (
+	SourceBilling = "billing" // events from the billing system (OrderPlaced, ...)
+	SourceKYC     = "kyc"     // events this system emits
+)
+
+// Metric names (CloudWatch embedded metric format, written by the sweep).
+const (
+	MetricOldestPendingReview = "OldestPendingReviewSeconds"
+	MetricPendingReviews      = "PendingReviews"
+)
