@@ -1,0 +1,277 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"strconv"
+	"strings"
+)
+
+// Config is everything about a deployment that is configuration rather than
+// code: who issues the tokens, which origins may upload, which products need
+// KYC, how to reach the billing system. It comes from the CDK context (cdk.json
+// holds the defaults; `cdk deploy -c key=value` overrides them).
+type Config struct {
+	JWTIssuer        string   // JWT authorizer issuer (https URL)
+	JWTAudience      []string // accepted "aud" values
+	UploadOrigins    []string // browser origins allowed to POST uploads and call the API
+	KYCProducts      []string // product ids that require KYC
+	BillingMode      string   // "whmcs" or "webhook"
+	BillingURL       string   // WHMCS API URL or outbound webhook URL
+	MailFrom         string   // SES sender address
+	MailReplyTo      string   // optional Reply-To
+	PortalURL        string   // customer portal linked from emails
+	ReviewSLAHours   int      // reviews older than this raise the SLA alarm
+	AlarmEmail       string   // optional e-mail subscription of the alarm topic
+	APIThrottleRate  float64  // default route steady-state requests per second
+	APIThrottleBurst int      // default route burst
+	MaxUploadBytes   int64    // largest accepted document
+	MetricsNamespace string   // CloudWatch namespace of the sweep's embedded metrics
+	Tickets          string   // "whmcs" to also open WHMCS tickets, "" for none
+	TicketDeptID     string   // WHMCS support department of KYC tickets
+}
+
+// Context keys read by configFromContext (cdk.json "context" holds defaults).
+const (
+	ctxJWTIssuer        = "jwtIssuer"
+	ctxJWTAudience      = "jwtAudience"
+	ctxUploadOrigins    = "uploadOrigins"
+	ctxKYCProducts      = "kycProducts"
+	ctxBillingMode      = "billingMode"
+	ctxBillingURL       = "billingUrl"
+	ctxMailFrom         = "mailFrom"
+	ctxMailReplyTo      = "mailReplyTo"
+	ctxPortalURL        = "portalUrl"
+	ctxReviewSLAHours   = "reviewSlaHours"
+	ctxAlarmEmail       = "alarmEmail"
+	ctxAPIThrottleRate  = "apiThrottleRate"
+	ctxAPIThrottleBurst = "apiThrottleBurst"
+	ctxMaxUploadBytes   = "maxUploadBytes"
+	ctxMetricsNamespace = "metricsNamespace"
+	ctxTickets          = "tickets"
+	ctxTicketDeptID     = "ticketDeptId"
+	ctxFunctionsDir     = "functionsDir"
+)
+
+// Defaults used when a context value is absent.
+const (
+	defaultBillingMode      = "whmcs"
+	defaultReviewSLAHours   = 24
+	defaultThrottleRate     = 50
+	defaultThrottleBurst    = 100
+	defaultMaxUploadBytes   = 10 << 20 // 10 MiB
+	defaultMetricsNamespace = "KycGate"
+	defaultFunctionsDir     = "build/lambda"
+)
+
+// contextGetter is the part of constructs.Node that configFromContext needs,
+// so tests can feed it a plain map.
+type contextGetter func(key string) any
+
+// configFromContext reads and validates the deployment configuration.
+func configFromContext(get contextGetter) (Config, error) {
+	var errs []error
+	str := func(key, def string) string {
+		v, err := ctxString(get(key), def)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("context %s: %w", key, err))
+		}
+		return v
+	}
+	list := func(key string, def []string) []string {
+		v, err := ctxList(get(key), def)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("context %s: %w", key, err))
+		}
+		return v
+	}
+	num := func(key string, def float64) float64 {
+		v, err := ctxNumber(get(key), def)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("context %s: %w", key, err))
+		}
+		return v
+	}
+
+	c := Config{
+		JWTIssuer:        str(ctxJWTIssuer, ""),
+		JWTAudience:      list(ctxJWTAudience, nil),
+		UploadOrigins:    list(ctxUploadOrigins, nil),
+		KYCProducts:      list(ctxKYCProducts, []string{"kyc-vps"}),
+		BillingMode:      str(ctxBillingMode, defaultBillingMode),
+		BillingURL:       str(ctxBillingURL, ""),
+		MailFrom:         str(ctxMailFrom, ""),
+		MailReplyTo:      str(ctxMailReplyTo, ""),
+		PortalURL:        str(ctxPortalURL, ""),
+		ReviewSLAHours:   int(num(ctxReviewSLAHours, defaultReviewSLAHours)),
+		AlarmEmail:       str(ctxAlarmEmail, ""),
+		APIThrottleRate:  num(ctxAPIThrottleRate, defaultThrottleRate),
+		APIThrottleBurst: int(num(ctxAPIThrottleBurst, defaultThrottleBurst)),
+		MaxUploadBytes:   int64(num(ctxMaxUploadBytes, defaultMaxUploadBytes)),
+		MetricsNamespace: str(ctxMetricsNamespace, defaultMetricsNamespace),
+		TicketDeptID:     str(ctxTicketDeptID, ""),
+	}
+	// Tickets default to the billing system's when it is WHMCS.
+	defTickets := ""
+	if c.BillingMode == "whmcs" {
+		defTickets = "whmcs"
+	}
+	c.Tickets = str(ctxTickets, defTickets)
+	if err := errors.Join(errs...); err != nil {
+		return Config{}, err
+	}
+	return c, c.Validate()
+}
+
+// Validate reports every invalid field at once.
+func (c Config) Validate() error {
+	var errs []error
+	bad := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
+
+	if u, err := url.Parse(c.JWTIssuer); err != nil || u.Scheme != "https" || u.Host == "" {
+		bad("jwtIssuer %q: must be an https URL (API Gateway JWT authorizers require it)", c.JWTIssuer)
+	}
+	if len(c.JWTAudience) == 0 {
+		bad("jwtAudience: at least one audience is required")
+	}
+	if len(c.UploadOrigins) == 0 {
+		bad("uploadOrigins: at least one origin is required")
+	}
+	for _, o := range c.UploadOrigins {
+		u, err := url.Parse(o)
+		if o == "*" || strings.Contains(o, "*") || err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") || (u.Path != "" && u.Path != "/") {
+			bad("uploadOrigins %q: must be a scheme://host[:port] origin, no wildcard", o)
+		}
+	}
+	if len(c.KYCProducts) == 0 {
+		bad("kycProducts: at least one product id is required")
+	}
+	for _, p := range c.KYCProducts {
+		if p == "" || strings.Contains(p, ",") {
+			bad("kycProducts %q: must be non-empty and contain no comma", p)
+		}
+	}
+	switch c.BillingMode {
+	case "whmcs", "webhook":
+	default:
+		bad("billingMode %q: must be \"whmcs\" or \"webhook\"", c.BillingMode)
+	}
+	if c.BillingURL != "" {
+		if u, err := url.Parse(c.BillingURL); err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {
+			bad("billingUrl %q: must be an http(s) URL", c.BillingURL)
+		}
+	}
+	if !strings.Contains(c.MailFrom, "@") || strings.ContainsAny(c.MailFrom, " <>") {
+		bad("mailFrom %q: must be a bare e-mail address (the SES sender identity)", c.MailFrom)
+	}
+	if u, err := url.Parse(c.PortalURL); err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {
+		bad("portalUrl %q: must be an http(s) URL", c.PortalURL)
+	}
+	if c.ReviewSLAHours <= 0 {
+		bad("reviewSlaHours %d: must be positive", c.ReviewSLAHours)
+	}
+	if c.AlarmEmail != "" && !strings.Contains(c.AlarmEmail, "@") {
+		bad("alarmEmail %q: must be an e-mail address", c.AlarmEmail)
+	}
+	if c.APIThrottleRate <= 0 || c.APIThrottleBurst <= 0 {
+		bad("apiThrottleRate/apiThrottleBurst (%v/%d): must be positive", c.APIThrottleRate, c.APIThrottleBurst)
+	}
+	if c.MaxUploadBytes <= 0 || c.MaxUploadBytes > 5<<30 {
+		bad("maxUploadBytes %d: must be between 1 and 5 GiB (a single POST upload)", c.MaxUploadBytes)
+	}
+	if c.MetricsNamespace == "" {
+		bad("metricsNamespace: must not be empty")
+	}
+	switch c.Tickets {
+	case "", "whmcs":
+	default:
+		bad("tickets %q: must be \"whmcs\" or empty", c.Tickets)
+	}
+	return errors.Join(errs...)
+}
+
+func ctxString(v any, def string) (string, error) {
+	switch v := v.(type) {
+	case nil:
+		return def, nil
+	case string:
+		return strings.TrimSpace(v), nil
+	case float64:
+		return strconv.FormatFloat(v, 'f', -1, 64), nil
+	default:
+		return "", fmt.Errorf("want a string, got %T", v)
+	}
+}
+
+// ctxList accepts a JSON list (cdk.json), or a string (`-c key=...` on the
+// command line) holding a JSON list or comma-separated values.
+func ctxList(v any, def []string) ([]string, error) {
+	switch v := v.(type) {
+	case nil:
+		return def, nil
+	case []any:
+		out := make([]string, 0, len(v))
+		for _, e := range v {
+			s, ok := e.(string)
+			if !ok {
+				return nil, fmt.Errorf("want a list of strings, got element %T", e)
+			}
+			out = append(out, strings.TrimSpace(s))
+		}
+		return out, nil
+	case string:
+		s := strings.TrimSpace(v)
+		if strings.HasPrefix(s, "[") {
+			var out []string
+			if err := json.Unmarshal([]byte(s), &out); err != nil {
+				return nil, fmt.Errorf("parse JSON list: %w", err)
+			}
+			return out, nil
+		}
+		if s == "" {
+			return nil, nil
+		}
+		var out []string
+		for _, part := range strings.Split(s, ",") {
+			out = append(out, strings.TrimSpace(part))
+		}
+		return out, nil
+	default:
+		return nil, fmt.Errorf("want a list or a string, got %T", v)
+	}
+}
+
+func ctxNumber(v any, def float64) (float64, error) {
+	switch v := v.(type) {
+	case nil:
+		return def, nil
+	case float64:
+		return v, nil
+	case string:
+		f, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
+		if err != nil {
+			return 0, fmt.Errorf("want a number: %w", err)
+		}
+		return f, nil
+	default:
+		return 0, fmt.Errorf("want a number, got %T", v)
+	}
+}
+
+// cdkJSONContext returns the "context" object of a cdk.json file.
+func cdkJSONContext(path string) (map[string]any, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var f struct {
+		Context map[string]any `json:"context"`
+	}
+	if err := json.Unmarshal(b, &f); err != nil {
+		return nil, fmt.Errorf("parse %s: %w", path, err)
+	}
+	return f.Context, nil
+}

@@ -1,0 +1,348 @@
+package kyc
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+)
+
+// Requirements is what a customer must provide (GET /v1/kyc/requirements).
+type Requirements struct {
+	Categories   []CategorySpec `json:"categories"`
+	ContentTypes []string       `json:"contentTypes"`
+	MaxSize      int64          `json:"maxSize"`
+	// Rule says, in both languages, what makes a submission complete (P4).
+	Rule Label `json:"rule"`
+}
+
+// Requirements returns the document catalogue and upload limits.
+func (s *Service) Requirements() Requirements {
+	return Requirements{
+		Categories: Catalogue, ContentTypes: ContentTypes, MaxSize: s.cfg.MaxUploadBytes,
+		Rule: Label{
+			En:     "Submit one document from each category.",
+			ZhHant: "請從每個類別中提交一份文件。",
+		},
+	}
+}
+
+// DocumentView is a document as its owner (or staff) sees it.
+type DocumentView struct {
+	ID          string        `json:"documentId"`
+	Category    Category      `json:"category"`
+	Type        DocType       `json:"type"`
+	Utility     Utility       `json:"utility,omitempty"`
+	ContentType string        `json:"contentType"`
+	State       DocState      `json:"state"`
+	Invalid     *Explained    `json:"invalid,omitempty"`
+	Size        int64         `json:"size,omitempty"`
+	CreatedAt   time.Time     `json:"createdAt"`
+	Submission  string        `json:"submissionId,omitempty"`
+	Decision    *DecisionView `json:"decision,omitempty"`
+}
+
+// Explained is a code with its text in both languages.
+type Explained struct {
+	Code string `json:"code"`
+	Text Label  `json:"text"`
+}
+
+// DecisionView is a document decision as the customer sees it.
+type DecisionView struct {
+	Result  DocResult   `json:"result"`
+	Reasons []Explained `json:"reasons,omitempty"`
+	At      time.Time   `json:"at"`
+}
+
+func viewDocument(d Document) DocumentView {
+	v := DocumentView{ID: d.ID, Category: d.Category, Type: d.Type, Utility: d.Utility, ContentType: d.ContentType,
+		State: d.State, Size: d.Size, CreatedAt: d.CreatedAt, Submission: d.SubmissionID}
+	if d.State == DocInvalid {
+		v.Invalid = &Explained{Code: string(d.Invalid), Text: InvalidTexts[d.Invalid]}
+	}
+	if d.Decision != nil {
+		dv := &DecisionView{Result: d.Decision.Result, At: d.Decision.At}
+		for _, r := range d.Decision.Reasons {
+			spec, _ := LookupReason(r)
+			dv.Reasons = append(dv.Reasons, Explained{Code: string(r), Text: spec.Text})
+		}
+		v.Decision = dv
+	}
+	return v
+}
+
+// HoldView is an order hold as the customer sees it.
+type HoldView struct {
+	OrderID     string     `json:"orderId"`
+	ServiceID   string     `json:"serviceId"`
+	ProductID   string     `json:"productId"`
+	State       HoldState  `json:"state"`
+	OrderedAt   time.Time  `json:"orderedAt"`
+	Deadline    time.Time  `json:"deadline,omitzero"`
+	NextDueDate Date       `json:"nextDueDate"`
+	Rendered    bool       `json:"rendered"`
+	Extension   *Extension `json:"extension,omitempty"`
+}
+
+func viewHold(h Hold) HoldView {
+	return HoldView{OrderID: h.OrderID, ServiceID: h.ServiceID, ProductID: h.ProductID, State: h.State,
+		OrderedAt: h.OrderedAt, Deadline: h.Deadline, NextDueDate: h.NextDueDate, Rendered: h.Rendered, Extension: h.Extension}
+}
+
+// StatusView is a customer's KYC status (GET /v1/kyc/status).
+type StatusView struct {
+	CustomerID   string         `json:"customerId"`
+	Status       Status         `json:"status"`
+	VerifiedAt   time.Time      `json:"verifiedAt,omitzero"`
+	ExpiresAt    time.Time      `json:"expiresAt,omitzero"`
+	SubmissionID string         `json:"pendingSubmissionId,omitempty"`
+	Documents    []DocumentView `json:"documents"`
+	Holds        []HoldView     `json:"holds"`
+}
+
+// Status returns a customer's KYC status, documents and holds.
+func (s *Service) Status(ctx context.Context, customerID string) (StatusView, error) {
+	c, err := s.customer(ctx, customerID)
+	if err != nil {
+		return StatusView{}, err
+	}
+	docs, err := s.Store.Documents(ctx, customerID)
+	if err != nil {
+		return StatusView{}, fmt.Errorf("documents: %w", err)
+	}
+	closed, err := s.Store.ClosedHolds(ctx, customerID)
+	if err != nil {
+		return StatusView{}, fmt.Errorf("holds: %w", err)
+	}
+	v := StatusView{CustomerID: c.ID, Status: c.StatusAt(s.now()), VerifiedAt: c.VerifiedAt, ExpiresAt: c.ExpiresAt,
+		Documents: []DocumentView{}, Holds: []HoldView{}}
+	if c.Pending != nil {
+		v.SubmissionID = c.Pending.ID
+	}
+	for _, d := range docs {
+		v.Documents = append(v.Documents, viewDocument(d))
+	}
+	for _, h := range append(slices.Clone(c.Holds), closed...) {
+		v.Holds = append(v.Holds, viewHold(h))
+	}
+	slices.SortFunc(v.Holds, func(a, b HoldView) int { return b.OrderedAt.Compare(a.OrderedAt) })
+	return v, nil
+}
+
+// NewUpload is the answer to a document creation.
+type NewUpload struct {
+	DocumentID string    `json:"documentId"`
+	Upload     Upload    `json:"upload"`
+	ExpiresAt  time.Time `json:"expiresAt"`
+}
+
+// CreateDocument records a document a customer is about to upload and returns
+// the presigned form for it. Nothing is stored if the request is refused.
+func (s *Service) CreateDocument(ctx context.Context, customerID string, r DocumentRequest) (NewUpload, error) {
+	if !ValidID(customerID) {
+		return NewUpload{}, Forbidden("invalid_subject", "the token's subject is not a customer id")
+	}
+	d, err := NewDocument(customerID, s.NewID(), r, s.cfg.MaxUploadBytes, s.now())
+	if err != nil {
+		return NewUpload{}, err
+	}
+	up, err := s.Files.PresignUpload(ctx, d, s.cfg.MaxUploadBytes, s.cfg.UploadTTL)
+	if err != nil {
+		return NewUpload{}, fmt.Errorf("presign upload: %w", err)
+	}
+	if r.FileName != "" {
+		sealed, err := s.Sealer.Seal(ctx, customerID, []byte(r.FileName))
+		if err != nil {
+			return NewUpload{}, fmt.Errorf("seal file name: %w", err)
+		}
+		d.FileName = &sealed
+	}
+	if err := s.Store.CreateDocument(ctx, d); err != nil {
+		return NewUpload{}, fmt.Errorf("create document: %w", err)
+	}
+	return NewUpload{DocumentID: d.ID, Upload: up, ExpiresAt: up.ExpiresAt}, nil
+}
+
+// ValidationResult is what the validator did with an uploaded object.
+type ValidationResult struct {
+	Key     string        `json:"key"`
+	Outcome string        `json:"outcome"` // valid, invalid, ignored, removed
+	Reason  InvalidReason `json:"reason,omitempty"`
+}
+
+// ValidateUpload checks an uploaded object version (from the S3 event) against
+// its document record. A valid object makes the document valid; an invalid
+// one is deleted and the document marked invalid with a reason the customer
+// can read. An object no document expects is deleted; so is a new version of
+// a document already submitted (the reviewed version stays).
+func (s *Service) ValidateUpload(ctx context.Context, key, versionID string) (ValidationResult, error) {
+	res := ValidationResult{Key: key}
+	customerID, docID, ok := ParseDocumentKey(key)
+	if !ok {
+		return s.remove(ctx, res, key, versionID, "object outside the document layout")
+	}
+	d, err := s.Store.Document(ctx, customerID, docID)
+	if errors.Is(err, ErrNotExist) {
+		return s.remove(ctx, res, key, versionID, "object without a document record")
+	}
+	if err != nil {
+		return res, fmt.Errorf("load document: %w", err)
+	}
+	if d.SubmissionID != "" || d.State == DocPurged {
+		if versionID != "" && versionID == d.VersionID {
+			res.Outcome = "ignored"
+			return res, nil
+		}
+		return s.remove(ctx, res, key, versionID, "new version of a submitted document")
+	}
+	info, err := s.Files.Inspect(ctx, key, versionID)
+	if err != nil {
+		return res, fmt.Errorf("inspect object: %w", err)
+	}
+	if !info.Exists {
+		res.Outcome = "ignored" // a later version replaced and removed it; its own event follows
+		return res, nil
+	}
+	reason, valid := d.Check(info, s.cfg.KMSKeyID, s.cfg.MaxUploadBytes)
+	prev := d.State
+	now := s.now()
+	if valid {
+		d.State, d.Size, d.VersionID, d.ValidatedAt, d.Invalid = DocValid, info.Size, info.VersionID, now, ""
+		res.Outcome = "valid"
+	} else {
+		if err := s.deleteVersion(ctx, key, info.VersionID); err != nil {
+			return res, err
+		}
+		res.Outcome, res.Reason = "invalid", reason
+		if prev == DocValid && d.VersionID != info.VersionID {
+			return res, nil // an earlier version passed and is current again
+		}
+		d.State, d.Invalid, d.ValidatedAt, d.VersionID = DocInvalid, reason, now, ""
+	}
+	if err := s.Store.UpdateDocument(ctx, d, prev); err != nil {
+		return res, fmt.Errorf("update document: %w", err)
+	}
+	return res, nil
+}
+
+func (s *Service) remove(ctx context.Context, res ValidationResult, key, versionID, why string) (ValidationResult, error) {
+	s.Log.WarnContext(ctx, "removing unexpected upload", "why", why)
+	if err := s.deleteVersion(ctx, key, versionID); err != nil {
+		return res, err
+	}
+	res.Outcome = "removed"
+	return res, nil
+}
+
+func (s *Service) deleteVersion(ctx context.Context, key, versionID string) error {
+	var err error
+	if versionID == "" {
+		err = s.Files.Delete(ctx, key)
+	} else {
+		err = s.Files.DeleteVersion(ctx, key, versionID)
+	}
+	if err != nil {
+		return fmt.Errorf("delete object: %w", err)
+	}
+	return nil
+}
+
+// SubmissionReceipt is the answer to a submission.
+type SubmissionReceipt struct {
+	SubmissionID string           `json:"submissionId"`
+	Status       SubmissionStatus `json:"status"`
+}
+
+// Submit makes a complete submission of one identity and one address document
+// of the customer (P4). Each document is validated again (a missed S3 event
+// cannot let a bad file through). A replay, a second submission while one is
+// under review, or a verified customer's submission is a conflict, decided by
+// the conditional write of the customer record.
+func (s *Service) Submit(ctx context.Context, customerID, identityDocID, addressDocID string) (SubmissionReceipt, error) {
+	switch {
+	case !ValidID(customerID):
+		return SubmissionReceipt{}, Forbidden("invalid_subject", "the token's subject is not a customer id")
+	case !ValidID(identityDocID) || !ValidID(addressDocID):
+		return SubmissionReceipt{}, Invalid("invalid_document_id", "identityDocumentId and addressDocumentId are required")
+	case identityDocID == addressDocID:
+		return SubmissionReceipt{}, Invalid("same_document", "one document cannot prove both identity and address")
+	}
+	var receipt SubmissionReceipt
+	err := retry(ctx, func() error {
+		c, err := s.customer(ctx, customerID)
+		if err != nil {
+			return err
+		}
+		now := s.now()
+		id := s.NewID()
+		ch, err := c.Submit(id, Actor{ActorCustomer, customerID}, now)
+		if err != nil {
+			return err
+		}
+		var updates []DocumentUpdate
+		for _, want := range []struct {
+			id  string
+			cat Category
+		}{{identityDocID, Identity}, {addressDocID, Address}} {
+			d, err := s.submittable(ctx, customerID, want.id, want.cat)
+			if err != nil {
+				return err
+			}
+			prev := d.State
+			d.State, d.SubmissionID = DocValid, id
+			updates = append(updates, DocumentUpdate{Document: d, Expect: prev})
+		}
+		sub := Submission{ID: id, CustomerID: customerID, IdentityDocumentID: identityDocID, AddressDocumentID: addressDocID,
+			Status: SubPending, SubmittedAt: now, Version: 1}
+		for _, u := range updates { // before the commit: a submitted file must never meet the unsubmitted-expiry rule
+			if err := s.Files.MarkSubmitted(ctx, u.Document.Key); err != nil {
+				return fmt.Errorf("tag submitted object: %w", err)
+			}
+		}
+		if err := s.commit(ctx, Work{Submission: &sub, Documents: updates}, ch, now); err != nil {
+			return fmt.Errorf("submit: %w", err)
+		}
+		receipt = SubmissionReceipt{SubmissionID: id, Status: SubPending}
+		return nil
+	})
+	return receipt, err
+}
+
+// submittable loads a customer's document and validates its object again.
+func (s *Service) submittable(ctx context.Context, customerID, docID string, cat Category) (Document, error) {
+	d, err := s.Store.Document(ctx, customerID, docID)
+	if errors.Is(err, ErrNotExist) {
+		return Document{}, NotFound("document_not_found", "no document %s", docID)
+	}
+	if err != nil {
+		return Document{}, fmt.Errorf("load document: %w", err)
+	}
+	switch {
+	case d.Category != cat:
+		return Document{}, Invalid("wrong_category", "document %s is a %s document, not %s", docID, d.Category, cat)
+	case d.State == DocInvalid:
+		return Document{}, Invalid("document_invalid", "document %s failed validation (%s); upload it again", docID, d.Invalid)
+	case d.State == DocPurged:
+		return Document{}, Invalid("document_purged", "document %s has been deleted", docID)
+	case d.Decision != nil && d.Decision.Result != ResultApproved:
+		return Document{}, Invalid("document_rejected", "document %s was rejected; upload a new one", docID)
+	case d.SubmissionID != "" && d.Decision == nil:
+		return Document{}, Conflict("document_in_review", "document %s is already in a submission under review", docID)
+	}
+	info, err := s.Files.Inspect(ctx, d.Key, d.VersionID)
+	if err != nil {
+		return Document{}, fmt.Errorf("inspect object: %w", err)
+	}
+	if reason, ok := d.Check(info, s.cfg.KMSKeyID, s.cfg.MaxUploadBytes); !ok {
+		if reason == InvalidMissing && d.State == DocPendingUpload {
+			return Document{}, Conflict("upload_missing", "document %s has not been uploaded yet", docID)
+		}
+		return Document{}, Invalid("document_invalid", "document %s failed validation (%s); upload it again", docID, reason)
+	}
+	if d.VersionID == "" {
+		d.VersionID, d.Size = info.VersionID, info.Size
+	}
+	return d, nil
+}

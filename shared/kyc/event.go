@@ -1,0 +1,81 @@
+package kyc
+
+import "time"
+
+// Event is something this system tells the world, published on the bus with
+// source "kyc" and detail-type Type. The JSON of Event is the event's detail.
+//
+// ID is deterministic (for example "<orderId>:provision"): publishing an event
+// twice yields two deliveries with one ID, and consumers apply it once. After
+// names the event that must be applied before this one (a suspend after its
+// provision), so a consumer never acts out of order.
+type Event struct {
+	Type EventType `json:"-"`
+
+	ID         string    `json:"eventId"`
+	At         time.Time `json:"at"`
+	CustomerID string    `json:"customerId"`
+	After      string    `json:"after,omitempty"`
+
+	// Service events.
+	OrderID         string     `json:"orderId,omitempty"`
+	ServiceID       string     `json:"serviceId,omitempty"`
+	ProductID       string     `json:"productId,omitempty"`
+	Reason          string     `json:"reason,omitempty"`   // suspend reason
+	Rendered        bool       `json:"rendered,omitempty"` // P8: a KYC suspension counts as a rendered service
+	PreviousDueDate *Date      `json:"previousDueDate,omitempty"`
+	NewDueDate      *Date      `json:"newDueDate,omitempty"`
+	Extension       *Extension `json:"extension,omitempty"`
+
+	// Customer events.
+	Deadline        *time.Time   `json:"deadline,omitempty"` // KycRequested: when the 3 days end
+	SubmissionID    string       `json:"submissionId,omitempty"`
+	Reasons         []ReasonCode `json:"reasons,omitempty"`         // KycRejected
+	Documents       []DocVerdict `json:"documents,omitempty"`       // KycRejected: per document
+	CustomerMessage string       `json:"customerMessage,omitempty"` // KycRejected: the reviewer's words to the customer
+	VerifiedAt      *time.Time   `json:"verifiedAt,omitempty"`
+	ExpiresAt       *time.Time   `json:"expiresAt,omitempty"`
+	Language        string       `json:"language,omitempty"`
+}
+
+// DocVerdict is one document's decision as told to the customer.
+type DocVerdict struct {
+	Category Category     `json:"category"`
+	Type     DocType      `json:"type"`
+	Result   DocResult    `json:"result"`
+	Reasons  []ReasonCode `json:"reasons,omitempty"`
+}
+
+// SuspendReasonKYC is the reason given to billing for a KYC suspension.
+const SuspendReasonKYC = "KYC verification not completed within 3 days of ordering"
+
+func ptr[T any](v T) *T { return &v }
+
+func serviceEvent(t EventType, h Hold, kind string, at time.Time) Event {
+	return Event{
+		Type: t, ID: h.OrderID + ":" + kind, At: at, CustomerID: h.CustomerID,
+		OrderID: h.OrderID, ServiceID: h.ServiceID, ProductID: h.ProductID,
+	}
+}
+
+func provisionEvent(h Hold, at time.Time) Event {
+	return serviceEvent(ServiceProvisionRequested, h, "provision", at)
+}
+
+func suspendEvent(h Hold, at time.Time) Event {
+	e := serviceEvent(ServiceSuspendRequested, h, "suspend", at)
+	e.After, e.Reason, e.Rendered = h.OrderID+":provision", SuspendReasonKYC, true
+	return e
+}
+
+func unsuspendEvent(h Hold, at time.Time) Event {
+	e := serviceEvent(ServiceUnsuspendRequested, h, "unsuspend", at)
+	e.After = h.OrderID + ":suspend"
+	return e
+}
+
+func extendEvent(h Hold, from, to Date, ext Extension, at time.Time) Event {
+	e := serviceEvent(ServiceDueDateExtended, h, "extend", at)
+	e.After, e.PreviousDueDate, e.NewDueDate, e.Extension = h.OrderID+":provision", &from, &to, &ext
+	return e
+}

@@ -1,0 +1,238 @@
+package kyc
+
+import (
+	"time"
+)
+
+// The numbers of the provider's policy.
+const (
+	// Window is the time a customer has after ordering to pass KYC (P6, P7):
+	// "within 3 days of ordering". Approval at exactly orderedAt+72h is on time.
+	Window = 72 * time.Hour
+
+	// ValidityYears is how long a verification is good for (P2).
+	ValidityYears = 2
+
+	// ReminderBefore is when KycExpiring is sent, before a verification expires (P2).
+	ReminderBefore = 30 * 24 * time.Hour
+
+	// OrderClockSkew is how far in the future an order time may be (billing's
+	// clock against ours) before the order is refused as invalid.
+	OrderClockSkew = 5 * time.Minute
+
+	// MaxOpenHolds bounds the open holds of one customer, so that one approval
+	// can release all of them in a single DynamoDB transaction.
+	MaxOpenHolds = 80
+)
+
+// VerificationExpiry returns when a verification made at t expires: the same
+// calendar date and time ValidityYears later. A verification made on 29
+// February expires on 28 February: the period ends on the last day of the
+// month rather than spilling into March, so it is never longer than two years.
+func VerificationExpiry(t time.Time) time.Time {
+	t = t.UTC()
+	y, m, d := t.Date()
+	e := time.Date(y+ValidityYears, m, d, t.Hour(), t.Minute(), t.Second(), t.Nanosecond(), time.UTC)
+	if e.Month() != m { // 29 February in a year that has none
+		e = time.Date(y+ValidityYears, m+1, 0, t.Hour(), t.Minute(), t.Second(), t.Nanosecond(), time.UTC)
+	}
+	return e
+}
+
+// Extension is how much a service's next due date moves when the customer
+// passed KYC in time (P6): the exact time taken, and that time rounded up to
+// whole days for billing systems that keep dates only.
+type Extension struct {
+	Exact time.Duration `json:"exact"` // nanoseconds
+	Days  int           `json:"days"`
+}
+
+// ExtensionFor returns the extension for an order placed at orderedAt and
+// verified at approvedAt: approvedAt − orderedAt, rounded up to whole days.
+// It is never negative.
+func ExtensionFor(orderedAt, approvedAt time.Time) Extension {
+	d := approvedAt.Sub(orderedAt)
+	if d <= 0 {
+		return Extension{}
+	}
+	days := int(d / (24 * time.Hour))
+	if d%(24*time.Hour) != 0 {
+		days++
+	}
+	return Extension{Exact: d, Days: days}
+}
+
+// HoldState is where an order stands with respect to KYC (SPEC §2).
+type HoldState string
+
+const (
+	AwaitingKYC         HoldState = "awaiting_kyc"         // ordered; waiting for the customer, 3 days at most
+	AwaitingReview      HoldState = "awaiting_review"      // deadline passed with a timely submission still under review
+	SuspendedKYC        HoldState = "suspended_kyc"        // provisioned and suspended: no timely KYC; counts as rendered
+	ProvisionedExtended HoldState = "provisioned_extended" // passed in time: provisioned, due date extended by the time taken
+	Released            HoldState = "released"             // passed late: provisioned (or unsuspended), no extension
+	Expired             HoldState = "expired"              // the service expired while held
+	Cancelled           HoldState = "cancelled"            // billing cancelled the order while held
+	NotRequired         HoldState = "not_required"         // the product needs no KYC; never held
+	Provisioned         HoldState = "provisioned"          // the customer was already verified; never held
+)
+
+// Open reports whether a hold in state s may still change.
+func (s HoldState) Open() bool {
+	return s == AwaitingKYC || s == AwaitingReview || s == SuspendedKYC
+}
+
+// Order is an order as billing reports it.
+type Order struct {
+	OrderID      string `json:"orderId"`
+	ServiceID    string `json:"serviceId"`
+	CustomerID   string `json:"customerId"`
+	ProductID    string `json:"productId"`
+	ServerRegion string `json:"serverRegion"`
+	// OrderedAt is billing's time of the order; the 3 days run from it.
+	OrderedAt time.Time `json:"orderedAt"`
+	// NextDueDate is the service's next due date in billing at order time.
+	NextDueDate Date `json:"nextDueDate"`
+}
+
+// Hold is an order's KYC state. Open holds live in their customer's record;
+// a hold that reaches a terminal state is kept as its own record.
+type Hold struct {
+	Order
+	State    HoldState `json:"state"`
+	Deadline time.Time `json:"deadline,omitzero"`
+	// NextDueDate (in Order) is kept as billing holds it after our changes.
+	OriginalDueDate Date       `json:"originalDueDate"`
+	Rendered        bool       `json:"rendered"`
+	Extension       *Extension `json:"extension,omitempty"`
+	ProvisionedAt   time.Time  `json:"provisionedAt,omitzero"`
+	SuspendedAt     time.Time  `json:"suspendedAt,omitzero"`
+	ClosedAt        time.Time  `json:"closedAt,omitzero"`
+	UpdatedAt       time.Time  `json:"updatedAt"`
+}
+
+// deadline returns the end of the 3 days of an order placed at t.
+func deadline(t time.Time) time.Time { return t.Add(Window) }
+
+// transition is the result of applying a rule to a hold: the new hold and
+// what billing must be told.
+type transition struct {
+	hold   Hold
+	events []Event
+}
+
+func (h Hold) to(s HoldState, at time.Time) Hold {
+	h.State, h.UpdatedAt = s, at
+	if !s.Open() {
+		h.ClosedAt = at
+	}
+	return h
+}
+
+// onTime reports whether an approval at approvedAt, of a submission made at
+// submittedAt, counts as passing KYC within 3 days of ordering. It does when
+// the approval itself is within the window (P6) or when the approved
+// submission was complete before the deadline, since "timely response" means
+// a complete submission and a reviewer backlog must never punish a customer
+// who answered in time.
+func (h Hold) onTime(approvedAt, submittedAt time.Time) bool {
+	return !approvedAt.After(h.Deadline) || !submittedAt.After(h.Deadline)
+}
+
+// approve applies the customer's verification, committed at approvedAt for a
+// submission made at submittedAt, to an open hold.
+//
+//   - Passed in time, not yet provisioned: provision, then extend the due date
+//     by the time taken (P6) → provisioned_extended.
+//   - Passed late, never suspended (the sweep had not reached the hold):
+//     provision, no extension, no pointless suspend/unsuspend → released.
+//   - Suspended: unsuspend, no extension (P7) → released.
+func (h Hold) approve(approvedAt, submittedAt time.Time) transition {
+	var events []Event
+	if h.State == SuspendedKYC {
+		events = append(events, unsuspendEvent(h, approvedAt))
+	} else {
+		events = append(events, provisionEvent(h, approvedAt))
+		h.ProvisionedAt = approvedAt
+	}
+	if !h.onTime(approvedAt, submittedAt) {
+		return transition{h.to(Released, approvedAt), events}
+	}
+	// On time. A suspended hold gets here only when a sweep ran with a clock
+	// ahead of the approval's; the suspension is undone and the extension given.
+	ext := ExtensionFor(h.OrderedAt, approvedAt)
+	from, to := h.NextDueDate, h.NextDueDate.AddDays(ext.Days)
+	h.NextDueDate, h.Extension = to, &ext
+	events = append(events, extendEvent(h, from, to, ext, approvedAt))
+	return transition{h.to(ProvisionedExtended, approvedAt), events}
+}
+
+// suspend provisions the service and suspends it right away (P7). The
+// suspended service counts as rendered (P8).
+func (h Hold) suspend(at time.Time) transition {
+	h.Rendered, h.ProvisionedAt, h.SuspendedAt = true, at, at
+	return transition{h.to(SuspendedKYC, at), []Event{provisionEvent(h, at), suspendEvent(h, at)}}
+}
+
+// atDeadline applies the 3-day rule to an awaiting_kyc hold whose deadline has
+// passed at now. pending is the customer's submission under review, if any.
+//
+//   - A complete submission made by the deadline is still under review: wait
+//     for the reviewer → awaiting_review.
+//   - Otherwise: provision and suspend right away → suspended_kyc (P7).
+func (h Hold) atDeadline(now time.Time, pending *PendingSubmission) (transition, bool) {
+	if h.State != AwaitingKYC || !now.After(h.Deadline) {
+		return transition{hold: h}, false
+	}
+	if pending != nil && !pending.SubmittedAt.After(h.Deadline) {
+		return transition{hold: h.to(AwaitingReview, now)}, true
+	}
+	return h.suspend(now), true
+}
+
+// reject applies the rejection, decided at rejectedAt, of a submission made at
+// submittedAt. A hold waiting for that review is suspended right away; so is
+// an awaiting_kyc hold whose deadline passed while that timely submission was
+// under review (the sweep had not reached it). Before the deadline nothing
+// happens: the customer may still resubmit in time.
+func (h Hold) reject(rejectedAt, submittedAt time.Time) (transition, bool) {
+	switch {
+	case h.State == AwaitingReview:
+		return h.suspend(rejectedAt), true
+	case h.State == AwaitingKYC && rejectedAt.After(h.Deadline) && !submittedAt.After(h.Deadline):
+		return h.suspend(rejectedAt), true
+	}
+	return transition{hold: h}, false
+}
+
+// cancel ends a hold whose order billing cancelled before it was provisioned.
+func (h Hold) cancel(at time.Time) (transition, error) {
+	if h.State != AwaitingKYC && h.State != AwaitingReview {
+		return transition{}, Conflict("wrong_state", "order %s is %s; only an order awaiting KYC can be cancelled", h.OrderID, h.State)
+	}
+	return transition{hold: h.to(Cancelled, at)}, nil
+}
+
+// serviceEnd is when a held service's paid period is over: the end of its
+// next due date (UTC). A service suspended for KYC that reaches it without the
+// customer passing KYC has expired (P7: "until the customer passes KYC or the
+// service expires"). A ServiceExpired event from billing can end it earlier.
+func (h Hold) serviceEnd() time.Time { return h.NextDueDate.AddDays(1).Time() }
+
+// atServiceEnd ends a suspended hold whose service period is over at now.
+func (h Hold) atServiceEnd(now time.Time) (transition, bool) {
+	if h.State != SuspendedKYC || now.Before(h.serviceEnd()) {
+		return transition{hold: h}, false
+	}
+	return transition{hold: h.to(Expired, now)}, true
+}
+
+// serviceExpired ends a hold whose service expired in billing: a suspended
+// service stays suspended until it expires (P7), and a service that expired
+// before it was provisioned needs nothing more.
+func (h Hold) serviceExpired(at time.Time) (transition, error) {
+	if !h.State.Open() {
+		return transition{}, Conflict("wrong_state", "order %s is already %s", h.OrderID, h.State)
+	}
+	return transition{hold: h.to(Expired, at)}, nil
+}

@@ -1,0 +1,139 @@
+package kyc
+
+import (
+	"context"
+	"time"
+)
+
+// Store keeps the records. Every method that writes is conditional: it fails
+// with ErrStale when what the caller read has changed, and changes nothing.
+type Store interface {
+	// Customer returns a customer's record, or ErrNotExist.
+	Customer(ctx context.Context, id string) (Customer, error)
+	// Commit writes a unit of work atomically (one DynamoDB transaction).
+	Commit(ctx context.Context, w Work) error
+
+	// OrderOwner returns the customer of an order, or ErrNotExist.
+	OrderOwner(ctx context.Context, orderID string) (string, error)
+	// ClosedHold returns a hold that reached a terminal state, or ErrNotExist.
+	ClosedHold(ctx context.Context, customerID, orderID string) (Hold, error)
+	// ClosedHolds returns a customer's terminal holds.
+	ClosedHolds(ctx context.Context, customerID string) ([]Hold, error)
+
+	// Document returns one of a customer's documents, or ErrNotExist.
+	Document(ctx context.Context, customerID, documentID string) (Document, error)
+	// Documents returns a customer's documents.
+	Documents(ctx context.Context, customerID string) ([]Document, error)
+	// CreateDocument stores a new document record; ErrStale if the id is taken.
+	CreateDocument(ctx context.Context, d Document) error
+	// UpdateDocument replaces a document record if its state is still expect.
+	UpdateDocument(ctx context.Context, d Document, expect DocState) error
+
+	// Submission returns a submission, or ErrNotExist.
+	Submission(ctx context.Context, id string) (Submission, error)
+	// SaveSubmission replaces a submission if its version is still expectVersion.
+	SaveSubmission(ctx context.Context, s Submission, expectVersion int) error
+	// PendingSubmissions returns submissions waiting for review, oldest first.
+	PendingSubmissions(ctx context.Context, limit int) ([]Submission, error)
+	// OldestPending returns the submission waiting longest, or ErrNotExist.
+	OldestPending(ctx context.Context) (Submission, error)
+
+	// Due returns what a sweep at now must look at: customers with something
+	// due, and outbox records not yet published. It reads the due index only.
+	Due(ctx context.Context, now time.Time, limit int) (Due, error)
+	// DeleteOutbox removes an outbox record once its events are published.
+	DeleteOutbox(ctx context.Context, id string) error
+
+	// Audit returns a customer's audit trail in sequence order.
+	Audit(ctx context.Context, customerID string) ([]AuditEntry, error)
+}
+
+// Work is one atomic write. The customer record is always part of it, written
+// only if its stored version is still Customer.Version (0: it must not exist
+// yet); the store writes it with Version+1.
+type Work struct {
+	Customer Customer
+	// Closed holds are written as their own records.
+	Closed []Hold
+	// NewOrder, if set, maps the order to the customer; it must not exist yet
+	// (a redelivered order is refused).
+	NewOrder string
+	// Submission, if set, is written if its stored version is
+	// SubmissionVersion (0: it must not exist yet).
+	Submission        *Submission
+	SubmissionVersion int
+	// Documents are written if their stored state is still the given one.
+	Documents []DocumentUpdate
+	// Audit entries are appended (already chained from Customer.Audit).
+	Audit []AuditEntry
+	// Outbox holds the events to publish after the write.
+	Outbox *Outbox
+}
+
+// DocumentUpdate is a document to write if its stored state is Expect.
+type DocumentUpdate struct {
+	Document Document
+	Expect   DocState
+}
+
+// Outbox is a batch of events written with the change that caused them.
+type Outbox struct {
+	ID        string    `json:"id"`
+	CreatedAt time.Time `json:"createdAt"`
+	Events    []Event   `json:"events"`
+}
+
+// Due is what a sweep must look at.
+type Due struct {
+	Customers []Customer
+	Outboxes  []Outbox
+	Documents []Document // documents whose retention has ended
+}
+
+// Publisher publishes events on the bus.
+type Publisher interface {
+	Publish(ctx context.Context, events []Event) error
+}
+
+// Files stores uploaded documents.
+type Files interface {
+	// PresignUpload returns a browser form that can upload exactly d's object:
+	// its key, content type, a size of 1..maxSize bytes, SSE-KMS and the
+	// unsubmitted tag, valid for ttl.
+	PresignUpload(ctx context.Context, d Document, maxSize int64, ttl time.Duration) (Upload, error)
+	// Inspect returns what storage knows about an object version ("" for the
+	// current one).
+	Inspect(ctx context.Context, key, versionID string) (ObjectInfo, error)
+	// Delete removes every version of an object; a missing object is fine.
+	Delete(ctx context.Context, key string) error
+	// DeleteVersion removes one version of an object.
+	DeleteVersion(ctx context.Context, key, versionID string) error
+	// MarkSubmitted re-tags an object so the never-submitted lifecycle rule
+	// leaves it alone.
+	MarkSubmitted(ctx context.Context, key string) error
+	// PresignDownload returns a short-lived link that downloads d's object as
+	// an attachment of its validated content type.
+	PresignDownload(ctx context.Context, d Document, ttl time.Duration) (Link, error)
+}
+
+// Upload is a presigned browser form.
+type Upload struct {
+	URL       string            `json:"url"`
+	Fields    map[string]string `json:"fields"`
+	ExpiresAt time.Time         `json:"expiresAt"`
+}
+
+// Link is a presigned download link.
+type Link struct {
+	URL       string    `json:"url"`
+	ExpiresAt time.Time `json:"expiresAt"`
+}
+
+// Sealer encrypts personal fields with the customer's own data key.
+type Sealer interface {
+	Seal(ctx context.Context, customerID string, plaintext []byte) (Sealed, error)
+	Open(ctx context.Context, customerID string, s Sealed) ([]byte, error)
+	// Fingerprint is a keyed hash of a value (a document number), equal for
+	// equal values across customers, useless without the key.
+	Fingerprint(ctx context.Context, value string) (string, error)
+}

@@ -1,0 +1,162 @@
+package kyc
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+)
+
+// SweepReport is what one sweep did.
+type SweepReport struct {
+	Now               time.Time `json:"now"`
+	CustomersDue      int       `json:"customersDue"`
+	Changed           int       `json:"changed"`
+	Suspended         int       `json:"suspended"`
+	AwaitingReview    int       `json:"awaitingReview"`
+	ServiceEnded      int       `json:"serviceEnded"`
+	Expiring          int       `json:"expiring"`
+	Expired           int       `json:"expired"`
+	OutboxesPublished int       `json:"outboxesPublished"`
+	Failed            int       `json:"failed"`
+	// OldestPendingReview is the age of the submission waiting longest for a
+	// reviewer (0 if none), reported against the review SLA.
+	OldestPendingReview time.Duration `json:"oldestPendingReviewNs"`
+}
+
+// SweepBatch bounds how many due records one read of the index returns.
+const SweepBatch = 200
+
+// sweepWorkers is how many customers one sweep processes at once.
+const sweepWorkers = 8
+
+// Sweep applies every time-triggered rule as of now, the scheduled time of
+// the run (never the clock). It reads only the due index. Each customer is
+// one conditional write, so two sweeps at once, a sweep twice, or a sweep
+// racing an approval never apply a rule twice: the loser re-reads and finds
+// nothing left to do. Outbox records whose events were not published are
+// published again.
+func (s *Service) Sweep(ctx context.Context, now time.Time) (SweepReport, error) {
+	now = now.UTC()
+	rep := SweepReport{Now: now}
+	var errs []error
+	// A full batch may hide more due records behind it: read again, for a
+	// bounded number of rounds, while the previous round made progress.
+	for round := 0; round < maxSweepRounds; round++ {
+		due, err := s.Store.Due(ctx, now, SweepBatch)
+		if err != nil {
+			return rep, fmt.Errorf("due records: %w", err)
+		}
+		changed := rep.Changed
+		errs = append(errs, s.sweepBatch(ctx, due, now, &rep)...)
+		if len(due.Customers)+len(due.Outboxes) < SweepBatch || rep.Changed == changed {
+			break
+		}
+	}
+	oldest, err := s.Store.OldestPending(ctx)
+	switch {
+	case err == nil:
+		rep.OldestPendingReview = now.Sub(oldest.SubmittedAt)
+	case !errors.Is(err, ErrNotExist):
+		errs = append(errs, fmt.Errorf("oldest pending review: %w", err))
+	}
+	return rep, errors.Join(errs...)
+}
+
+// maxSweepRounds bounds the index reads of one sweep.
+const maxSweepRounds = 50
+
+func (s *Service) sweepBatch(ctx context.Context, due Due, now time.Time, rep *SweepReport) []error {
+	rep.CustomersDue += len(due.Customers)
+	var (
+		mu   sync.Mutex
+		wg   sync.WaitGroup
+		errs []error
+		work = make(chan Customer)
+	)
+	for range sweepWorkers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for c := range work {
+				ch, err := s.sweepCustomer(ctx, c, now)
+				mu.Lock()
+				if err != nil {
+					rep.Failed++
+					errs = append(errs, err)
+				} else {
+					rep.count(ch)
+				}
+				mu.Unlock()
+			}
+		}()
+	}
+	for _, c := range due.Customers {
+		work <- c
+	}
+	close(work)
+	wg.Wait()
+	for _, o := range due.Outboxes {
+		if err := s.Publisher.Publish(ctx, o.Events); err != nil {
+			rep.Failed++
+			errs = append(errs, fmt.Errorf("republish outbox %s: %w", o.ID, err))
+			continue
+		}
+		if err := s.Store.DeleteOutbox(ctx, o.ID); err != nil {
+			errs = append(errs, fmt.Errorf("delete outbox %s: %w", o.ID, err))
+		}
+		rep.OutboxesPublished++
+		rep.Changed++
+	}
+	return errs
+}
+
+// sweepCustomer applies the time rules to one customer. The record from the
+// index may be stale (indexes are eventually consistent); a stale write fails
+// its condition and the retry reads the table.
+func (s *Service) sweepCustomer(ctx context.Context, c Customer, now time.Time) (Change, error) {
+	var out Change
+	first := true
+	err := retry(ctx, func() error {
+		if !first {
+			var err error
+			if c, err = s.Store.Customer(ctx, c.ID); err != nil {
+				return fmt.Errorf("load customer: %w", err)
+			}
+		}
+		first = false
+		ch, changed := c.Sweep(now)
+		if !changed {
+			out = Change{}
+			return nil
+		}
+		if err := s.commit(ctx, Work{}, ch, now); err != nil {
+			return fmt.Errorf("sweep customer %s: %w", c.ID, err)
+		}
+		out = ch
+		return nil
+	})
+	return out, err
+}
+
+func (r *SweepReport) count(ch Change) {
+	if ch.Empty() {
+		return
+	}
+	r.Changed++
+	for _, e := range ch.Audit {
+		switch {
+		case e.Action == "hold.deadline" && e.To == string(SuspendedKYC):
+			r.Suspended++
+		case e.Action == "hold.deadline" && e.To == string(AwaitingReview):
+			r.AwaitingReview++
+		case e.Action == "hold.service_ended":
+			r.ServiceEnded++
+		case e.Action == "customer.expiring":
+			r.Expiring++
+		case e.Action == "customer.expired":
+			r.Expired++
+		}
+	}
+}
