@@ -1,0 +1,396 @@
+package dynamostore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/kycgate/kycgate/shared/contract"
+	"github.com/kycgate/kycgate/shared/kyc"
+)
+
+// Customer returns a customer's record.
+func (st *Store) Customer(ctx context.Context, id string) (kyc.Customer, error) {
+	it, err := st.get(ctx, pkCustomer+id, skCustomer)
+	if err != nil {
+		return kyc.Customer{}, err
+	}
+	return decodeCustomer(it)
+}
+
+func decodeCustomer(it map[string]types.AttributeValue) (kyc.Customer, error) {
+	c, err := decode[kyc.Customer](it)
+	if err != nil {
+		return c, err
+	}
+	c.Version = intAttr(it, attrVersion) // the attribute the conditions test is authoritative
+	return c, nil
+}
+
+// OrderOwner returns the customer of an order.
+func (st *Store) OrderOwner(ctx context.Context, orderID string) (string, error) {
+	it, err := st.get(ctx, pkOrder+orderID, skOrder)
+	if err != nil {
+		return "", err
+	}
+	return stringAttr(it, attrOwner), nil
+}
+
+// ClosedHold returns a terminal hold.
+func (st *Store) ClosedHold(ctx context.Context, customerID, orderID string) (kyc.Hold, error) {
+	it, err := st.get(ctx, pkCustomer+customerID, skHold+orderID)
+	if err != nil {
+		return kyc.Hold{}, err
+	}
+	return decode[kyc.Hold](it)
+}
+
+// ClosedHolds returns a customer's terminal holds.
+func (st *Store) ClosedHolds(ctx context.Context, customerID string) ([]kyc.Hold, error) {
+	items, err := st.query(ctx, pkCustomer+customerID, skHold)
+	if err != nil {
+		return nil, err
+	}
+	return decodeAll[kyc.Hold](items)
+}
+
+// Document returns a customer's document.
+func (st *Store) Document(ctx context.Context, customerID, documentID string) (kyc.Document, error) {
+	it, err := st.get(ctx, pkCustomer+customerID, skDocument+documentID)
+	if err != nil {
+		return kyc.Document{}, err
+	}
+	return decode[kyc.Document](it)
+}
+
+// Documents returns a customer's documents, oldest first.
+func (st *Store) Documents(ctx context.Context, customerID string) ([]kyc.Document, error) {
+	items, err := st.query(ctx, pkCustomer+customerID, skDocument)
+	if err != nil {
+		return nil, err
+	}
+	docs, err := decodeAll[kyc.Document](items)
+	if err != nil {
+		return nil, err
+	}
+	slices.SortFunc(docs, func(a, b kyc.Document) int { return a.CreatedAt.Compare(b.CreatedAt) })
+	return docs, nil
+}
+
+func documentItem(d kyc.Document) (map[string]types.AttributeValue, error) {
+	extra := map[string]types.AttributeValue{attrState: s(string(d.State))}
+	if !d.PurgeAt.IsZero() && d.State != kyc.DocPurged {
+		extra[contract.AttrDuePK] = s(duePartition)
+		extra[contract.AttrDueSK] = s(dueTime(d.PurgeAt) + "#D#" + d.CustomerID + "#" + d.ID)
+	}
+	return item(pkCustomer+d.CustomerID, skDocument+d.ID, d, extra)
+}
+
+// CreateDocument stores a new document record.
+func (st *Store) CreateDocument(ctx context.Context, d kyc.Document) error {
+	it, err := documentItem(d)
+	if err != nil {
+		return err
+	}
+	_, err = st.db.PutItem(ctx, &dynamodb.PutItemInput{
+		TableName: &st.table, Item: it,
+		ConditionExpression:      aws.String("attribute_not_exists(#pk)"),
+		ExpressionAttributeNames: map[string]string{"#pk": contract.AttrPK},
+	})
+	if err != nil {
+		return stale("create document", err)
+	}
+	return nil
+}
+
+// UpdateDocument replaces a document record if its state is still expect.
+func (st *Store) UpdateDocument(ctx context.Context, d kyc.Document, expect kyc.DocState) error {
+	put, err := st.putDocument(kyc.DocumentUpdate{Document: d, Expect: expect})
+	if err != nil {
+		return err
+	}
+	if _, err := st.db.PutItem(ctx, &dynamodb.PutItemInput{
+		TableName: put.TableName, Item: put.Item, ConditionExpression: put.ConditionExpression,
+		ExpressionAttributeNames: put.ExpressionAttributeNames, ExpressionAttributeValues: put.ExpressionAttributeValues,
+	}); err != nil {
+		return stale("update document", err)
+	}
+	return nil
+}
+
+func (st *Store) putDocument(u kyc.DocumentUpdate) (*types.Put, error) {
+	it, err := documentItem(u.Document)
+	if err != nil {
+		return nil, err
+	}
+	return &types.Put{
+		TableName: &st.table, Item: it,
+		ConditionExpression:       aws.String("#state = :expect"),
+		ExpressionAttributeNames:  map[string]string{"#state": attrState},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":expect": s(string(u.Expect))},
+	}, nil
+}
+
+// Submission returns a submission.
+func (st *Store) Submission(ctx context.Context, id string) (kyc.Submission, error) {
+	it, err := st.get(ctx, pkSubmission+id, skSubmission)
+	if err != nil {
+		return kyc.Submission{}, err
+	}
+	return decodeSubmission(it)
+}
+
+func decodeSubmission(it map[string]types.AttributeValue) (kyc.Submission, error) {
+	sub, err := decode[kyc.Submission](it)
+	if err != nil {
+		return sub, err
+	}
+	sub.Version = intAttr(it, attrVersion)
+	return sub, nil
+}
+
+func (st *Store) putSubmission(sub kyc.Submission, expectVersion int) (*types.Put, error) {
+	extra := map[string]types.AttributeValue{attrVersion: n(sub.Version), attrOwner: s(sub.CustomerID)}
+	if sub.Status == kyc.SubPending {
+		extra[contract.AttrQPK] = s(queuePartition)
+		extra[contract.AttrQSK] = s(dueTime(sub.SubmittedAt) + "#" + sub.ID)
+	}
+	it, err := item(pkSubmission+sub.ID, skSubmission, sub, extra)
+	if err != nil {
+		return nil, err
+	}
+	p := &types.Put{TableName: &st.table, Item: it, ExpressionAttributeNames: map[string]string{}}
+	if expectVersion == 0 {
+		p.ConditionExpression = aws.String("attribute_not_exists(#pk)")
+		p.ExpressionAttributeNames["#pk"] = contract.AttrPK
+	} else {
+		p.ConditionExpression = aws.String("#v = :v")
+		p.ExpressionAttributeNames["#v"] = attrVersion
+		p.ExpressionAttributeValues = map[string]types.AttributeValue{":v": n(expectVersion)}
+	}
+	return p, nil
+}
+
+// SaveSubmission replaces a submission if its version is still expectVersion.
+func (st *Store) SaveSubmission(ctx context.Context, sub kyc.Submission, expectVersion int) error {
+	p, err := st.putSubmission(sub, expectVersion)
+	if err != nil {
+		return err
+	}
+	if _, err := st.db.PutItem(ctx, &dynamodb.PutItemInput{
+		TableName: p.TableName, Item: p.Item, ConditionExpression: p.ConditionExpression,
+		ExpressionAttributeNames: p.ExpressionAttributeNames, ExpressionAttributeValues: p.ExpressionAttributeValues,
+	}); err != nil {
+		return stale("save submission", err)
+	}
+	return nil
+}
+
+// PendingSubmissions returns submissions waiting for review, oldest first.
+func (st *Store) PendingSubmissions(ctx context.Context, limit int) ([]kyc.Submission, error) {
+	out, err := st.db.Query(ctx, &dynamodb.QueryInput{
+		TableName: &st.table, IndexName: aws.String(contract.IndexQueue),
+		KeyConditionExpression:    aws.String("#q = :q"),
+		ExpressionAttributeNames:  map[string]string{"#q": contract.AttrQPK},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":q": s(queuePartition)},
+		ScanIndexForward:          aws.Bool(true),
+		Limit:                     aws.Int32(int32(limit)),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("query review queue: %w", err)
+	}
+	subs := make([]kyc.Submission, 0, len(out.Items))
+	for _, it := range out.Items {
+		sub, err := decodeSubmission(it)
+		if err != nil {
+			return nil, err
+		}
+		subs = append(subs, sub)
+	}
+	return subs, nil
+}
+
+// OldestPending returns the submission waiting longest for review.
+func (st *Store) OldestPending(ctx context.Context) (kyc.Submission, error) {
+	subs, err := st.PendingSubmissions(ctx, 1)
+	if err != nil {
+		return kyc.Submission{}, err
+	}
+	if len(subs) == 0 {
+		return kyc.Submission{}, kyc.ErrNotExist
+	}
+	return subs[0], nil
+}
+
+// Audit returns a customer's audit trail in sequence order.
+func (st *Store) Audit(ctx context.Context, customerID string) ([]kyc.AuditEntry, error) {
+	items, err := st.query(ctx, pkAudit+customerID, "")
+	if err != nil {
+		return nil, err
+	}
+	return decodeAll[kyc.AuditEntry](items)
+}
+
+// auditSK is an audit entry's sort key: its sequence number, zero-padded so
+// string order is sequence order.
+func auditSK(seq int64) string { return fmt.Sprintf("%012d", seq) }
+
+// Due returns what a sweep at now must look at, from the due index only.
+func (st *Store) Due(ctx context.Context, now time.Time, limit int) (kyc.Due, error) {
+	out, err := st.db.Query(ctx, &dynamodb.QueryInput{
+		TableName: &st.table, IndexName: aws.String(contract.IndexDue),
+		KeyConditionExpression:    aws.String("#p = :p AND #s < :bound"),
+		ExpressionAttributeNames:  map[string]string{"#p": contract.AttrDuePK, "#s": contract.AttrDueSK},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":p": s(duePartition), ":bound": s(dueTime(now.Add(time.Nanosecond)))},
+		ScanIndexForward:          aws.Bool(true),
+		Limit:                     aws.Int32(int32(limit)),
+	})
+	if err != nil {
+		return kyc.Due{}, fmt.Errorf("query due index: %w", err)
+	}
+	var due kyc.Due
+	for _, it := range out.Items {
+		sk := stringAttr(it, contract.AttrSK)
+		switch {
+		case sk == skCustomer:
+			c, err := decodeCustomer(it)
+			if err != nil {
+				return due, err
+			}
+			due.Customers = append(due.Customers, c)
+		case sk == skOutbox:
+			o, err := decode[kyc.Outbox](it)
+			if err != nil {
+				return due, err
+			}
+			due.Outboxes = append(due.Outboxes, o)
+		case len(sk) > len(skDocument) && sk[:len(skDocument)] == skDocument:
+			d, err := decode[kyc.Document](it)
+			if err != nil {
+				return due, err
+			}
+			due.Documents = append(due.Documents, d)
+		}
+	}
+	return due, nil
+}
+
+// DeleteOutbox removes a published outbox record.
+func (st *Store) DeleteOutbox(ctx context.Context, id string) error {
+	if _, err := st.db.DeleteItem(ctx, &dynamodb.DeleteItemInput{TableName: &st.table, Key: key(pkOutbox+id, skOutbox)}); err != nil {
+		return fmt.Errorf("delete outbox: %w", err)
+	}
+	return nil
+}
+
+// Commit writes a unit of work in one transaction.
+func (st *Store) Commit(ctx context.Context, w kyc.Work) error {
+	var tx []types.TransactWriteItem
+	add := func(p *types.Put, err error) error {
+		if err != nil {
+			return err
+		}
+		tx = append(tx, types.TransactWriteItem{Put: p})
+		return nil
+	}
+	if err := add(st.putCustomer(w.Customer)); err != nil {
+		return err
+	}
+	for _, h := range w.Closed {
+		if err := add(st.putNew(pkCustomer+h.CustomerID, skHold+h.OrderID, h, nil)); err != nil {
+			return err
+		}
+	}
+	if w.NewOrder != "" {
+		if err := add(st.putNew(pkOrder+w.NewOrder, skOrder, nil, map[string]types.AttributeValue{attrOwner: s(w.Customer.ID)})); err != nil {
+			return err
+		}
+	}
+	if w.Submission != nil {
+		if err := add(st.putSubmission(*w.Submission, w.SubmissionVersion)); err != nil {
+			return err
+		}
+	}
+	for _, u := range w.Documents {
+		if err := add(st.putDocument(u)); err != nil {
+			return err
+		}
+	}
+	for _, e := range w.Audit {
+		if err := add(st.putNew(pkAudit+w.Customer.ID, auditSK(e.Seq), e, nil)); err != nil {
+			return err
+		}
+	}
+	if o := w.Outbox; o != nil {
+		extra := map[string]types.AttributeValue{
+			contract.AttrDuePK: s(duePartition),
+			contract.AttrDueSK: s(dueTime(o.CreatedAt.Add(OutboxGrace)) + "#O#" + o.ID),
+		}
+		if err := add(st.putNew(pkOutbox+o.ID, skOutbox, o, extra)); err != nil {
+			return err
+		}
+	}
+	if len(tx) > MaxTransactItems {
+		return fmt.Errorf("commit customer %s: %d items: %w", w.Customer.ID, len(tx), ErrTooLarge)
+	}
+	if _, err := st.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: tx}); err != nil {
+		return stale("commit customer "+w.Customer.ID, err)
+	}
+	return nil
+}
+
+// putCustomer writes the customer record as version+1 if it is still at
+// version (0: it must not exist), with its due index entry.
+func (st *Store) putCustomer(c kyc.Customer) (*types.Put, error) {
+	expect := c.Version
+	c.Version++
+	extra := map[string]types.AttributeValue{attrVersion: n(c.Version)}
+	if due := c.DueAt(); !due.IsZero() {
+		extra[contract.AttrDuePK] = s(duePartition)
+		extra[contract.AttrDueSK] = s(dueTime(due) + "#C#" + c.ID)
+	}
+	it, err := item(pkCustomer+c.ID, skCustomer, c, extra)
+	if err != nil {
+		return nil, err
+	}
+	p := &types.Put{TableName: &st.table, Item: it, ExpressionAttributeNames: map[string]string{}}
+	if expect == 0 {
+		p.ConditionExpression = aws.String("attribute_not_exists(#pk)")
+		p.ExpressionAttributeNames["#pk"] = contract.AttrPK
+	} else {
+		p.ConditionExpression = aws.String("#v = :v")
+		p.ExpressionAttributeNames["#v"] = attrVersion
+		p.ExpressionAttributeValues = map[string]types.AttributeValue{":v": n(expect)}
+	}
+	return p, nil
+}
+
+// putNew writes a record that must not exist yet (a closed hold, an order
+// mapping, an audit entry, an outbox): the append-only records.
+func (st *Store) putNew(pk, sk string, data any, extra map[string]types.AttributeValue) (*types.Put, error) {
+	it := key(pk, sk)
+	if data != nil {
+		var err error
+		if it, err = item(pk, sk, data, extra); err != nil {
+			return nil, err
+		}
+	} else {
+		for k, v := range extra {
+			it[k] = v
+		}
+	}
+	return &types.Put{
+		TableName: &st.table, Item: it,
+		ConditionExpression:      aws.String("attribute_not_exists(#pk)"),
+		ExpressionAttributeNames: map[string]string{"#pk": contract.AttrPK},
+	}, nil
+}
+
+// ErrTooLarge is returned when a unit of work does not fit one transaction.
+var ErrTooLarge = errors.New("unit of work exceeds one transaction")
