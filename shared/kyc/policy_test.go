@@ -391,7 +391,7 @@ func TestVerification(t *testing.T) {
 		w.mustSubmit(h)
 		w.approve(2 * h)
 		expires := w.c.ExpiresAt
-		if want := t0.Add(2 * h).AddDate(2, 0, 0); !expires.Equal(want) {
+		if want := t0.Add(2*h).AddDate(2, 0, 0); !expires.Equal(want) {
 			t.Fatalf("expiresAt = %s, want %s", expires, want)
 		}
 		at := expires.Add(24 * h).Sub(t0)

@@ -36,12 +36,12 @@ import (
 
 // Environment variables the harness reads (and Environ sets).
 const (
-	EnvEndpoint     = "AWS_ENDPOINT_URL"
-	EnvRegion       = "AWS_REGION"
+	EnvEndpoint      = "AWS_ENDPOINT_URL"
+	EnvRegion        = "AWS_REGION"
 	EnvDefaultRegion = "AWS_DEFAULT_REGION"
-	EnvAccessKey    = "AWS_ACCESS_KEY_ID"
-	EnvSecretKey    = "AWS_SECRET_ACCESS_KEY"
-	EnvSessionToken = "AWS_SESSION_TOKEN"
+	EnvAccessKey     = "AWS_ACCESS_KEY_ID"
+	EnvSecretKey     = "AWS_SECRET_ACCESS_KEY"
+	EnvSessionToken  = "AWS_SESSION_TOKEN"
 )
 
 // DefaultRegion is the region used when the environment names none. SES v2

@@ -23,15 +23,15 @@ func allow(extra string) func(rune) bool {
 
 // Limits per service (the AWS documentation of each name).
 var (
-	nameBucket   = nameRule{max: 63, lower: true, ok: allow("-")}
-	nameQueue    = nameRule{max: 80, ok: allow("-_")}
-	nameTable    = nameRule{max: 255, ok: allow("-_.")}
-	nameBus      = nameRule{max: 256, ok: allow("-_.")}
-	nameRule_    = nameRule{max: 64, ok: allow("-_.")}
-	nameSecret   = nameRule{max: 256, ok: allow("-_/+=.@")}
-	nameTopic    = nameRule{max: 256, ok: allow("-_")}
-	nameFunction = nameRule{max: 64, ok: allow("-_")}
-	nameAlias    = nameRule{max: 250, ok: allow("-_/")}
+	nameBucket    = nameRule{max: 63, lower: true, ok: allow("-")}
+	nameQueue     = nameRule{max: 80, ok: allow("-_")}
+	nameTable     = nameRule{max: 255, ok: allow("-_.")}
+	nameBus       = nameRule{max: 256, ok: allow("-_.")}
+	nameEventRule = nameRule{max: 64, ok: allow("-_.")}
+	nameSecret    = nameRule{max: 256, ok: allow("-_/+=.@")}
+	nameTopic     = nameRule{max: 256, ok: allow("-_")}
+	nameFunction  = nameRule{max: 64, ok: allow("-_")}
+	nameAlias     = nameRule{max: 250, ok: allow("-_/")}
 )
 
 // physicalName derives a deterministic name from the stack prefix and a
