@@ -394,3 +394,62 @@ func (st *Store) putNew(pk, sk string, data any, extra map[string]types.Attribut
 
 // ErrTooLarge is returned when a unit of work does not fit one transaction.
 var ErrTooLarge = errors.New("unit of work exceeds one transaction")
+
+const (
+	pkWebhook = "WEBHOOK#"
+	skWebhook = "WEBHOOK"
+)
+
+// Seen reports whether a webhook event id was applied before.
+func (st *Store) Seen(ctx context.Context, id string) (bool, error) {
+	_, err := st.get(ctx, pkWebhook+id, skWebhook)
+	if errors.Is(err, kyc.ErrNotExist) {
+		return false, nil
+	}
+	return err == nil, err
+}
+
+// Remember records an applied webhook event id until the given time (a TTL
+// attribute lets DynamoDB remove it later); kyc.ErrStale if it is recorded.
+func (st *Store) Remember(ctx context.Context, id string, until time.Time) error {
+	it := key(pkWebhook+id, skWebhook)
+	it[contract.AttrTTL] = &types.AttributeValueMemberN{Value: fmt.Sprint(until.Unix())}
+	_, err := st.db.PutItem(ctx, &dynamodb.PutItemInput{
+		TableName: &st.table, Item: it,
+		ConditionExpression:      aws.String("attribute_not_exists(#pk)"),
+		ExpressionAttributeNames: map[string]string{"#pk": contract.AttrPK},
+	})
+	if err != nil {
+		return stale("remember webhook event", err)
+	}
+	return nil
+}
+
+const (
+	pkRate   = "RATE#"
+	skRate   = "RATE"
+	attrHits = "hits"
+)
+
+// Count adds one to a rate counter unless it is at limit (one conditional
+// UpdateItem); the counter expires after until.
+func (st *Store) Count(ctx context.Context, name string, limit int, until time.Time) (bool, error) {
+	_, err := st.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName:                &st.table,
+		Key:                      key(pkRate+name, skRate),
+		UpdateExpression:         aws.String("ADD #hits :one SET #ttl = :ttl"),
+		ConditionExpression:      aws.String("attribute_not_exists(#hits) OR #hits < :limit"),
+		ExpressionAttributeNames: map[string]string{"#hits": attrHits, "#ttl": contract.AttrTTL},
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":one": n(1), ":limit": n(limit), ":ttl": &types.AttributeValueMemberN{Value: fmt.Sprint(until.Unix())},
+		},
+	})
+	if err != nil {
+		var ccf *types.ConditionalCheckFailedException
+		if errors.As(err, &ccf) {
+			return false, nil
+		}
+		return false, fmt.Errorf("count %s: %w", pkRate, err)
+	}
+	return true, nil
+}

@@ -297,7 +297,7 @@ func (s *Service) Submit(ctx context.Context, customerID, identityDocID, address
 		sub := Submission{ID: id, CustomerID: customerID, IdentityDocumentID: identityDocID, AddressDocumentID: addressDocID,
 			Status: SubPending, SubmittedAt: now, Version: 1}
 		for _, u := range updates { // before the commit: a submitted file must never meet the unsubmitted-expiry rule
-			if err := s.Files.MarkSubmitted(ctx, u.Document.Key); err != nil {
+			if err := s.Files.MarkSubmitted(ctx, u.Document.Key, u.Document.VersionID); err != nil {
 				return fmt.Errorf("tag submitted object: %w", err)
 			}
 		}

@@ -192,3 +192,16 @@ func (s *Service) endOrder(ctx context.Context, orderID string, end HoldState,
 	})
 	return res, err
 }
+
+// ApplyBillingEvent applies one billing event by its type.
+func (s *Service) ApplyBillingEvent(ctx context.Context, t EventType, e BillingEvent) (IntakeResult, error) {
+	switch t {
+	case OrderPlaced:
+		return s.PlaceOrder(ctx, e)
+	case OrderCancelled:
+		return s.CancelOrder(ctx, e.OrderID)
+	case ServiceExpired:
+		return s.ServiceExpired(ctx, e.OrderID)
+	}
+	return IntakeResult{}, Invalid("unknown_event_type", "type must be OrderPlaced, OrderCancelled or ServiceExpired")
+}

@@ -108,9 +108,9 @@ type Files interface {
 	Delete(ctx context.Context, key string) error
 	// DeleteVersion removes one version of an object.
 	DeleteVersion(ctx context.Context, key, versionID string) error
-	// MarkSubmitted re-tags an object so the never-submitted lifecycle rule
-	// leaves it alone.
-	MarkSubmitted(ctx context.Context, key string) error
+	// MarkSubmitted re-tags an object version (the validated one) so the
+	// never-submitted lifecycle rule leaves it alone.
+	MarkSubmitted(ctx context.Context, key, versionID string) error
 	// PresignDownload returns a short-lived link that downloads d's object as
 	// an attachment of its validated content type.
 	PresignDownload(ctx context.Context, d Document, ttl time.Duration) (Link, error)

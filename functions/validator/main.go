@@ -1,0 +1,6 @@
+// Command validator is the validator Lambda function (docs/architecture.md).
+package main
+
+import "github.com/kycgate/kycgate/shared/app"
+
+func main() { app.Main(app.NewValidatorFunction) }

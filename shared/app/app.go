@@ -1,0 +1,119 @@
+// Package app builds each function's handler from its environment and SDK
+// clients. The Lambda mains, the local dev server and `make invoke` all call
+// these constructors, so every way of running a function runs the same code
+// with the same wiring.
+package app
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
+	"github.com/aws/aws-sdk-go-v2/service/kms"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+
+	"github.com/kycgate/kycgate/shared/awsenv"
+	"github.com/kycgate/kycgate/shared/contract"
+	"github.com/kycgate/kycgate/shared/dynamostore"
+	"github.com/kycgate/kycgate/shared/eventbus"
+	"github.com/kycgate/kycgate/shared/kmsseal"
+	"github.com/kycgate/kycgate/shared/kyc"
+	"github.com/kycgate/kycgate/shared/s3docs"
+)
+
+// Env looks up an environment variable (os.Getenv in Lambda; the local
+// stack's resolved environment of the function in `make dev`).
+type Env func(string) string
+
+// require returns the values of required variables, or one error naming every
+// missing one.
+func (e Env) require(names ...string) (map[string]string, error) {
+	out := map[string]string{}
+	var missing []string
+	for _, n := range names {
+		if v := e(n); v != "" {
+			out[n] = v
+		} else {
+			missing = append(missing, n)
+		}
+	}
+	if len(missing) > 0 {
+		return nil, fmt.Errorf("missing environment: %v", missing)
+	}
+	return out, nil
+}
+
+// Clients are the SDK clients, built once per process from one configuration.
+type Clients struct {
+	DynamoDB    *dynamodb.Client
+	S3          *s3.Client
+	KMS         *kms.Client
+	EventBridge *eventbridge.Client
+	Secrets     *secretsmanager.Client
+}
+
+// NewClients builds every client from cfg. Building a client does no I/O.
+func NewClients(cfg aws.Config) Clients {
+	return Clients{
+		DynamoDB:    dynamodb.NewFromConfig(cfg),
+		S3:          awsenv.S3(cfg),
+		KMS:         kms.NewFromConfig(cfg),
+		EventBridge: eventbridge.NewFromConfig(cfg),
+		Secrets:     secretsmanager.NewFromConfig(cfg),
+	}
+}
+
+// Options are what differs between Lambda, the dev server and tests.
+type Options struct {
+	Now func() time.Time // the server clock; time.Now when nil
+	Log *slog.Logger
+}
+
+func (o Options) log() *slog.Logger {
+	if o.Log == nil {
+		return slog.Default()
+	}
+	return o.Log
+}
+
+// service builds the policy engine's service from the variables a function
+// has; ports it has no variables for stay nil.
+func service(env Env, c Clients, o Options) (*kyc.Service, *dynamostore.Store, error) {
+	v, err := env.require(contract.EnvTable)
+	if err != nil {
+		return nil, nil, err
+	}
+	store := dynamostore.New(c.DynamoDB, v[contract.EnvTable])
+	deps := kyc.Deps{Store: store, Now: o.Now, Log: o.log()}
+	cfg := kyc.Config{Products: kyc.ParseProducts(env(contract.EnvKYCProducts)), KMSKeyID: env(contract.EnvKeyID)}
+	if s := env(contract.EnvMaxUploadBytes); s != "" {
+		if cfg.MaxUploadBytes, err = strconv.ParseInt(s, 10, 64); err != nil || cfg.MaxUploadBytes <= 0 {
+			return nil, nil, fmt.Errorf("%s: %q is not a byte count", contract.EnvMaxUploadBytes, s)
+		}
+	}
+	if bucket := env(contract.EnvBucket); bucket != "" {
+		deps.Files = s3docs.New(c.S3, bucket, cfg.KMSKeyID)
+	}
+	if cfg.KMSKeyID != "" {
+		deps.Sealer = kmsseal.New(c.KMS, kmsseal.NewDynamoKeys(c.DynamoDB, v[contract.EnvTable]), cfg.KMSKeyID, env(contract.EnvMacKeyID))
+	}
+	if bus := env(contract.EnvEventBus); bus != "" {
+		deps.Publisher = eventbus.New(c.EventBridge, bus)
+	}
+	return kyc.NewService(deps, cfg), store, nil
+}
+
+// secret reads a Secrets Manager secret's string once, at cold start.
+func secret(ctx context.Context, c Clients, arn string) ([]byte, error) {
+	out, err := c.Secrets.GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: &arn})
+	if err != nil {
+		return nil, fmt.Errorf("read secret: %w", err)
+	}
+	return []byte(aws.ToString(out.SecretString)), nil
+}

@@ -1,0 +1,229 @@
+package app
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/kycgate/kycgate/shared/contract"
+	"github.com/kycgate/kycgate/shared/httpapi"
+	"github.com/kycgate/kycgate/shared/kyc"
+)
+
+// CustomerAPI builds the customer-api function's HTTP handler.
+func CustomerAPI(env Env, c Clients, auth httpapi.Authenticator, o Options) (http.Handler, error) {
+	if _, err := env.require(contract.EnvBucket, contract.EnvKeyID, contract.EnvEventBus); err != nil {
+		return nil, err
+	}
+	svc, store, err := service(env, c, o)
+	if err != nil {
+		return nil, err
+	}
+	return httpapi.NewCustomerAPI(svc, auth, httpapi.NewLimiter(store, o.Now), o.log()), nil
+}
+
+// AdminAPI builds the admin-api function's HTTP handler.
+func AdminAPI(env Env, c Clients, auth httpapi.Authenticator, o Options) (http.Handler, error) {
+	if _, err := env.require(contract.EnvBucket, contract.EnvKeyID, contract.EnvMacKeyID, contract.EnvEventBus); err != nil {
+		return nil, err
+	}
+	svc, _, err := service(env, c, o)
+	if err != nil {
+		return nil, err
+	}
+	return httpapi.NewAdminAPI(svc, auth, o.log()), nil
+}
+
+// Intake is the billing-intake function: billing events from the bus (through
+// its SQS queue) and the signed webhook.
+type Intake struct {
+	svc     *kyc.Service
+	Webhook http.Handler
+	log     *slog.Logger
+}
+
+// BillingIntake builds the billing-intake function. It reads the webhook
+// secret once, here.
+func BillingIntake(ctx context.Context, env Env, c Clients, o Options) (*Intake, error) {
+	v, err := env.require(contract.EnvEventBus, contract.EnvKeyID, contract.EnvWebhookSecretARN)
+	if err != nil {
+		return nil, err
+	}
+	svc, store, err := service(env, c, o)
+	if err != nil {
+		return nil, err
+	}
+	key, err := secret(ctx, c, v[contract.EnvWebhookSecretARN])
+	if err != nil {
+		return nil, fmt.Errorf("webhook secret: %w", err)
+	}
+	return &Intake{svc: svc, log: o.log(), Webhook: httpapi.NewBillingWebhook(svc, key, store, o.Now, o.log())}, nil
+}
+
+// HandleEvent applies one billing event delivered by EventBridge.
+func (in *Intake) HandleEvent(ctx context.Context, e events.EventBridgeEvent) (kyc.IntakeResult, error) {
+	if e.Source != contract.SourceBilling {
+		return kyc.IntakeResult{}, kyc.Invalid("unknown_source", "source must be %q", contract.SourceBilling)
+	}
+	var detail kyc.BillingEvent
+	if err := json.Unmarshal(e.Detail, &detail); err != nil {
+		return kyc.IntakeResult{}, kyc.Invalid("malformed_detail", "detail is not a billing event")
+	}
+	res, err := in.svc.ApplyBillingEvent(ctx, kyc.EventType(e.DetailType), detail)
+	in.log.InfoContext(ctx, "billing event", "type", e.DetailType, "order", res.OrderID, "state", res.State,
+		"duplicate", res.Duplicate, "error", kyc.CodeOf(err))
+	return res, err
+}
+
+// HandleSQS applies the billing events of an SQS batch. A message that fails
+// is reported back, so SQS retries it and, after its last receive, moves it to
+// the dead-letter queue, where an alarm calls a human.
+func (in *Intake) HandleSQS(ctx context.Context, batch events.SQSEvent) (events.SQSEventResponse, error) {
+	return eachMessage(ctx, batch, in.log, func(ctx context.Context, body []byte) error {
+		var e events.EventBridgeEvent
+		if err := json.Unmarshal(body, &e); err != nil {
+			return fmt.Errorf("not an EventBridge event: %w", err)
+		}
+		_, err := in.HandleEvent(ctx, e)
+		return err
+	})
+}
+
+// eachMessage runs fn on every message of a batch and reports the failures.
+func eachMessage(ctx context.Context, batch events.SQSEvent, log *slog.Logger, fn func(context.Context, []byte) error) (events.SQSEventResponse, error) {
+	var res events.SQSEventResponse
+	for _, m := range batch.Records {
+		if err := fn(ctx, []byte(m.Body)); err != nil {
+			log.WarnContext(ctx, "message failed; SQS will retry it", "messageId", m.MessageId, "err", err)
+			res.BatchItemFailures = append(res.BatchItemFailures, events.SQSBatchItemFailure{ItemIdentifier: m.MessageId})
+		}
+	}
+	return res, nil
+}
+
+// Validator is the validator function: S3 ObjectCreated events (through its
+// SQS queue).
+type Validator struct {
+	svc *kyc.Service
+	log *slog.Logger
+}
+
+// NewValidator builds the validator function.
+func NewValidator(env Env, c Clients, o Options) (*Validator, error) {
+	if _, err := env.require(contract.EnvBucket, contract.EnvKeyID); err != nil {
+		return nil, err
+	}
+	svc, _, err := service(env, c, o)
+	if err != nil {
+		return nil, err
+	}
+	return &Validator{svc: svc, log: o.log()}, nil
+}
+
+// HandleS3 validates every object of an S3 event.
+func (v *Validator) HandleS3(ctx context.Context, e events.S3Event) ([]kyc.ValidationResult, error) {
+	var out []kyc.ValidationResult
+	for _, r := range e.Records {
+		key := r.S3.Object.URLDecodedKey
+		if key == "" {
+			key = r.S3.Object.Key
+		}
+		res, err := v.svc.ValidateUpload(ctx, key, r.S3.Object.VersionID)
+		if err != nil {
+			return out, fmt.Errorf("validate object: %w", err)
+		}
+		v.log.InfoContext(ctx, "upload validated", "outcome", res.Outcome, "reason", res.Reason)
+		out = append(out, res)
+	}
+	return out, nil
+}
+
+// HandleSQS validates the S3 events of an SQS batch (S3 test events are
+// skipped).
+func (v *Validator) HandleSQS(ctx context.Context, batch events.SQSEvent) (events.SQSEventResponse, error) {
+	return eachMessage(ctx, batch, v.log, func(ctx context.Context, body []byte) error {
+		var e events.S3Event
+		if err := json.Unmarshal(body, &e); err != nil {
+			return fmt.Errorf("not an S3 event: %w", err)
+		}
+		_, err := v.HandleS3(ctx, e)
+		return err
+	})
+}
+
+// Sweeper is the sweep function.
+type Sweeper struct {
+	svc       *kyc.Service
+	namespace string
+	sla       time.Duration
+	metrics   io.Writer
+	log       *slog.Logger
+}
+
+// NewSweeper builds the sweep function; metrics (CloudWatch embedded metric
+// format lines) go to w, the function's standard output in Lambda.
+func NewSweeper(env Env, c Clients, w io.Writer, o Options) (*Sweeper, error) {
+	if _, err := env.require(contract.EnvEventBus); err != nil {
+		return nil, err
+	}
+	svc, _, err := service(env, c, o)
+	if err != nil {
+		return nil, err
+	}
+	s := &Sweeper{svc: svc, namespace: env(contract.EnvMetricsNamespace), metrics: w, log: o.log(), sla: 24 * time.Hour}
+	if s.namespace == "" {
+		s.namespace = "KycGate"
+	}
+	if v := env(contract.EnvReviewSLA); v != "" {
+		if s.sla, err = time.ParseDuration(v); err != nil {
+			return nil, fmt.Errorf("%s: %w", contract.EnvReviewSLA, err)
+		}
+	}
+	return s, nil
+}
+
+// Handle runs one sweep. "Now" is the scheduled event's time, never the clock.
+func (s *Sweeper) Handle(ctx context.Context, e events.EventBridgeEvent) (kyc.SweepReport, error) {
+	if e.Time.IsZero() {
+		return kyc.SweepReport{}, kyc.Invalid("missing_time", "the scheduled event has no time")
+	}
+	rep, err := s.svc.Sweep(ctx, e.Time)
+	s.emit(rep)
+	s.log.InfoContext(ctx, "sweep", "now", rep.Now, "due", rep.CustomersDue, "changed", rep.Changed,
+		"suspended", rep.Suspended, "awaitingReview", rep.AwaitingReview, "failed", rep.Failed,
+		"oldestPendingReview", rep.OldestPendingReview.String(), "overSLA", rep.OldestPendingReview > s.sla)
+	return rep, err
+}
+
+// emit writes the sweep's metrics in CloudWatch embedded metric format: a log
+// line CloudWatch turns into metrics, so the sweep makes no metrics API call.
+func (s *Sweeper) emit(rep kyc.SweepReport) {
+	if s.metrics == nil {
+		return
+	}
+	line := map[string]any{
+		"_aws": map[string]any{
+			"Timestamp": rep.Now.UnixMilli(),
+			"CloudWatchMetrics": []any{map[string]any{
+				"Namespace":  s.namespace,
+				"Dimensions": [][]string{{}},
+				"Metrics": []any{
+					map[string]string{"Name": contract.MetricOldestPendingReview, "Unit": "Seconds"},
+					map[string]string{"Name": "HoldsSuspended", "Unit": "Count"},
+					map[string]string{"Name": "SweepFailures", "Unit": "Count"},
+				},
+			}},
+		},
+		contract.MetricOldestPendingReview: int64(rep.OldestPendingReview / time.Second),
+		"HoldsSuspended":                   rep.Suspended,
+		"SweepFailures":                    rep.Failed,
+	}
+	b, _ := json.Marshal(line)
+	fmt.Fprintln(s.metrics, string(b))
+}

@@ -1,0 +1,126 @@
+package httpapi
+
+import (
+	"log/slog"
+	"net/http"
+	"strconv"
+
+	"github.com/kycgate/kycgate/shared/contract"
+	"github.com/kycgate/kycgate/shared/kyc"
+)
+
+type adminAPI struct {
+	svc *kyc.Service
+}
+
+// NewAdminAPI returns the reviewer/admin API. Every route needs the
+// kyc-reviewers or kyc-admins group.
+func NewAdminAPI(svc *kyc.Service, auth Authenticator, log *slog.Logger) http.Handler {
+	a := &adminAPI{svc: svc}
+	return mount(contract.FunctionAdminAPI, map[string]handler{
+		"GET /v1/admin/submissions":                staff(a.queue),
+		"GET /v1/admin/submissions/{id}":           staff(a.submission),
+		"POST /v1/admin/submissions/{id}/claim":    staff(a.claim),
+		"POST /v1/admin/submissions/{id}/decision": staff(a.decide),
+		"GET /v1/admin/customers/{id}":             staff(a.customer),
+		"GET /v1/admin/orders/{id}":                staff(a.order),
+	}, auth, log)
+}
+
+// staff lets only reviewers and admins through.
+func staff(h handler) handler {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		if !identity(r).Staff() {
+			return errNotStaff
+		}
+		return h(w, r)
+	}
+}
+
+func (a *adminAPI) queue(w http.ResponseWriter, r *http.Request) error {
+	q := r.URL.Query()
+	if st := q.Get("status"); st != "" && st != string(kyc.SubPending) {
+		return kyc.Invalid("unsupported_status", "the queue lists status=pending_review only")
+	}
+	limit := kyc.MaxQueue
+	if l := q.Get("limit"); l != "" {
+		n, err := strconv.Atoi(l)
+		if err != nil || n < 1 || n > kyc.MaxQueue {
+			return kyc.Invalid("invalid_limit", "limit must be 1..%d", kyc.MaxQueue)
+		}
+		limit = n
+	}
+	items, err := a.svc.Queue(r.Context(), limit)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"items": items})
+	return nil
+}
+
+func (a *adminAPI) submission(w http.ResponseWriter, r *http.Request) error {
+	v, err := a.svc.ViewSubmission(r.Context(), identity(r).Actor(), r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, v)
+	return nil
+}
+
+func (a *adminAPI) claim(w http.ResponseWriter, r *http.Request) error {
+	item, err := a.svc.Claim(r.Context(), identity(r).Actor(), r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, item)
+	return nil
+}
+
+func (a *adminAPI) decide(w http.ResponseWriter, r *http.Request) error {
+	var in struct {
+		Decisions struct {
+			Identity *kyc.Verdict `json:"identity"`
+			Address  *kyc.Verdict `json:"address"`
+		} `json:"decisions"`
+		CustomerMessage string         `json:"customerMessage"`
+		Note            string         `json:"note"`
+		Extracted       *kyc.Extracted `json:"extracted"`
+		Version         *int           `json:"version"`
+	}
+	if err := decode(w, r, decisionBody, &in); err != nil {
+		return err
+	}
+	if in.Decisions.Identity == nil || in.Decisions.Address == nil {
+		return kyc.Invalid("decisions_required", "decisions.identity and decisions.address are both required")
+	}
+	if in.Version == nil {
+		return kyc.Invalid("version_required", "version must be the submission's version from GET")
+	}
+	res, err := a.svc.Decide(r.Context(), identity(r).Actor(), r.PathValue("id"), kyc.DecisionInput{
+		Identity: *in.Decisions.Identity, Address: *in.Decisions.Address,
+		CustomerMessage: in.CustomerMessage, Note: in.Note, Extracted: in.Extracted, Version: *in.Version,
+	})
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, res)
+	return nil
+}
+
+func (a *adminAPI) customer(w http.ResponseWriter, r *http.Request) error {
+	v, err := a.svc.CustomerView(r.Context(), r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, v)
+	return nil
+}
+
+func (a *adminAPI) order(w http.ResponseWriter, r *http.Request) error {
+	v, err := a.svc.OrderView(r.Context(), r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, v)
+	return nil
+}
