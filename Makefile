@@ -28,8 +28,17 @@ build: ## cross-compile every Lambda (linux/arm64, -tags lambda.norpc) into buil
 	done
 
 synth: build ## synthesize the CloudFormation template (cdk-nag enforced) and lint it with cfn-lint
-	CDK_OUTDIR=$(CDK_OUT) go run ./infra
+	rm -rf $(CDK_OUT)
+	CDK_OUTDIR=$(CDK_OUT) KYC_FUNCTIONS_DIR=$(BUILD) go run ./infra
 	cfn-lint $(TEMPLATE)
+
+# The aws-cdk CLI that deploys the assembly `make synth` wrote. Its bundled
+# cloud-assembly-schema (>= 55.5) reads the v55 manifest aws-cdk-lib 2.276 writes.
+# The target account/region needs `cdk bootstrap` once (the assets bucket).
+CDK_CLI ?= npx --yes aws-cdk@2.1148.1
+
+deploy: synth ## deploy the synthesized stack with the CDK CLI (AWS credentials and a bootstrapped account needed)
+	$(CDK_CLI) deploy --app $(CDK_OUT) $(STACK) --require-approval broadening
 
 lint: ## gofmt, go vet, staticcheck
 	@out=$$(gofmt -l $(GO_FILES)); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi

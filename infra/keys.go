@@ -94,7 +94,7 @@ func (k *Keys) allowServiceForTopics(service, sid string, stack awscdk.Stack) {
 // grantData lets a principal use the data key with exactly these actions
 // (written into the principal's own policy, resource = this key's ARN).
 func (k *Keys) grantData(g awsiam.IGrantable, actions ...string) {
-	k.Data.Grant(g, jsii.Strings(actions...)...)
+	k.Data.Grant(g, *jsii.Strings(actions...)...)
 }
 
 // grantMac lets a principal compute keyed hashes (and nothing else).

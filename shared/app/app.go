@@ -17,11 +17,13 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/kms"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"github.com/kycgate/kycgate/shared/awsenv"
 	"github.com/kycgate/kycgate/shared/contract"
 	"github.com/kycgate/kycgate/shared/dynamostore"
 	"github.com/kycgate/kycgate/shared/eventbus"
+	"github.com/kycgate/kycgate/shared/httpapi"
 	"github.com/kycgate/kycgate/shared/kmsseal"
 	"github.com/kycgate/kycgate/shared/kyc"
 	"github.com/kycgate/kycgate/shared/s3docs"
@@ -56,6 +58,7 @@ type Clients struct {
 	KMS         *kms.Client
 	EventBridge *eventbridge.Client
 	Secrets     *secretsmanager.Client
+	SQS         *sqs.Client
 }
 
 // NewClients builds every client from cfg. Building a client does no I/O.
@@ -66,13 +69,15 @@ func NewClients(cfg aws.Config) Clients {
 		KMS:         kms.NewFromConfig(cfg),
 		EventBridge: eventbridge.NewFromConfig(cfg),
 		Secrets:     secretsmanager.NewFromConfig(cfg),
+		SQS:         sqs.NewFromConfig(cfg),
 	}
 }
 
 // Options are what differs between Lambda, the dev server and tests.
 type Options struct {
-	Now func() time.Time // the server clock; time.Now when nil
-	Log *slog.Logger
+	Now   func() time.Time // the server clock; time.Now when nil
+	Log   *slog.Logger
+	Rates map[string]httpapi.Rate // per-customer limits; httpapi.DefaultRates when nil
 }
 
 func (o Options) log() *slog.Logger {

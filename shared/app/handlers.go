@@ -7,6 +7,8 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/url"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
@@ -25,7 +27,7 @@ func CustomerAPI(env Env, c Clients, auth httpapi.Authenticator, o Options) (htt
 	if err != nil {
 		return nil, err
 	}
-	return httpapi.NewCustomerAPI(svc, auth, httpapi.NewLimiter(store, o.Now), o.log()), nil
+	return httpapi.NewCustomerAPI(svc, auth, httpapi.NewLimiter(store, o.Rates, o.Now), o.log()), nil
 }
 
 // AdminAPI builds the admin-api function's HTTP handler.
@@ -126,13 +128,34 @@ func NewValidator(env Env, c Clients, o Options) (*Validator, error) {
 	return &Validator{svc: svc, log: o.log()}, nil
 }
 
+// S3Notification is the part of an S3 event notification the validator
+// reads. It is decoded tolerantly (no timestamps), and S3's test event, which
+// has no records, validates nothing.
+type S3Notification struct {
+	Records []struct {
+		EventName string `json:"eventName"`
+		S3        struct {
+			Bucket struct {
+				Name string `json:"name"`
+			} `json:"bucket"`
+			Object struct {
+				Key       string `json:"key"`
+				VersionID string `json:"versionId"`
+			} `json:"object"`
+		} `json:"s3"`
+	} `json:"Records"`
+}
+
 // HandleS3 validates every object of an S3 event.
-func (v *Validator) HandleS3(ctx context.Context, e events.S3Event) ([]kyc.ValidationResult, error) {
-	var out []kyc.ValidationResult
+func (v *Validator) HandleS3(ctx context.Context, e S3Notification) ([]kyc.ValidationResult, error) {
+	out := []kyc.ValidationResult{}
 	for _, r := range e.Records {
-		key := r.S3.Object.URLDecodedKey
-		if key == "" {
-			key = r.S3.Object.Key
+		if !strings.HasPrefix(r.EventName, "ObjectCreated:") {
+			continue
+		}
+		key, err := url.QueryUnescape(r.S3.Object.Key) // keys in S3 events are URL-encoded
+		if err != nil {
+			return out, fmt.Errorf("object key: %w", err)
 		}
 		res, err := v.svc.ValidateUpload(ctx, key, r.S3.Object.VersionID)
 		if err != nil {
@@ -144,11 +167,10 @@ func (v *Validator) HandleS3(ctx context.Context, e events.S3Event) ([]kyc.Valid
 	return out, nil
 }
 
-// HandleSQS validates the S3 events of an SQS batch (S3 test events are
-// skipped).
+// HandleSQS validates the S3 events of an SQS batch.
 func (v *Validator) HandleSQS(ctx context.Context, batch events.SQSEvent) (events.SQSEventResponse, error) {
 	return eachMessage(ctx, batch, v.log, func(ctx context.Context, body []byte) error {
-		var e events.S3Event
+		var e S3Notification
 		if err := json.Unmarshal(body, &e); err != nil {
 			return fmt.Errorf("not an S3 event: %w", err)
 		}

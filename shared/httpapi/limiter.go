@@ -26,7 +26,7 @@ type Rate struct {
 // a few documents, tight for a script.
 var DefaultRates = map[string]Rate{
 	"document":   {N: 20, Per: time.Hour},
-	"submission": {N: 5, Per: time.Hour},
+	"submission": {N: 10, Per: time.Hour},
 }
 
 type limiter struct {
@@ -35,12 +35,15 @@ type limiter struct {
 	now     func() time.Time
 }
 
-// NewLimiter returns a Limiter with DefaultRates over fixed windows.
-func NewLimiter(c Counter, now func() time.Time) Limiter {
+// NewLimiter returns a Limiter over fixed windows; nil rates mean DefaultRates.
+func NewLimiter(c Counter, rates map[string]Rate, now func() time.Time) Limiter {
 	if now == nil {
 		now = time.Now
 	}
-	return &limiter{counter: c, rates: DefaultRates, now: now}
+	if rates == nil {
+		rates = DefaultRates
+	}
+	return &limiter{counter: c, rates: rates, now: now}
 }
 
 // Allow counts an attempt; over the limit it returns a rate-limited error

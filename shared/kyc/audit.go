@@ -86,6 +86,9 @@ func (h AuditHead) Chain(entries []AuditEntry) (AuditHead, []AuditEntry) {
 	return h, out
 }
 
+// HeadOf returns the head of a chain that ends with e.
+func (e AuditEntry) HeadOf() AuditHead { return AuditHead{Seq: e.Seq, Hash: e.Hash} }
+
 // ChainReport is the result of checking an audit chain.
 type ChainReport struct {
 	OK      bool   `json:"ok"`

@@ -3,14 +3,15 @@ package kyc
 import "time"
 
 // Event is something this system tells the world, published on the bus with
-// source "kyc" and detail-type Type. The JSON of Event is the event's detail.
+// source "kyc" and detail-type Type. The JSON of Event is the event's detail
+// (it repeats the type, so a stored event, in the outbox, keeps it).
 //
 // ID is deterministic (for example "<orderId>:provision"): publishing an event
 // twice yields two deliveries with one ID, and consumers apply it once. After
 // names the event that must be applied before this one (a suspend after its
 // provision), so a consumer never acts out of order.
 type Event struct {
-	Type EventType `json:"-"`
+	Type EventType `json:"type"`
 
 	ID         string    `json:"eventId"`
 	At         time.Time `json:"at"`

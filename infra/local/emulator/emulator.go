@@ -8,9 +8,9 @@
 //
 // Credentials and region (Config, Environ) are deliberately simple:
 //   - region: AWS_REGION, else AWS_DEFAULT_REGION, else us-east-1;
-//   - credentials: the static pair "test"/"test", except when AWS_ENDPOINT_URL
-//     names the emulator and AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY are
-//     both set, in which case those (and AWS_SESSION_TOKEN) are used;
+//   - credentials: the static pair "test"/"test", except for an emulator that
+//     was found (AWS_ENDPOINT_URL, At) when AWS_ACCESS_KEY_ID and
+//     AWS_SECRET_ACCESS_KEY are both set: then those (and AWS_SESSION_TOKEN);
 //   - both are set explicitly, so a developer's AWS profile never supplies
 //     them (and the base endpoint always wins over any configured endpoint).
 package emulator
@@ -71,14 +71,10 @@ type Emulator struct {
 // Start returns the emulator named by AWS_ENDPOINT_URL, or starts moto_server
 // on a free loopback port and waits until it answers.
 func Start(ctx context.Context) (*Emulator, error) {
-	region := regionFromEnv()
-	if ep := strings.TrimRight(os.Getenv(EnvEndpoint), "/"); ep != "" {
-		creds := testCredentials()
-		if id, secret := os.Getenv(EnvAccessKey), os.Getenv(EnvSecretKey); id != "" && secret != "" {
-			creds = aws.Credentials{AccessKeyID: id, SecretAccessKey: secret, SessionToken: os.Getenv(EnvSessionToken), Source: "environment"}
-		}
-		return &Emulator{endpoint: ep, region: region, creds: creds}, nil
+	if ep := os.Getenv(EnvEndpoint); ep != "" {
+		return At(ep), nil
 	}
+	region := regionFromEnv()
 	path, err := exec.LookPath(Command)
 	if err != nil {
 		return nil, fmt.Errorf("start emulator: %s not found (install moto[server], or set %s to a running emulator such as LocalStack): %w", Command, EnvEndpoint, err)
@@ -98,6 +94,18 @@ func Start(ctx context.Context) (*Emulator, error) {
 	return nil, lastErr
 }
 
+// At returns the emulator already running at endpoint (AWS_ENDPOINT_URL, or
+// the Endpoint of a saved local stack), with the region and credentials
+// described in the package documentation. It starts nothing; Stop does
+// nothing.
+func At(endpoint string) *Emulator {
+	creds := testCredentials()
+	if id, secret := os.Getenv(EnvAccessKey), os.Getenv(EnvSecretKey); id != "" && secret != "" {
+		creds = aws.Credentials{AccessKeyID: id, SecretAccessKey: secret, SessionToken: os.Getenv(EnvSessionToken), Source: "environment"}
+	}
+	return &Emulator{endpoint: strings.TrimRight(endpoint, "/"), region: regionFromEnv(), creds: creds}
+}
+
 var errPortInUse = errors.New("port already in use")
 
 func startMoto(ctx context.Context, path, region string) (*Emulator, error) {
@@ -109,7 +117,6 @@ func startMoto(ctx context.Context, path, region string) (*Emulator, error) {
 	cmd := exec.Command(path, "-H", "127.0.0.1", "-p", strconv.Itoa(port))
 	out := &tailBuffer{max: 8 << 10}
 	cmd.Stdout, cmd.Stderr = out, out
-	cmd.Env = os.Environ()
 	setProcessGroup(cmd)
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("start emulator: run %s: %w", path, err)

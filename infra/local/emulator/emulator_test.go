@@ -163,3 +163,20 @@ func deref(p *string) string {
 	}
 	return *p
 }
+
+// At names a running emulator (a saved stack's endpoint) without starting one.
+func TestAt(t *testing.T) {
+	t.Setenv(EnvAccessKey, "")
+	e := At("http://127.0.0.1:4566/")
+	defer e.Stop() // no-op
+	if e.Started() || e.Endpoint() != "http://127.0.0.1:4566" {
+		t.Fatalf("Started()=%v Endpoint()=%q", e.Started(), e.Endpoint())
+	}
+	cfg, err := e.Config(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if creds, _ := cfg.Credentials.Retrieve(context.Background()); creds.AccessKeyID != "test" {
+		t.Fatalf("credentials %q, want test", creds.AccessKeyID)
+	}
+}

@@ -1,0 +1,116 @@
+package main
+
+import (
+	"slices"
+	"strings"
+	"testing"
+)
+
+// cdk.json's context gives the documented defaults, through the same parser
+// the app uses when it runs without the CDK CLI.
+func TestConfigFromCDKJSON(t *testing.T) {
+	ctx, err := cdkJSONContext("../cdk.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := configFromContext(func(k string) any { return ctx[k] })
+	if err != nil {
+		t.Fatalf("cdk.json context is not a valid config: %v", err)
+	}
+	if cfg.JWTIssuer != "https://kyc.local/issuer" || !slices.Equal(cfg.JWTAudience, []string{"kyc-gate"}) {
+		t.Errorf("issuer/audience = %q/%q", cfg.JWTIssuer, cfg.JWTAudience)
+	}
+	if !slices.Equal(cfg.UploadOrigins, []string{"http://127.0.0.1:8080", "http://localhost:8080"}) {
+		t.Errorf("uploadOrigins = %q", cfg.UploadOrigins)
+	}
+	if !slices.Equal(cfg.KYCProducts, []string{"kyc-vps"}) || cfg.BillingMode != "whmcs" || cfg.ReviewSLAHours != 24 ||
+		cfg.MaxUploadBytes != 10485760 || cfg.MailFrom != "kyc@example.com" || cfg.PortalURL != "http://127.0.0.1:8080" {
+		t.Errorf("defaults = %+v", cfg)
+	}
+	if cfg.AlarmEmail != "" {
+		t.Errorf("alarmEmail default = %q, want none", cfg.AlarmEmail)
+	}
+	for _, flag := range []string{"@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy", "@aws-cdk/aws-events:eventsTargetQueueSameAccount"} {
+		if ctx[flag] != true {
+			t.Errorf("cdk.json: feature flag %s = %v, the stack relies on it being true", flag, ctx[flag])
+		}
+	}
+}
+
+func TestConfigDefaultsWhenContextIsEmpty(t *testing.T) {
+	get := func(k string) any {
+		return map[string]any{
+			ctxJWTIssuer: "https://issuer.example", ctxJWTAudience: "a", ctxUploadOrigins: "https://portal.example",
+			ctxMailFrom: "kyc@example.com", ctxPortalURL: "https://portal.example",
+		}[k]
+	}
+	cfg, err := configFromContext(get)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := Config{
+		JWTIssuer: "https://issuer.example", JWTAudience: []string{"a"}, UploadOrigins: []string{"https://portal.example"},
+		KYCProducts: []string{"kyc-vps"}, BillingMode: "whmcs", MailFrom: "kyc@example.com", PortalURL: "https://portal.example",
+		ReviewSLAHours: 24, APIThrottleRate: 50, APIThrottleBurst: 100, MaxUploadBytes: 10485760, MetricsNamespace: "KycGate",
+		Tickets: "whmcs",
+	}
+	if got := cfg; !slices.Equal(got.KYCProducts, want.KYCProducts) || got.BillingMode != want.BillingMode ||
+		got.ReviewSLAHours != want.ReviewSLAHours || got.APIThrottleRate != want.APIThrottleRate || got.APIThrottleBurst != want.APIThrottleBurst ||
+		got.MaxUploadBytes != want.MaxUploadBytes || got.MetricsNamespace != want.MetricsNamespace || got.Tickets != want.Tickets {
+		t.Errorf("config = %+v, want %+v", got, want)
+	}
+}
+
+// Values given with `cdk -c key=value` arrive as strings.
+func TestConfigAcceptsCommandLineStrings(t *testing.T) {
+	ctx := map[string]any{
+		ctxJWTIssuer: "https://issuer.example", ctxJWTAudience: `["a","b"]`, ctxUploadOrigins: "https://a.example, https://b.example",
+		ctxMailFrom: "kyc@example.com", ctxPortalURL: "https://portal.example", ctxReviewSLAHours: "48", ctxBillingMode: "webhook",
+		ctxMaxUploadBytes: "2048",
+	}
+	cfg, err := configFromContext(func(k string) any { return ctx[k] })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(cfg.JWTAudience, []string{"a", "b"}) || !slices.Equal(cfg.UploadOrigins, []string{"https://a.example", "https://b.example"}) ||
+		cfg.ReviewSLAHours != 48 || cfg.MaxUploadBytes != 2048 || cfg.BillingMode != "webhook" || cfg.Tickets != "" {
+		t.Errorf("config = %+v", cfg)
+	}
+}
+
+func TestConfigRejectsInvalidValues(t *testing.T) {
+	base := func() map[string]any {
+		return map[string]any{
+			ctxJWTIssuer: "https://issuer.example", ctxJWTAudience: "a", ctxUploadOrigins: []any{"https://portal.example"},
+			ctxMailFrom: "kyc@example.com", ctxPortalURL: "https://portal.example",
+		}
+	}
+	tests := []struct {
+		name, key string
+		value     any
+		wantErr   string
+	}{
+		{"http issuer", ctxJWTIssuer, "http://issuer.example", "jwtIssuer"},
+		{"no audience", ctxJWTAudience, []any{}, "jwtAudience"},
+		{"wildcard origin", ctxUploadOrigins, []any{"*"}, "uploadOrigins"},
+		{"wildcard subdomain origin", ctxUploadOrigins, []any{"https://*.example.com"}, "uploadOrigins"},
+		{"origin with a path", ctxUploadOrigins, []any{"https://portal.example/app"}, "uploadOrigins"},
+		{"unknown billing mode", ctxBillingMode, "stripe", "billingMode"},
+		{"sender with a display name", ctxMailFrom, "KYC <kyc@example.com>", "mailFrom"},
+		{"zero SLA", ctxReviewSLAHours, 0.0, "reviewSlaHours"},
+		{"negative upload size", ctxMaxUploadBytes, -1.0, "maxUploadBytes"},
+		{"list of numbers", ctxKYCProducts, []any{1.0}, "kycProducts"},
+		{"product with a comma", ctxKYCProducts, []any{"a,b"}, "kycProducts"},
+		{"number not a number", ctxAPIThrottleRate, "fast", "apiThrottleRate"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ctx := base()
+			ctx[tt.key] = tt.value
+			_, err := configFromContext(func(k string) any { return ctx[k] })
+			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+				t.Errorf("err = %v, want one naming %s", err, tt.wantErr)
+			}
+		})
+	}
+}

@@ -1,0 +1,462 @@
+package app_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"crypto/rsa"
+	"encoding/json"
+	"fmt"
+	"image"
+	"image/color"
+	"image/jpeg"
+	"io"
+	"mime/multipart"
+	"net/http"
+	"net/http/httptest"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	"github.com/golang-jwt/jwt/v5"
+
+	"github.com/kycgate/kycgate/infra/local/emulator"
+	"github.com/kycgate/kycgate/infra/local/stack"
+	"github.com/kycgate/kycgate/infra/local/stacktest"
+	"github.com/kycgate/kycgate/shared/app"
+	"github.com/kycgate/kycgate/shared/contract"
+	"github.com/kycgate/kycgate/shared/httpapi"
+	"github.com/kycgate/kycgate/shared/kyc"
+)
+
+func TestMain(m *testing.M) { emulator.Main(m) }
+
+// clock is the server clock of a test: it stands still unless moved.
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *clock) Now() time.Time      { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+func (c *clock) Set(t time.Time)     { c.mu.Lock(); c.t = t; c.mu.Unlock() }
+func (c *clock) Add(d time.Duration) { c.mu.Lock(); c.t = c.t.Add(d); c.mu.Unlock() }
+
+// sys is the whole system of one test: the synthesized stack on the
+// emulator, every function built as Lambda builds it, the HTTP API served as
+// `make dev` serves it, and tokens signed by a key the authenticator trusts.
+type sys struct {
+	t         *testing.T
+	st        *stack.Stack
+	cfg       aws.Config
+	c         app.Clients
+	clock     *clock
+	key       *rsa.PrivateKey
+	srv       *httptest.Server
+	fns       map[string]*app.Function
+	table     string
+	secret    []byte
+	metrics   *bytes.Buffer
+	verifier  httpapi.JWTVerifier
+	validator *app.Validator
+}
+
+var testKey = func() *rsa.PrivateKey {
+	k, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		panic(err)
+	}
+	return k
+}()
+
+// newSys builds the system with per-customer limits high enough for long
+// tables of requests; TestUploadRateLimit uses the defaults.
+func newSys(t *testing.T) *sys {
+	t.Helper()
+	return newSysWith(t, map[string]httpapi.Rate{"document": {N: 1000, Per: time.Hour}, "submission": {N: 1000, Per: time.Hour}})
+}
+
+func newSysWith(t *testing.T, rates map[string]httpapi.Rate) *sys {
+	t.Helper()
+	st, cfg := stacktest.Deploy(t)
+	s := &sys{t: t, st: st, cfg: cfg, c: app.NewClients(cfg), clock: &clock{t: time.Date(2026, 11, 26, 10, 0, 0, 0, time.UTC)},
+		key: testKey, fns: map[string]*app.Function{}, metrics: &bytes.Buffer{}}
+	s.verifier = httpapi.JWTVerifier{Issuer: st.Authorizer.Issuer, Audiences: st.Authorizer.Audience,
+		Keys: map[string]*rsa.PublicKey{"test": &s.key.PublicKey}, Now: s.clock.Now}
+	s.table = st.Functions[contract.FunctionCustomerAPI].Env[contract.EnvTable]
+	o := app.Options{Now: s.clock.Now, Rates: rates}
+	b := app.Bindings{Auth: s.verifier, Metrics: s.metrics}
+	ctx := context.Background()
+	for name, build := range map[string]app.Constructor{
+		contract.FunctionCustomerAPI:   app.NewCustomerAPI,
+		contract.FunctionAdminAPI:      app.NewAdminAPI,
+		contract.FunctionBillingIntake: app.NewBillingIntake,
+		contract.FunctionValidator:     app.NewValidatorFunction,
+		contract.FunctionSweep:         app.NewSweep,
+	} {
+		fn, err := build(ctx, stacktest.Env(st, name), s.c, o, b)
+		if err != nil {
+			t.Fatalf("build %s: %v", name, err)
+		}
+		s.fns[name] = fn
+	}
+	mux := http.NewServeMux()
+	for _, r := range contract.Routes {
+		mux.Handle(r.Pattern, s.fns[r.Function].HTTP)
+	}
+	s.srv = httptest.NewServer(mux)
+	t.Cleanup(s.srv.Close)
+	sec, err := s.c.Secrets.GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{
+		SecretId: aws.String(st.Functions[contract.FunctionBillingIntake].Env[contract.EnvWebhookSecretARN])})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.secret = []byte(aws.ToString(sec.SecretString))
+	return s
+}
+
+// token signs a token the way the identity provider would.
+func (s *sys) token(sub string, groups ...string) string {
+	return s.signed(s.key, "test", jwt.MapClaims{
+		"iss": s.st.Authorizer.Issuer, "aud": s.st.Authorizer.Audience[0], "sub": sub,
+		"iat": s.clock.Now().Add(-time.Minute).Unix(), "exp": s.clock.Now().Add(time.Hour).Unix(), "cognito:groups": groups,
+	})
+}
+
+func (s *sys) signed(key *rsa.PrivateKey, kid string, claims jwt.MapClaims) string {
+	tok := jwt.NewWithClaims(jwt.SigningMethodRS256, claims)
+	tok.Header["kid"] = kid
+	raw, err := tok.SignedString(key)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	return raw
+}
+
+func (s *sys) reviewer(sub string) string { return s.token(sub, contract.GroupReviewers) }
+
+// resp is an HTTP answer.
+type resp struct {
+	status int
+	body   []byte
+	header http.Header
+}
+
+func (r resp) code() string {
+	var e struct {
+		Error struct{ Code string } `json:"error"`
+	}
+	_ = json.Unmarshal(r.body, &e)
+	return e.Error.Code
+}
+
+func (r resp) decode(tb testing.TB, v any) {
+	tb.Helper()
+	if err := json.Unmarshal(r.body, v); err != nil {
+		tb.Fatalf("decode %s: %v", r.body, err)
+	}
+}
+
+// do sends a request; body is JSON-encoded unless it is a string (sent as is).
+func (s *sys) do(method, path, token string, body any) resp {
+	s.t.Helper()
+	var rd io.Reader
+	switch b := body.(type) {
+	case nil:
+	case string:
+		rd = strings.NewReader(b)
+	default:
+		j, _ := json.Marshal(b)
+		rd = bytes.NewReader(j)
+	}
+	req, _ := http.NewRequest(method, s.srv.URL+path, rd)
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	if rd != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	return resp{status: res.StatusCode, body: b, header: res.Header}
+}
+
+// must sends a request and fails the test unless it gets want.
+func (s *sys) must(want int, method, path, token string, body, into any) {
+	s.t.Helper()
+	r := s.do(method, path, token, body)
+	if r.status != want {
+		s.t.Fatalf("%s %s = %d %s, want %d", method, path, r.status, r.body, want)
+	}
+	if into != nil {
+		r.decode(s.t, into)
+	}
+}
+
+// Test files: a real JPEG, a real PDF, and HTML pretending to be a JPEG.
+var (
+	jpegBytes = func() []byte {
+		img := image.NewRGBA(image.Rect(0, 0, 8, 8))
+		img.Set(1, 1, color.RGBA{200, 10, 10, 255})
+		var b bytes.Buffer
+		_ = jpeg.Encode(&b, img, nil)
+		return b.Bytes()
+	}()
+	pdfBytes  = []byte("%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj 2 0 obj<</Type/Pages/Kids[]/Count 0>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n")
+	htmlBytes = []byte("<html><body><script>alert(1)</script></body></html>")
+)
+
+// newDocument asks for an upload form.
+func (s *sys) newDocument(cust string, cat kyc.Category, typ kyc.DocType, ct string, size int) kyc.NewUpload {
+	s.t.Helper()
+	var up kyc.NewUpload
+	s.must(http.StatusCreated, "POST", "/v1/kyc/documents", s.token(cust),
+		map[string]any{"category": cat, "type": typ, "contentType": ct, "size": size}, &up)
+	return up
+}
+
+// upload posts a file to a presigned form as a browser does (fields, then the file).
+func (s *sys) upload(up kyc.Upload, data []byte, contentType string) {
+	s.t.Helper()
+	var b bytes.Buffer
+	w := multipart.NewWriter(&b)
+	keys := make([]string, 0, len(up.Fields))
+	for k := range up.Fields {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		_ = w.WriteField(k, up.Fields[k])
+	}
+	h := make(map[string][]string)
+	h["Content-Disposition"] = []string{`form-data; name="file"; filename="upload"`}
+	h["Content-Type"] = []string{contentType}
+	part, _ := w.CreatePart(h)
+	_, _ = part.Write(data)
+	_ = w.Close()
+	res, err := http.Post(up.URL, w.FormDataContentType(), &b)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	defer res.Body.Close()
+	if res.StatusCode/100 != 2 {
+		body, _ := io.ReadAll(res.Body)
+		s.t.Fatalf("upload = %d %s", res.StatusCode, body)
+	}
+}
+
+// uploaded creates a document and uploads data to it, then lets the
+// validator handle what S3 notified.
+func (s *sys) uploaded(cust string, cat kyc.Category, typ kyc.DocType, ct string, data []byte) string {
+	s.t.Helper()
+	up := s.newDocument(cust, cat, typ, ct, len(data))
+	s.upload(up.Upload, data, ct)
+	s.validate()
+	return up.DocumentID
+}
+
+// validate feeds the validator queue's messages to the validator function,
+// as the event source mapping does.
+func (s *sys) validate() {
+	s.t.Helper()
+	q := s.st.Functions[contract.FunctionValidator].Queues[0].URL
+	for _, m := range s.receive(q) {
+		raw, _ := json.Marshal(events.SQSEvent{Records: []events.SQSMessage{{MessageId: aws.ToString(m.MessageId), Body: aws.ToString(m.Body), EventSource: "aws:sqs"}}})
+		out, err := s.fns[contract.FunctionValidator].Invoke(context.Background(), raw)
+		if err != nil {
+			s.t.Fatalf("validator: %v", err)
+		}
+		if r := out.(events.SQSEventResponse); len(r.BatchItemFailures) > 0 {
+			s.t.Fatalf("validator failed a message: %+v", r)
+		}
+		_, _ = s.c.SQS.DeleteMessage(context.Background(), &sqs.DeleteMessageInput{QueueUrl: &q, ReceiptHandle: m.ReceiptHandle})
+	}
+}
+
+// published returns the events that reached a function's queue since the
+// last call (the bus's rules route them there), by detail-type.
+func (s *sys) published(function string) []kycEvent {
+	s.t.Helper()
+	q := s.st.Functions[function].Queues[0].URL
+	var out []kycEvent
+	for _, m := range s.receive(q) {
+		var e struct {
+			DetailType string          `json:"detail-type"`
+			Source     string          `json:"source"`
+			Detail     json.RawMessage `json:"detail"`
+		}
+		if err := json.Unmarshal([]byte(aws.ToString(m.Body)), &e); err != nil {
+			s.t.Fatal(err)
+		}
+		var ev kycEvent
+		_ = json.Unmarshal(e.Detail, &ev)
+		ev.Type, ev.Source, ev.Raw = kyc.EventType(e.DetailType), e.Source, e.Detail
+		out = append(out, ev)
+		_, _ = s.c.SQS.DeleteMessage(context.Background(), &sqs.DeleteMessageInput{QueueUrl: &q, ReceiptHandle: m.ReceiptHandle})
+	}
+	return out
+}
+
+// kycEvent is an outbound event as a consumer reads it.
+type kycEvent struct {
+	kyc.Event
+	Type   kyc.EventType
+	Source string
+	Raw    json.RawMessage
+}
+
+func types(evs []kycEvent) []string {
+	var out []string
+	for _, e := range evs {
+		out = append(out, string(e.Type)+" "+e.OrderID)
+	}
+	sort.Strings(out)
+	return out
+}
+
+func (s *sys) receive(queue string) []sqsMessage {
+	s.t.Helper()
+	var out []sqsMessage
+	for {
+		res, err := s.c.SQS.ReceiveMessage(context.Background(), &sqs.ReceiveMessageInput{
+			QueueUrl: &queue, MaxNumberOfMessages: 10, WaitTimeSeconds: 0, VisibilityTimeout: 30})
+		if err != nil {
+			s.t.Fatal(err)
+		}
+		if len(res.Messages) == 0 {
+			return out
+		}
+		for _, m := range res.Messages {
+			out = append(out, sqsMessage{MessageId: m.MessageId, Body: m.Body, ReceiptHandle: m.ReceiptHandle})
+		}
+	}
+}
+
+type sqsMessage struct{ MessageId, Body, ReceiptHandle *string }
+
+// webhook posts a billing event to the signed webhook.
+func (s *sys) webhook(typ kyc.EventType, id string, detail any, mutate ...func(*http.Request)) resp {
+	s.t.Helper()
+	body, _ := json.Marshal(map[string]any{"type": typ, "id": id, "detail": detail})
+	ts := s.clock.Now().Unix()
+	req, _ := http.NewRequest("POST", s.srv.URL+"/v1/billing/events", bytes.NewReader(body))
+	req.Header.Set(httpapi.HeaderTimestamp, fmt.Sprint(ts))
+	req.Header.Set(httpapi.HeaderSignature, httpapi.Sign(s.secret, ts, body))
+	for _, m := range mutate {
+		m(req)
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	return resp{status: res.StatusCode, body: b}
+}
+
+// rawWebhook posts a body with the given timestamp and signature.
+func (s *sys) rawWebhook(body []byte, ts int64, sig string) resp {
+	s.t.Helper()
+	req, _ := http.NewRequest("POST", s.srv.URL+"/v1/billing/events", bytes.NewReader(body))
+	req.Header.Set(httpapi.HeaderTimestamp, fmt.Sprint(ts))
+	req.Header.Set(httpapi.HeaderSignature, sig)
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	return resp{status: res.StatusCode, body: b}
+}
+
+// order places an order through the EventBridge path of billing-intake.
+func (s *sys) order(id, cust, product string, orderedAt time.Time) kyc.IntakeResult {
+	s.t.Helper()
+	detail, _ := json.Marshal(kyc.BillingEvent{OrderID: id, ServiceID: "svc-" + id, CustomerID: cust, ProductID: product,
+		OrderedAt: orderedAt, NextDueDate: kyc.NewDate(2026, 12, 26), ServerRegion: "hk"})
+	raw, _ := json.Marshal(events.EventBridgeEvent{Source: contract.SourceBilling, DetailType: string(kyc.OrderPlaced), Detail: detail, Time: s.clock.Now()})
+	out, err := s.fns[contract.FunctionBillingIntake].Invoke(context.Background(), raw)
+	if err != nil {
+		s.t.Fatalf("order %s: %v", id, err)
+	}
+	return out.(kyc.IntakeResult)
+}
+
+// sweep runs the sweep function with a scheduled event at now.
+func (s *sys) sweep(now time.Time) kyc.SweepReport {
+	s.t.Helper()
+	raw, _ := json.Marshal(events.EventBridgeEvent{Source: "aws.scheduler", DetailType: "Scheduled Event", Time: now, Detail: json.RawMessage("{}")})
+	out, err := s.fns[contract.FunctionSweep].Invoke(context.Background(), raw)
+	if err != nil {
+		s.t.Fatalf("sweep: %v", err)
+	}
+	return out.(kyc.SweepReport)
+}
+
+// snapshot reads every record of the table (rate counters aside: they count
+// attempts, bad ones included, by design) in a stable form.
+func (s *sys) snapshot() string {
+	s.t.Helper()
+	var items []string
+	in := &dynamodb.ScanInput{TableName: &s.table}
+	for {
+		out, err := s.c.DynamoDB.Scan(context.Background(), in)
+		if err != nil {
+			s.t.Fatal(err)
+		}
+		for _, it := range out.Items {
+			pk := it[contract.AttrPK].(*ddbtypes.AttributeValueMemberS).Value
+			if strings.HasPrefix(pk, "RATE#") {
+				continue
+			}
+			b, _ := json.Marshal(it)
+			items = append(items, string(b))
+		}
+		if out.LastEvaluatedKey == nil {
+			break
+		}
+		in.ExclusiveStartKey = out.LastEvaluatedKey
+	}
+	sort.Strings(items)
+	return strings.Join(items, "\n")
+}
+
+// verified takes a customer through the whole flow to an approval.
+func (s *sys) verified(cust, reviewer string) string {
+	s.t.Helper()
+	id := s.uploaded(cust, kyc.Identity, kyc.Passport, kyc.JPEG, jpegBytes)
+	addr := s.uploaded(cust, kyc.Address, kyc.BankStatement, kyc.PDF, pdfBytes)
+	var rec kyc.SubmissionReceipt
+	s.must(http.StatusCreated, "POST", "/v1/kyc/submissions", s.token(cust), map[string]string{"identityDocumentId": id, "addressDocumentId": addr}, &rec)
+	s.decide(rec.SubmissionID, reviewer, true)
+	return rec.SubmissionID
+}
+
+// decide claims a submission and decides it.
+func (s *sys) decide(sub, reviewer string, approve bool) kyc.DecisionResult {
+	s.t.Helper()
+	tok := s.reviewer(reviewer)
+	var item kyc.QueueItem
+	s.must(http.StatusOK, "POST", "/v1/admin/submissions/"+sub+"/claim", tok, nil, &item)
+	address := map[string]any{"result": "approve"}
+	if !approve {
+		address = map[string]any{"result": "reject", "reasons": []string{"too_old"}}
+	}
+	var res kyc.DecisionResult
+	s.must(http.StatusOK, "POST", "/v1/admin/submissions/"+sub+"/decision", tok, map[string]any{
+		"decisions": map[string]any{"identity": map[string]any{"result": "approve"}, "address": address},
+		"version":   item.Version, "customerMessage": "Please send a statement from the last three months.",
+	}, &res)
+	return res
+}

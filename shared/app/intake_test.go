@@ -1,0 +1,167 @@
+package app_test
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"slices"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/kycgate/kycgate/shared/contract"
+	"github.com/kycgate/kycgate/shared/httpapi"
+	"github.com/kycgate/kycgate/shared/kyc"
+)
+
+// TestIntake: an unverified customer's KYC order is held and KycRequested goes
+// out; a verified customer's order is provisioned at once; a non-KYC product
+// is not_required and emits nothing about KYC; redelivered events change
+// nothing; cancellations and expiries end holds.
+func TestIntake(t *testing.T) {
+	s := newSys(t)
+	now := s.clock.Now()
+
+	if r := s.order("o-plain", "cust-i", "shared-hosting", now.Add(-time.Hour)); r.State != kyc.NotRequired {
+		t.Fatalf("non-KYC order = %+v", r)
+	}
+	if evs := append(s.published(contract.FunctionNotifier), s.published(contract.FunctionBillingAdapter)...); len(evs) != 0 {
+		t.Fatalf("a non-KYC order emitted %v", types(evs))
+	}
+
+	if r := s.order("o-held", "cust-i", "kyc-vps", now.Add(-time.Hour)); r.State != kyc.AwaitingKYC {
+		t.Fatalf("KYC order = %+v", r)
+	}
+	before := s.snapshot()
+	if r := s.order("o-held", "cust-i", "kyc-vps", now.Add(-time.Hour)); !r.Duplicate || r.State != kyc.AwaitingKYC {
+		t.Fatalf("redelivered order = %+v", r)
+	}
+	if s.snapshot() != before {
+		t.Fatal("a redelivered order changed the table")
+	}
+	if n := types(s.published(contract.FunctionNotifier)); !slices.Equal(n, []string{"KycRequested o-held"}) {
+		t.Fatalf("notices = %v (a redelivery must not ask twice)", n)
+	}
+
+	s.verified("cust-v", "rev-1")
+	s.published(contract.FunctionBillingAdapter)
+	if r := s.order("o-verified", "cust-v", "kyc-vps", s.clock.Now()); r.State != kyc.Provisioned {
+		t.Fatalf("verified customer's order = %+v", r)
+	}
+	if c := types(s.published(contract.FunctionBillingAdapter)); !slices.Equal(c, []string{"ServiceProvisionRequested o-verified"}) {
+		t.Fatalf("commands = %v", c)
+	}
+
+	// The same payloads over the signed webhook.
+	r := s.webhook(kyc.OrderCancelled, "evt-cancel-1", map[string]string{"orderId": "o-held"})
+	if r.status != 200 {
+		t.Fatalf("cancel = %d %s", r.status, r.body)
+	}
+	var res kyc.IntakeResult
+	r.decode(t, &res)
+	if res.State != kyc.Cancelled {
+		t.Fatalf("cancel = %+v", res)
+	}
+	if r := s.webhook(kyc.OrderCancelled, "evt-cancel-2", map[string]string{"orderId": "o-held"}); r.status != 200 {
+		t.Fatalf("cancel again (new id) = %d %s", r.status, r.body)
+	}
+
+	// SQS delivery (the stack's path): a batch with a good and a bad message.
+	good, _ := json.Marshal(events.EventBridgeEvent{Source: contract.SourceBilling, DetailType: string(kyc.OrderPlaced),
+		Detail: mustJSON(kyc.BillingEvent{OrderID: "o-sqs", ServiceID: "svc-sqs", CustomerID: "cust-i", ProductID: "kyc-vps",
+			OrderedAt: now, NextDueDate: kyc.NewDate(2026, 12, 26), ServerRegion: "hk"})})
+	bad, _ := json.Marshal(events.EventBridgeEvent{Source: contract.SourceBilling, DetailType: string(kyc.OrderPlaced), Detail: json.RawMessage(`{"orderId":"o-bad"}`)})
+	batch, _ := json.Marshal(events.SQSEvent{Records: []events.SQSMessage{
+		{MessageId: "m1", Body: string(good), EventSource: "aws:sqs"}, {MessageId: "m2", Body: string(bad), EventSource: "aws:sqs"}}})
+	out, err := s.fns[contract.FunctionBillingIntake].Invoke(context.Background(), batch)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f := out.(events.SQSEventResponse).BatchItemFailures; len(f) != 1 || f[0].ItemIdentifier != "m2" {
+		t.Fatalf("batch failures = %+v", f)
+	}
+}
+
+func mustJSON(v any) json.RawMessage {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic(err)
+	}
+	return b
+}
+
+// TestWebhookBadInput: a bad signature, an old timestamp, a replayed id,
+// a malformed body or invalid values are refused and change nothing.
+func TestWebhookBadInput(t *testing.T) {
+	s := newSys(t)
+	placed := kyc.BillingEvent{OrderID: "o-w", ServiceID: "svc-w", CustomerID: "cust-w", ProductID: "kyc-vps",
+		OrderedAt: s.clock.Now().Add(-time.Hour), NextDueDate: kyc.NewDate(2026, 12, 26), ServerRegion: "hk"}
+	if r := s.webhook(kyc.OrderPlaced, "evt-1", placed); r.status != 200 {
+		t.Fatalf("signed order = %d %s", r.status, r.body)
+	}
+	s.published(contract.FunctionNotifier)
+	stamp := func(d time.Duration) func(*http.Request) {
+		return func(r *http.Request) {
+			ts := s.clock.Now().Add(d).Unix()
+			r.Header.Set(httpapi.HeaderTimestamp, strconv.FormatInt(ts, 10))
+			body, _ := r.GetBody()
+			b := make([]byte, r.ContentLength)
+			_, _ = body.Read(b)
+			r.Header.Set(httpapi.HeaderSignature, httpapi.Sign(s.secret, ts, b))
+		}
+	}
+	other := placed
+	other.OrderID = "o-w2"
+	future := placed
+	future.OrderID, future.OrderedAt = "o-w3", s.clock.Now().Add(time.Hour)
+	tests := []struct {
+		name   string
+		typ    kyc.EventType
+		id     string
+		detail any
+		mutate []func(*http.Request)
+		status int
+		code   string
+	}{
+		{"bad signature", kyc.OrderPlaced, "evt-2", other, []func(*http.Request){func(r *http.Request) { r.Header.Set(httpapi.HeaderSignature, "v1=00") }}, 401, "bad_signature"},
+		{"signed with another secret", kyc.OrderPlaced, "evt-3", other, []func(*http.Request){func(r *http.Request) {
+			r.Header.Set(httpapi.HeaderSignature, httpapi.Sign([]byte("not-the-secret"), s.clock.Now().Unix(), []byte("{}")))
+		}}, 401, "bad_signature"},
+		{"no signature", kyc.OrderPlaced, "evt-4", other, []func(*http.Request){func(r *http.Request) { r.Header.Del(httpapi.HeaderSignature) }}, 401, "bad_signature"},
+		{"timestamp older than 5 minutes", kyc.OrderPlaced, "evt-5", other, []func(*http.Request){stamp(-6 * time.Minute)}, 401, "bad_signature"},
+		{"timestamp 5 minutes in the future", kyc.OrderPlaced, "evt-6", other, []func(*http.Request){stamp(6 * time.Minute)}, 401, "bad_signature"},
+		{"replayed id", kyc.OrderPlaced, "evt-1", placed, nil, 409, "replayed"},
+		{"replayed id with another body", kyc.OrderPlaced, "evt-1", other, nil, 409, "replayed"},
+		{"unknown event type", "OrderRefunded", "evt-7", other, nil, 422, "unknown_event_type"},
+		{"missing fields", kyc.OrderPlaced, "evt-8", map[string]string{"orderId": "o-w4"}, nil, 422, "invalid_customerId"},
+		{"order time in the future", kyc.OrderPlaced, "evt-9", future, nil, 422, "order_in_future"},
+		{"invalid id", kyc.OrderPlaced, "evt/../1", other, nil, 422, "invalid_id"},
+		{"cancel of an unknown order", kyc.OrderCancelled, "evt-10", map[string]string{"orderId": "nosuchorder"}, nil, 404, "order_not_found"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			before := s.snapshot()
+			r := s.webhook(tt.typ, tt.id, tt.detail, tt.mutate...)
+			if r.status != tt.status || r.code() != tt.code {
+				t.Fatalf("= %d %s, want %d %s", r.status, r.body, tt.status, tt.code)
+			}
+			if tt.status != 200 && s.snapshot() != before {
+				t.Fatal("a refused event changed the table")
+			}
+		})
+	}
+	t.Run("malformed body", func(t *testing.T) {
+		before := s.snapshot()
+		body := []byte(`{"type":"OrderPlaced","id":`)
+		ts := s.clock.Now().Unix()
+		r := s.rawWebhook(body, ts, httpapi.Sign(s.secret, ts, body))
+		if r.status != 400 || r.code() != "malformed" || s.snapshot() != before {
+			t.Fatalf("= %d %s", r.status, r.body)
+		}
+	})
+	if n := s.published(contract.FunctionNotifier); len(n) != 0 {
+		t.Fatalf("refused events emitted %v", types(n))
+	}
+}
