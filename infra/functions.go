@@ -257,13 +257,16 @@ func (f *Functions) grant(name string, role awsiam.Role, d functionDeps) {
 	case contract.FunctionCustomerAPI:
 		t.grantItems(role, itemReadWrite)
 		t.grantQuery(role, true)
-		docs.grantObjects(role, "s3:PutObject", "s3:GetObject", "s3:PutObjectTagging", "s3:DeleteObject", "s3:DeleteObjectVersion")
+		// Signs upload forms (PutObject); re-validates the uploaded version at
+		// submission and tags that version submitted.
+		docs.grantObjects(role, "s3:PutObject", "s3:GetObject", "s3:GetObjectVersion", "s3:PutObjectTagging", "s3:PutObjectVersionTagging")
 		keys.grantData(role, "kms:GenerateDataKey", "kms:Decrypt")
 		d.bus.grantPut(role)
 	case contract.FunctionAdminAPI:
 		t.grantItems(role, itemReadWrite)
 		t.grantQuery(role, true, contract.IndexDue, contract.IndexQueue)
-		docs.grantObjects(role, "s3:GetObject")
+		// Signs review links to the validated version.
+		docs.grantObjects(role, "s3:GetObject", "s3:GetObjectVersion")
 		keys.grantData(role, "kms:GenerateDataKey", "kms:Decrypt")
 		keys.grantMac(role)
 		d.bus.grantPut(role)
@@ -273,9 +276,10 @@ func (f *Functions) grant(name string, role awsiam.Role, d functionDeps) {
 		d.bus.grantPut(role)
 		grantSecretRead(role, d.secrets.Webhook)
 	case contract.FunctionValidator:
-		t.grantItems(role, []string{"dynamodb:GetItem", "dynamodb:UpdateItem"})
-		t.grantQuery(role, true)
+		// Reads a document record and writes it back conditionally (PutItem).
+		t.grantItems(role, []string{"dynamodb:GetItem", "dynamodb:PutItem"}, "CUST#*")
 		docs.grantObjects(role, "s3:GetObject", "s3:GetObjectVersion", "s3:DeleteObject", "s3:DeleteObjectVersion")
+		docs.grantListVersions(role) // deletes every version of an object no document expects
 		keys.grantData(role, "kms:Decrypt")
 	case contract.FunctionSweep:
 		t.grantItems(role, itemReadWrite)

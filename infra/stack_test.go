@@ -590,12 +590,12 @@ func TestFunctionPermissionsAreLeastPrivilege(t *testing.T) {
 		contract.FunctionCustomerAPI:    {"dynamodb:ConditionCheckItem", "dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query", "dynamodb:UpdateItem"},
 		contract.FunctionAdminAPI:       {"dynamodb:ConditionCheckItem", "dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query", "dynamodb:UpdateItem"},
 		contract.FunctionBillingIntake:  {"dynamodb:ConditionCheckItem", "dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"},
-		contract.FunctionValidator:      {"dynamodb:GetItem", "dynamodb:Query", "dynamodb:UpdateItem"},
+		contract.FunctionValidator:      {"dynamodb:GetItem", "dynamodb:PutItem"},
 		contract.FunctionSweep:          {"dynamodb:ConditionCheckItem", "dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"},
 		contract.FunctionBillingAdapter: {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"},
 		contract.FunctionNotifier:       {"dynamodb:GetItem"},
 	}
-	leading := map[string]string{contract.FunctionBillingAdapter: "CMD#*", contract.FunctionNotifier: "CUST#*"}
+	leading := map[string]string{contract.FunctionBillingAdapter: "CMD#*", contract.FunctionNotifier: "CUST#*", contract.FunctionValidator: "CUST#*"}
 	for _, name := range contract.Functions {
 		roleID := logicalID(r.stack.Functions.Role[name])
 		var got []string
