@@ -76,6 +76,7 @@ func NewClients(cfg aws.Config) Clients {
 // Options are what differs between Lambda, the dev server and tests.
 type Options struct {
 	Now   func() time.Time // the server clock; time.Now when nil
+	NewID func() string    // new record ids; 128 random bits when nil (tests make them deterministic)
 	Log   *slog.Logger
 	Rates map[string]httpapi.Rate // per-customer limits; httpapi.DefaultRates when nil
 }
@@ -95,7 +96,7 @@ func service(env Env, c Clients, o Options) (*kyc.Service, *dynamostore.Store, e
 		return nil, nil, err
 	}
 	store := dynamostore.New(c.DynamoDB, v[contract.EnvTable])
-	deps := kyc.Deps{Store: store, Now: o.Now, Log: o.log()}
+	deps := kyc.Deps{Store: store, Now: o.Now, NewID: o.NewID, Log: o.log()}
 	cfg := kyc.Config{Products: kyc.ParseProducts(env(contract.EnvKYCProducts)), KMSKeyID: env(contract.EnvKeyID)}
 	if s := env(contract.EnvMaxUploadBytes); s != "" {
 		if cfg.MaxUploadBytes, err = strconv.ParseInt(s, 10, 64); err != nil || cfg.MaxUploadBytes <= 0 {
