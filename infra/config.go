@@ -15,23 +15,24 @@ import (
 // KYC, how to reach the billing system. It comes from the CDK context (cdk.json
 // holds the defaults; `cdk deploy -c key=value` overrides them).
 type Config struct {
-	JWTIssuer        string   // JWT authorizer issuer (https URL)
-	JWTAudience      []string // accepted "aud" values
-	UploadOrigins    []string // browser origins allowed to POST uploads and call the API
-	KYCProducts      []string // product ids that require KYC
-	BillingMode      string   // "whmcs" or "webhook"
-	BillingURL       string   // WHMCS API URL or outbound webhook URL
-	MailFrom         string   // SES sender address
-	MailReplyTo      string   // optional Reply-To
-	PortalURL        string   // customer portal linked from emails
-	ReviewSLAHours   int      // reviews older than this raise the SLA alarm
-	AlarmEmail       string   // optional e-mail subscription of the alarm topic
-	APIThrottleRate  float64  // default route steady-state requests per second
-	APIThrottleBurst int      // default route burst
-	MaxUploadBytes   int64    // largest accepted document
-	MetricsNamespace string   // CloudWatch namespace of the sweep's embedded metrics
-	Tickets          string   // "whmcs" to also open WHMCS tickets, "" for none
-	TicketDeptID     string   // WHMCS support department of KYC tickets
+	JWTIssuer        string    // JWT authorizer issuer (https URL)
+	JWTAudience      []string  // accepted "aud" values
+	UploadOrigins    []string  // browser origins allowed to POST uploads and call the API
+	KYCProducts      []string  // product ids that require KYC
+	BillingMode      string    // "whmcs" or "webhook"
+	BillingURL       string    // WHMCS API URL or outbound webhook URL
+	MailFrom         string    // SES sender address
+	MailReplyTo      string    // optional Reply-To
+	PortalURL        string    // customer portal linked from emails
+	ReviewSLAHours   int       // reviews older than this raise the SLA alarm
+	AlarmEmail       string    // optional e-mail subscription of the alarm topic
+	APIThrottleRate  float64   // default route steady-state requests per second
+	APIThrottleBurst int       // default route burst
+	MaxUploadBytes   int64     // largest accepted document
+	MetricsNamespace string    // CloudWatch namespace of the sweep's embedded metrics
+	Retention        Retention // how long document files are kept
+	Tickets          string    // "whmcs" to also open WHMCS tickets, "" for none
+	TicketDeptID     string    // WHMCS support department of KYC tickets
 }
 
 // Context keys read by configFromContext (cdk.json "context" holds defaults).
@@ -51,6 +52,7 @@ const (
 	ctxAPIThrottleBurst = "apiThrottleBurst"
 	ctxMaxUploadBytes   = "maxUploadBytes"
 	ctxMetricsNamespace = "metricsNamespace"
+	ctxRetention        = "retentionDays"
 	ctxTickets          = "tickets"
 	ctxTicketDeptID     = "ticketDeptId"
 	ctxFunctionsDir     = "functionsDir"
@@ -113,10 +115,12 @@ func configFromContext(get contextGetter) (Config, error) {
 		MaxUploadBytes:   int64(num(ctxMaxUploadBytes, defaultMaxUploadBytes)),
 		MetricsNamespace: str(ctxMetricsNamespace, defaultMetricsNamespace),
 		TicketDeptID:     str(ctxTicketDeptID, ""),
+		Retention:        retention(get(ctxRetention), &errs),
 	}
-	// Tickets default to the billing system's when it is WHMCS.
+	// Tickets default to WHMCS's when billing is WHMCS and a support
+	// department to open them in is configured.
 	defTickets := ""
-	if c.BillingMode == "whmcs" {
+	if c.BillingMode == "whmcs" && c.TicketDeptID != "" {
 		defTickets = "whmcs"
 	}
 	c.Tickets = str(ctxTickets, defTickets)
@@ -274,4 +278,58 @@ func cdkJSONContext(path string) (map[string]any, error) {
 		return nil, fmt.Errorf("parse %s: %w", path, err)
 	}
 	return f.Context, nil
+}
+
+// Retention is how many days document files are kept (kyc.Retention): never
+// submitted; after a rejection; after the verification expires. The bucket's
+// lifecycle rule and the functions' KYC_RETENTION both come from it.
+type Retention struct {
+	UnsubmittedDays, RejectedDays, AfterExpiryDays int
+}
+
+// DefaultRetention is kyc.DefaultRetention in days.
+var DefaultRetention = Retention{UnsubmittedDays: 7, RejectedDays: 90, AfterExpiryDays: 90}
+
+// Env is the functions' KYC_RETENTION value.
+func (r Retention) Env() string {
+	return fmt.Sprintf("unsubmitted=%dh,rejected=%dh,afterExpiry=%dh", r.UnsubmittedDays*24, r.RejectedDays*24, r.AfterExpiryDays*24)
+}
+
+// retention reads context retentionDays: {"unsubmitted": 7, "rejected": 90, "afterExpiry": 90}.
+func retention(v any, errs *[]error) Retention {
+	r := DefaultRetention
+	if v == nil {
+		return r
+	}
+	if s, ok := v.(string); ok { // -c retentionDays='{"rejected":30}'
+		var m map[string]any
+		if err := json.Unmarshal([]byte(s), &m); err != nil {
+			*errs = append(*errs, fmt.Errorf("retentionDays: %w", err))
+			return r
+		}
+		v = m
+	}
+	m, ok := v.(map[string]any)
+	if !ok {
+		*errs = append(*errs, fmt.Errorf("retentionDays: want an object of day counts"))
+		return r
+	}
+	for k, raw := range m {
+		n, ok := raw.(float64)
+		if !ok || n < 1 || n != float64(int(n)) {
+			*errs = append(*errs, fmt.Errorf("retentionDays.%s: want a whole number of days ≥ 1", k))
+			continue
+		}
+		switch k {
+		case "unsubmitted":
+			r.UnsubmittedDays = int(n)
+		case "rejected":
+			r.RejectedDays = int(n)
+		case "afterExpiry":
+			r.AfterExpiryDays = int(n)
+		default:
+			*errs = append(*errs, fmt.Errorf("retentionDays.%s: unknown period (unsubmitted, rejected, afterExpiry)", k))
+		}
+	}
+	return r
 }

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"github.com/kycgate/kycgate/shared/kyc"
+
 	"slices"
 	"strings"
 	"testing"
@@ -52,7 +54,7 @@ func TestConfigDefaultsWhenContextIsEmpty(t *testing.T) {
 		JWTIssuer: "https://issuer.example", JWTAudience: []string{"a"}, UploadOrigins: []string{"https://portal.example"},
 		KYCProducts: []string{"kyc-vps"}, BillingMode: "whmcs", MailFrom: "kyc@example.com", PortalURL: "https://portal.example",
 		ReviewSLAHours: 24, APIThrottleRate: 50, APIThrottleBurst: 100, MaxUploadBytes: 10485760, MetricsNamespace: "KycGate",
-		Tickets: "whmcs",
+		Tickets: "", // WHMCS tickets only when a support department is configured
 	}
 	if got := cfg; !slices.Equal(got.KYCProducts, want.KYCProducts) || got.BillingMode != want.BillingMode ||
 		got.ReviewSLAHours != want.ReviewSLAHours || got.APIThrottleRate != want.APIThrottleRate || got.APIThrottleBurst != want.APIThrottleBurst ||
@@ -112,5 +114,29 @@ func TestConfigRejectsInvalidValues(t *testing.T) {
 				t.Errorf("err = %v, want one naming %s", err, tt.wantErr)
 			}
 		})
+	}
+}
+
+// retentionDays sets the bucket's lifecycle rule and the functions'
+// KYC_RETENTION together; defaults are the policy engine's.
+func TestRetentionDays(t *testing.T) {
+	base := map[string]any{ctxJWTIssuer: "https://issuer.example", ctxJWTAudience: "a", ctxUploadOrigins: "https://portal.example",
+		ctxMailFrom: "kyc@example.com", ctxPortalURL: "https://portal.example"}
+	cfg, err := configFromContext(func(k string) any { return base[k] })
+	if err != nil || cfg.Retention != DefaultRetention {
+		t.Fatalf("default retention = %+v, %v", cfg.Retention, err)
+	}
+	if got, err := kyc.ParseRetention(DefaultRetention.Env()); err != nil || got != kyc.DefaultRetention {
+		t.Fatalf("the stack's default retention %q is not the policy engine's: %+v, %v", DefaultRetention.Env(), got, err)
+	}
+	base[ctxRetention] = `{"rejected": 30}`
+	if cfg, err = configFromContext(func(k string) any { return base[k] }); err != nil || cfg.Retention.RejectedDays != 30 || cfg.Retention.UnsubmittedDays != 7 {
+		t.Fatalf("override = %+v, %v", cfg.Retention, err)
+	}
+	for _, bad := range []any{`{"rejected": 0}`, `{"forever": 1}`, `{"rejected": 1.5}`, "seven"} {
+		base[ctxRetention] = bad
+		if _, err := configFromContext(func(k string) any { return base[k] }); err == nil {
+			t.Errorf("retentionDays %v accepted", bad)
+		}
 	}
 }

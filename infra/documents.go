@@ -26,11 +26,10 @@ type Documents struct {
 
 // Lifecycle periods of the documents bucket.
 const (
-	unsubmittedRetentionDays = 7   // uploads never submitted (tag kyc-state=unsubmitted)
-	accessLogRetentionDays   = 400 // server access logs: a year and a margin for audits
+	accessLogRetentionDays = 400 // server access logs: a year and a margin for audits
 )
 
-func newDocuments(scope constructs.Construct, id string, keys *Keys, uploadOrigins []string, validatorQueue awssqs.Queue) *Documents {
+func newDocuments(scope constructs.Construct, id string, keys *Keys, uploadOrigins []string, unsubmittedDays int, validatorQueue awssqs.Queue) *Documents {
 	c := constructs.NewConstruct(scope, jsii.String(id))
 	stack := awscdk.Stack_Of(c)
 
@@ -96,7 +95,7 @@ func newDocuments(scope constructs.Construct, id string, keys *Keys, uploadOrigi
 			{
 				Id:         jsii.String("expire-unsubmitted-uploads"),
 				TagFilters: &map[string]any{contract.TagState: contract.StateUnsubmitted},
-				Expiration: awscdk.Duration_Days(jsii.Number(unsubmittedRetentionDays)),
+				Expiration: awscdk.Duration_Days(jsii.Number(unsubmittedDays)),
 			},
 		},
 	})

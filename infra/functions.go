@@ -194,6 +194,7 @@ func (f *Functions) environment(name string, d functionDeps) *map[string]*string
 	bus := d.bus.Bus.EventBusName()
 	products := jsii.String(strings.Join(d.cfg.KYCProducts, ","))
 	maxBytes := jsii.String(strconv.FormatInt(d.cfg.MaxUploadBytes, 10))
+	retention := jsii.String(d.cfg.Retention.Env())
 
 	env := map[string]*string{contract.EnvTable: table}
 	set := func(k string, v *string) { env[k] = v }
@@ -209,11 +210,13 @@ func (f *Functions) environment(name string, d functionDeps) *map[string]*string
 		set(contract.EnvEventBus, bus)
 		set(contract.EnvKYCProducts, products)
 		set(contract.EnvMaxUploadBytes, maxBytes)
+		set(contract.EnvRetention, retention)
 	case contract.FunctionAdminAPI:
 		set(contract.EnvBucket, bucket)
 		set(contract.EnvKeyID, key)
 		set(contract.EnvMacKeyID, mac)
 		set(contract.EnvEventBus, bus)
+		set(contract.EnvRetention, retention)
 	case contract.FunctionBillingIntake:
 		set(contract.EnvEventBus, bus)
 		set(contract.EnvKYCProducts, products)
@@ -228,6 +231,7 @@ func (f *Functions) environment(name string, d functionDeps) *map[string]*string
 		set(contract.EnvEventBus, bus)
 		set(contract.EnvReviewSLA, jsii.String(fmt.Sprintf("%dh", d.cfg.ReviewSLAHours)))
 		set(contract.EnvMetricsNamespace, jsii.String(d.cfg.MetricsNamespace))
+		set(contract.EnvRetention, retention)
 	case contract.FunctionBillingAdapter:
 		set(contract.EnvBillingMode, jsii.String(d.cfg.BillingMode))
 		setIf(contract.EnvBillingURL, d.cfg.BillingURL)
@@ -290,13 +294,16 @@ func (f *Functions) grant(name string, role awsiam.Role, d functionDeps) {
 		keys.grantData(role, "kms:GenerateDataKey", "kms:Decrypt")
 		d.bus.grantPut(role)
 	case contract.FunctionBillingAdapter:
-		// Only its own record of applied commands (pk CMD#<commandId>).
-		t.grantItems(role, []string{"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"}, "CMD#*")
+		// Only its own record of applied commands (pk CMD#<eventId>), written
+		// with conditional UpdateItem.
+		t.grantItems(role, []string{"dynamodb:GetItem", "dynamodb:UpdateItem"}, contract.PrefixCommand+"*")
 		keys.grantData(role, "kms:GenerateDataKey", "kms:Decrypt")
 		grantSecretRead(role, d.secrets.Billing)
 	case contract.FunctionNotifier:
-		// Reads the customer's contact record and data key (pk CUST#<id>).
+		// Reads the customer's contact record and data key (pk CUST#<id>), and
+		// keeps its record of notices sent (pk NOTIFY#<eventId>).
 		t.grantItems(role, []string{"dynamodb:GetItem"}, "CUST#*")
+		t.grantItems(role, []string{"dynamodb:GetItem", "dynamodb:UpdateItem"}, contract.PrefixNotice+"*")
 		keys.grantData(role, "kms:Decrypt")
 		grantSecretRead(role, d.secrets.Billing)
 		grantSendEmail(role, d.cfg.MailFrom)

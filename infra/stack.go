@@ -63,7 +63,7 @@ func newKycStack(scope constructs.Construct, id string, props *KycStackProps) *K
 	s.Secrets = newSecrets(stack, "Secrets", s.Keys)
 	s.Table = newTable(stack, "Table", s.Keys)
 	s.Queues = newQueues(stack, "Queues", s.Keys)
-	s.Documents = newDocuments(stack, "Documents", s.Keys, props.Config.UploadOrigins, s.Queues.Work[contract.FunctionValidator].Queue)
+	s.Documents = newDocuments(stack, "Documents", s.Keys, props.Config.UploadOrigins, props.Config.Retention.UnsubmittedDays, s.Queues.Work[contract.FunctionValidator].Queue)
 	s.Bus = newBus(stack, "Events", s.Queues)
 	s.Functions = newFunctions(stack, "Functions", functionDeps{
 		cfg: props.Config, dir: dir, keys: s.Keys, table: s.Table, docs: s.Documents,

@@ -42,6 +42,7 @@ var testConfig = Config{
 	MetricsNamespace: "KycGateTest",
 	Tickets:          "whmcs",
 	TicketDeptID:     "3",
+	Retention:        Retention{UnsubmittedDays: 5, RejectedDays: 30, AfterExpiryDays: 60},
 }
 
 var (
@@ -429,12 +430,12 @@ func TestDocumentsBucketVersioningLifecycleAndAccessLogs(t *testing.T) {
 		if path(rule, "NoncurrentVersionExpiration", "NoncurrentDays") == 1.0 {
 			noncurrent = true
 		}
-		if path(rule, "ExpirationInDays") == 7.0 && jsonEq(path(rule, "TagFilters"), []any{map[string]any{"Key": contract.TagState, "Value": contract.StateUnsubmitted}}) {
+		if path(rule, "ExpirationInDays") == float64(testConfig.Retention.UnsubmittedDays) && jsonEq(path(rule, "TagFilters"), []any{map[string]any{"Key": contract.TagState, "Value": contract.StateUnsubmitted}}) {
 			unsubmitted = true
 		}
 	}
 	if !abort || !noncurrent || !unsubmitted {
-		t.Errorf("lifecycle: abort multipart after 1 day=%v, noncurrent versions expire after 1 day=%v, %s=%s expire after 7 days=%v; want all",
+		t.Errorf("lifecycle: abort multipart after 1 day=%v, noncurrent versions expire after 1 day=%v, %s=%s expire after the configured days=%v; want all",
 			abort, noncurrent, contract.TagState, contract.StateUnsubmitted, unsubmitted)
 	}
 	if !jsonEq(path(b, "LoggingConfiguration", "DestinationBucketName"), ref(logicalID(r.stack.Documents.Logs))) {
@@ -592,19 +593,28 @@ func TestFunctionPermissionsAreLeastPrivilege(t *testing.T) {
 		contract.FunctionBillingIntake:  {"dynamodb:ConditionCheckItem", "dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"},
 		contract.FunctionValidator:      {"dynamodb:GetItem", "dynamodb:PutItem"},
 		contract.FunctionSweep:          {"dynamodb:ConditionCheckItem", "dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"},
-		contract.FunctionBillingAdapter: {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"},
-		contract.FunctionNotifier:       {"dynamodb:GetItem"},
+		contract.FunctionBillingAdapter: {"dynamodb:GetItem", "dynamodb:UpdateItem"},
+		contract.FunctionNotifier:       {"dynamodb:GetItem", "dynamodb:UpdateItem"},
 	}
-	leading := map[string]string{contract.FunctionBillingAdapter: "CMD#*", contract.FunctionNotifier: "CUST#*", contract.FunctionValidator: "CUST#*"}
+	// Functions confined to key prefixes: each table statement's actions,
+	// keyed by its LeadingKeys prefix.
+	leading := map[string]map[string][]string{
+		contract.FunctionBillingAdapter: {"CMD#*": {"dynamodb:GetItem", "dynamodb:UpdateItem"}},
+		contract.FunctionValidator:      {"CUST#*": {"dynamodb:GetItem", "dynamodb:PutItem"}},
+		contract.FunctionNotifier:       {"CUST#*": {"dynamodb:GetItem"}, "NOTIFY#*": {"dynamodb:GetItem", "dynamodb:UpdateItem"}},
+	}
 	for _, name := range contract.Functions {
 		roleID := logicalID(r.stack.Functions.Role[name])
 		var got []string
 		for _, st := range r.policiesOfRole(roleID) {
 			if jsonEq(st["Resource"], tableArn) || (slices.ContainsFunc(asList(st["Resource"]), func(v any) bool { return jsonEq(v, tableArn) })) {
 				got = append(got, strs(st["Action"])...)
-				if lk, ok := leading[name]; ok {
-					if cond := path(st, "Condition", "ForAllValues:StringLike", "dynamodb:LeadingKeys"); !jsonEq(cond, []any{lk}) {
-						t.Errorf("%s: table statement has LeadingKeys %v, want [%s]", name, cond, lk)
+				if prefixes, ok := leading[name]; ok {
+					cond := strs(path(st, "Condition", "ForAllValues:StringLike", "dynamodb:LeadingKeys"))
+					actions := strs(st["Action"])
+					sort.Strings(actions)
+					if len(cond) != 1 || !slices.Equal(actions, prefixes[cond[0]]) {
+						t.Errorf("%s: table statement %v has LeadingKeys %v; want one of %v", name, actions, cond, prefixes)
 					}
 				}
 			}
@@ -686,11 +696,11 @@ var resourceEnv = map[string]bool{
 func TestFunctionEnvironmentReferencesResources(t *testing.T) {
 	r := synth(t)
 	want := map[string][]string{
-		contract.FunctionCustomerAPI:    {contract.EnvTable, contract.EnvBucket, contract.EnvKeyID, contract.EnvEventBus, contract.EnvKYCProducts, contract.EnvMaxUploadBytes},
-		contract.FunctionAdminAPI:       {contract.EnvTable, contract.EnvBucket, contract.EnvKeyID, contract.EnvMacKeyID, contract.EnvEventBus},
+		contract.FunctionCustomerAPI:    {contract.EnvTable, contract.EnvBucket, contract.EnvKeyID, contract.EnvEventBus, contract.EnvKYCProducts, contract.EnvMaxUploadBytes, contract.EnvRetention},
+		contract.FunctionAdminAPI:       {contract.EnvTable, contract.EnvBucket, contract.EnvKeyID, contract.EnvMacKeyID, contract.EnvEventBus, contract.EnvRetention},
 		contract.FunctionBillingIntake:  {contract.EnvTable, contract.EnvEventBus, contract.EnvKYCProducts, contract.EnvKeyID, contract.EnvWebhookSecretARN},
 		contract.FunctionValidator:      {contract.EnvTable, contract.EnvBucket, contract.EnvKeyID, contract.EnvMaxUploadBytes},
-		contract.FunctionSweep:          {contract.EnvTable, contract.EnvBucket, contract.EnvEventBus, contract.EnvReviewSLA, contract.EnvMetricsNamespace},
+		contract.FunctionSweep:          {contract.EnvTable, contract.EnvBucket, contract.EnvEventBus, contract.EnvReviewSLA, contract.EnvMetricsNamespace, contract.EnvRetention},
 		contract.FunctionBillingAdapter: {contract.EnvTable, contract.EnvBillingMode, contract.EnvBillingURL, contract.EnvBillingSecretARN, contract.EnvTicketMode, contract.EnvTicketDeptID},
 		contract.FunctionNotifier:       {contract.EnvTable, contract.EnvKeyID, contract.EnvMailFrom, contract.EnvPortalURL, contract.EnvBillingURL, contract.EnvBillingSecretARN, contract.EnvTicketMode, contract.EnvTicketDeptID},
 	}

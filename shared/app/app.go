@@ -103,6 +103,11 @@ func service(env Env, c Clients, o Options) (*kyc.Service, *dynamostore.Store, e
 			return nil, nil, fmt.Errorf("%s: %q is not a byte count", contract.EnvMaxUploadBytes, s)
 		}
 	}
+	if s := env(contract.EnvRetention); s != "" {
+		if cfg.Retention, err = kyc.ParseRetention(s); err != nil {
+			return nil, nil, fmt.Errorf("%s: %w", contract.EnvRetention, err)
+		}
+	}
 	if bucket := env(contract.EnvBucket); bucket != "" {
 		deps.Files = s3docs.New(c.S3, bucket, cfg.KMSKeyID)
 	}

@@ -88,6 +88,21 @@ func newSysWith(t *testing.T, rates map[string]httpapi.Rate) *sys {
 	st, cfg := stacktest.Deploy(t)
 	s := &sys{t: t, st: st, cfg: cfg, c: app.NewClients(cfg), clock: &clock{t: time.Date(2026, 11, 26, 10, 0, 0, 0, time.UTC)},
 		key: testKey, fns: map[string]*app.Function{}, metrics: &bytes.Buffer{}}
+	s.build(rates)
+	return s
+}
+
+// newSysFrom builds a second set of functions (new processes: empty caches)
+// on the stack and clock of s.
+func newSysFrom(t *testing.T, s *sys) *sys {
+	t.Helper()
+	n := &sys{t: t, st: s.st, cfg: s.cfg, c: s.c, clock: s.clock, key: s.key, fns: map[string]*app.Function{}, metrics: &bytes.Buffer{}}
+	n.build(nil)
+	return n
+}
+
+func (s *sys) build(rates map[string]httpapi.Rate) {
+	t, st := s.t, s.st
 	s.verifier = httpapi.JWTVerifier{Issuer: st.Authorizer.Issuer, Audiences: st.Authorizer.Audience,
 		Keys: map[string]*rsa.PublicKey{"test": &s.key.PublicKey}, Now: s.clock.Now}
 	s.table = st.Functions[contract.FunctionCustomerAPI].Env[contract.EnvTable]
@@ -119,7 +134,6 @@ func newSysWith(t *testing.T, rates map[string]httpapi.Rate) *sys {
 		t.Fatal(err)
 	}
 	s.secret = []byte(aws.ToString(sec.SecretString))
-	return s
 }
 
 // token signs a token the way the identity provider would.

@@ -52,7 +52,8 @@ const (
 	EnvTicketDeptID       = "KYC_TICKET_DEPT_ID"       // WHMCS support department for KYC tickets
 	EnvReviewSLA          = "KYC_REVIEW_SLA"           // Go duration; the sweep reports the oldest pending review against it
 	EnvMetricsNamespace   = "KYC_METRICS_NAMESPACE"    // CloudWatch namespace of the embedded metrics
-	EnvSecretsPrefetchOff = "KYC_SECRETS_PREFETCH_OFF" // set to skip reading secrets at init (tests)
+	EnvRetention          = "KYC_RETENTION"            // "unsubmitted=168h,rejected=2160h,afterExpiry=2160h" (kyc.ParseRetention)
+	EnvSecretsPrefetchOff = "KYC_SECRETS_PREFETCH_OFF" // set to read secrets on first use instead of at cold start
 )
 
 // DynamoDB table layout. One table, single-table design (docs/architecture.md).
@@ -70,6 +71,13 @@ const (
 	IndexQueue = "queue" // sparse GSI of submissions waiting for review, oldest first
 	AttrQPK    = "queuePk"
 	AttrQSK    = "queueSk"
+)
+
+// Partition-key prefixes of the records the billing adapter and the notifier
+// keep, and which their IAM policies limit them to (dynamodb:LeadingKeys).
+const (
+	PrefixCommand = "CMD#"    // pk CMD#<eventId>, sk "CMD": a service command applied to billing (billing-adapter)
+	PrefixNotice  = "NOTIFY#" // pk NOTIFY#<eventId>, sk "email"|"ticket": a customer notice sent (notifier)
 )
 
 // S3 layout of the documents bucket.
@@ -93,5 +101,4 @@ const (
 // Metric names (CloudWatch embedded metric format, written by the sweep).
 const (
 	MetricOldestPendingReview = "OldestPendingReviewSeconds"
-	MetricPendingReviews      = "PendingReviews"
 )

@@ -30,6 +30,12 @@ var Routes = []Route{
 	{"POST /v1/admin/submissions/{id}/decision", FunctionAdminAPI, AuthJWT},
 	{"GET /v1/admin/customers/{id}", FunctionAdminAPI, AuthJWT},
 	{"GET /v1/admin/orders/{id}", FunctionAdminAPI, AuthJWT},
+	{"POST /v1/admin/customers/{id}/legal-hold", FunctionAdminAPI, AuthJWT},
+	{"GET /v1/admin/customers/{id}/audit/verify", FunctionAdminAPI, AuthJWT},
+	{"POST /v1/admin/disclosures", FunctionAdminAPI, AuthJWT},
+	{"GET /v1/admin/disclosures/{id}", FunctionAdminAPI, AuthJWT},
+	{"POST /v1/admin/disclosures/{id}/approve", FunctionAdminAPI, AuthJWT},
+	{"GET /v1/admin/disclosures/{id}/export", FunctionAdminAPI, AuthJWT},
 
 	{"POST /v1/billing/events", FunctionBillingIntake, AuthNone},
 }

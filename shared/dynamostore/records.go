@@ -156,25 +156,12 @@ func decodeSubmission(it map[string]types.AttributeValue) (kyc.Submission, error
 }
 
 func (st *Store) putSubmission(sub kyc.Submission, expectVersion int) (*types.Put, error) {
-	extra := map[string]types.AttributeValue{attrVersion: n(sub.Version), attrOwner: s(sub.CustomerID)}
+	extra := map[string]types.AttributeValue{attrOwner: s(sub.CustomerID)}
 	if sub.Status == kyc.SubPending {
 		extra[contract.AttrQPK] = s(queuePartition)
 		extra[contract.AttrQSK] = s(dueTime(sub.SubmittedAt) + "#" + sub.ID)
 	}
-	it, err := item(pkSubmission+sub.ID, skSubmission, sub, extra)
-	if err != nil {
-		return nil, err
-	}
-	p := &types.Put{TableName: &st.table, Item: it, ExpressionAttributeNames: map[string]string{}}
-	if expectVersion == 0 {
-		p.ConditionExpression = aws.String("attribute_not_exists(#pk)")
-		p.ExpressionAttributeNames["#pk"] = contract.AttrPK
-	} else {
-		p.ConditionExpression = aws.String("#v = :v")
-		p.ExpressionAttributeNames["#v"] = attrVersion
-		p.ExpressionAttributeValues = map[string]types.AttributeValue{":v": n(expectVersion)}
-	}
-	return p, nil
+	return st.putVersioned(pkSubmission+sub.ID, skSubmission, sub, sub.Version, expectVersion, extra)
 }
 
 // SaveSubmission replaces a submission if its version is still expectVersion.
@@ -327,6 +314,12 @@ func (st *Store) Commit(ctx context.Context, w kyc.Work) error {
 			return err
 		}
 	}
+	if d := w.Disclosure; d != nil {
+		if err := add(st.putVersioned(pkDisclosure+d.ID, skDisclosure, d, d.Version, w.DisclosureVersion,
+			map[string]types.AttributeValue{attrOwner: s(d.CustomerID)})); err != nil {
+			return err
+		}
+	}
 	if o := w.Outbox; o != nil {
 		extra := map[string]types.AttributeValue{
 			contract.AttrDuePK: s(duePartition),
@@ -350,25 +343,12 @@ func (st *Store) Commit(ctx context.Context, w kyc.Work) error {
 func (st *Store) putCustomer(c kyc.Customer) (*types.Put, error) {
 	expect := c.Version
 	c.Version++
-	extra := map[string]types.AttributeValue{attrVersion: n(c.Version)}
+	extra := map[string]types.AttributeValue{}
 	if due := c.DueAt(); !due.IsZero() {
 		extra[contract.AttrDuePK] = s(duePartition)
 		extra[contract.AttrDueSK] = s(dueTime(due) + "#C#" + c.ID)
 	}
-	it, err := item(pkCustomer+c.ID, skCustomer, c, extra)
-	if err != nil {
-		return nil, err
-	}
-	p := &types.Put{TableName: &st.table, Item: it, ExpressionAttributeNames: map[string]string{}}
-	if expect == 0 {
-		p.ConditionExpression = aws.String("attribute_not_exists(#pk)")
-		p.ExpressionAttributeNames["#pk"] = contract.AttrPK
-	} else {
-		p.ConditionExpression = aws.String("#v = :v")
-		p.ExpressionAttributeNames["#v"] = attrVersion
-		p.ExpressionAttributeValues = map[string]types.AttributeValue{":v": n(expect)}
-	}
-	return p, nil
+	return st.putVersioned(pkCustomer+c.ID, skCustomer, c, c.Version, expect, extra)
 }
 
 // putNew writes a record that must not exist yet (a closed hold, an order
@@ -452,4 +432,46 @@ func (st *Store) Count(ctx context.Context, name string, limit int, until time.T
 		return false, fmt.Errorf("count %s: %w", pkRate, err)
 	}
 	return true, nil
+}
+
+const (
+	pkDisclosure = "DISC#"
+	skDisclosure = "DISC"
+)
+
+// Disclosure returns a disclosure.
+func (st *Store) Disclosure(ctx context.Context, id string) (kyc.Disclosure, error) {
+	it, err := st.get(ctx, pkDisclosure+id, skDisclosure)
+	if err != nil {
+		return kyc.Disclosure{}, err
+	}
+	d, err := decode[kyc.Disclosure](it)
+	if err != nil {
+		return d, err
+	}
+	d.Version = intAttr(it, attrVersion)
+	return d, nil
+}
+
+// putVersioned writes a record at version if its stored version is still
+// expect (0: it must not exist yet).
+func (st *Store) putVersioned(pk, sk string, data any, version, expect int, extra map[string]types.AttributeValue) (*types.Put, error) {
+	if extra == nil {
+		extra = map[string]types.AttributeValue{}
+	}
+	extra[attrVersion] = n(version)
+	it, err := item(pk, sk, data, extra)
+	if err != nil {
+		return nil, err
+	}
+	p := &types.Put{TableName: &st.table, Item: it, ExpressionAttributeNames: map[string]string{}}
+	if expect == 0 {
+		p.ConditionExpression = aws.String("attribute_not_exists(#pk)")
+		p.ExpressionAttributeNames["#pk"] = contract.AttrPK
+	} else {
+		p.ConditionExpression = aws.String("#v = :v")
+		p.ExpressionAttributeNames["#v"] = attrVersion
+		p.ExpressionAttributeValues = map[string]types.AttributeValue{":v": n(expect)}
+	}
+	return p, nil
 }

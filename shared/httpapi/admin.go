@@ -18,13 +18,91 @@ type adminAPI struct {
 func NewAdminAPI(svc *kyc.Service, auth Authenticator, log *slog.Logger) http.Handler {
 	a := &adminAPI{svc: svc}
 	return mount(contract.FunctionAdminAPI, map[string]handler{
-		"GET /v1/admin/submissions":                staff(a.queue),
-		"GET /v1/admin/submissions/{id}":           staff(a.submission),
-		"POST /v1/admin/submissions/{id}/claim":    staff(a.claim),
-		"POST /v1/admin/submissions/{id}/decision": staff(a.decide),
-		"GET /v1/admin/customers/{id}":             staff(a.customer),
-		"GET /v1/admin/orders/{id}":                staff(a.order),
+		"GET /v1/admin/submissions":                 staff(a.queue),
+		"GET /v1/admin/submissions/{id}":            staff(a.submission),
+		"POST /v1/admin/submissions/{id}/claim":     staff(a.claim),
+		"POST /v1/admin/submissions/{id}/decision":  staff(a.decide),
+		"GET /v1/admin/customers/{id}":              staff(a.customer),
+		"GET /v1/admin/orders/{id}":                 staff(a.order),
+		"POST /v1/admin/customers/{id}/legal-hold":  admin(a.legalHold),
+		"GET /v1/admin/customers/{id}/audit/verify": admin(a.verifyAudit),
+		"POST /v1/admin/disclosures":                admin(a.requestDisclosure),
+		"GET /v1/admin/disclosures/{id}":            admin(a.disclosure),
+		"POST /v1/admin/disclosures/{id}/approve":   admin(a.approveDisclosure),
+		"GET /v1/admin/disclosures/{id}/export":     admin(a.exportDisclosure),
 	}, auth, log)
+}
+
+// admin lets only admins through.
+func admin(h handler) handler {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		if !identity(r).Admin() {
+			return errNotAdmin
+		}
+		return h(w, r)
+	}
+}
+
+func (a *adminAPI) legalHold(w http.ResponseWriter, r *http.Request) error {
+	var in kyc.LegalHoldRequest
+	if err := decode(w, r, smallBody, &in); err != nil {
+		return err
+	}
+	v, err := a.svc.SetLegalHold(r.Context(), identity(r).Actor(), r.PathValue("id"), in)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, v)
+	return nil
+}
+
+func (a *adminAPI) verifyAudit(w http.ResponseWriter, r *http.Request) error {
+	rep, err := a.svc.VerifyAudit(r.Context(), r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, rep)
+	return nil
+}
+
+func (a *adminAPI) requestDisclosure(w http.ResponseWriter, r *http.Request) error {
+	var in kyc.DisclosureRequest
+	if err := decode(w, r, smallBody, &in); err != nil {
+		return err
+	}
+	d, err := a.svc.RequestDisclosure(r.Context(), identity(r).Actor(), in)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusCreated, d)
+	return nil
+}
+
+func (a *adminAPI) disclosure(w http.ResponseWriter, r *http.Request) error {
+	d, err := a.svc.Disclosure(r.Context(), r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, d)
+	return nil
+}
+
+func (a *adminAPI) approveDisclosure(w http.ResponseWriter, r *http.Request) error {
+	d, err := a.svc.ApproveDisclosure(r.Context(), identity(r).Actor(), r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, d)
+	return nil
+}
+
+func (a *adminAPI) exportDisclosure(w http.ResponseWriter, r *http.Request) error {
+	exp, err := a.svc.ExportDisclosure(r.Context(), identity(r).Actor(), r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, exp)
+	return nil
 }
 
 // staff lets only reviewers and admins through.

@@ -40,6 +40,7 @@ var statusOf = map[kyc.Kind]int{
 var (
 	errUnauthenticated = &apiError{http.StatusUnauthorized, "unauthorized", "a valid bearer token is required"}
 	errNotStaff        = &apiError{http.StatusForbidden, "forbidden", "this needs the kyc-reviewers or kyc-admins group"}
+	errNotAdmin        = &apiError{http.StatusForbidden, "forbidden", "this needs the kyc-admins group"}
 )
 
 // apiError is an error with its HTTP status, decided by the HTTP layer.

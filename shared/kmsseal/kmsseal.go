@@ -50,7 +50,7 @@ const (
 var (
 	// ErrShredded: the customer's data key has been deleted (or never
 	// existed), so nothing sealed for the customer can be opened again.
-	ErrShredded = errors.New("the customer's data key has been deleted")
+	ErrShredded = kyc.ErrShredded
 	// ErrTampered: the sealed value fails authentication: it was changed, or
 	// it belongs to another customer.
 	ErrTampered = errors.New("sealed value fails authentication")

@@ -148,6 +148,7 @@ func (s *Service) CreateDocument(ctx context.Context, customerID string, r Docum
 	if err != nil {
 		return NewUpload{}, err
 	}
+	d.PurgeAt = d.CreatedAt.Add(s.cfg.Retention.Unsubmitted)
 	up, err := s.Files.PresignUpload(ctx, d, s.cfg.MaxUploadBytes, s.cfg.UploadTTL)
 	if err != nil {
 		return NewUpload{}, fmt.Errorf("presign upload: %w", err)
@@ -291,7 +292,7 @@ func (s *Service) Submit(ctx context.Context, customerID, identityDocID, address
 				return err
 			}
 			prev := d.State
-			d.State, d.SubmissionID = DocValid, id
+			d.State, d.SubmissionID, d.PurgeAt = DocValid, id, time.Time{} // kept while in review
 			updates = append(updates, DocumentUpdate{Document: d, Expect: prev})
 		}
 		sub := Submission{ID: id, CustomerID: customerID, IdentityDocumentID: identityDocID, AddressDocumentID: addressDocID,

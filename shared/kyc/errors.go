@@ -88,5 +88,9 @@ func CodeOf(err error) string {
 // the caller read has changed. The service re-reads and decides again.
 var ErrStale = errors.New("stale write: the record changed since it was read")
 
+// ErrShredded is returned by a Sealer when the customer's data key has been
+// deleted: their sealed fields are gone for good (crypto-shredding).
+var ErrShredded = errors.New("the customer's data key has been deleted")
+
 // ErrNotExist is returned by a Store for a missing record.
 var ErrNotExist = errors.New("record does not exist")

@@ -46,6 +46,9 @@ type Store interface {
 
 	// Audit returns a customer's audit trail in sequence order.
 	Audit(ctx context.Context, customerID string) ([]AuditEntry, error)
+
+	// Disclosure returns a disclosure, or ErrNotExist.
+	Disclosure(ctx context.Context, id string) (Disclosure, error)
 }
 
 // Work is one atomic write. The customer record is always part of it, written
@@ -68,6 +71,10 @@ type Work struct {
 	Audit []AuditEntry
 	// Outbox holds the events to publish after the write.
 	Outbox *Outbox
+	// Disclosure, if set, is written if its stored version is
+	// DisclosureVersion (0: it must not exist yet).
+	Disclosure        *Disclosure
+	DisclosureVersion int
 }
 
 // DocumentUpdate is a document to write if its stored state is Expect.
@@ -114,6 +121,9 @@ type Files interface {
 	// PresignDownload returns a short-lived link that downloads d's object as
 	// an attachment of its validated content type.
 	PresignDownload(ctx context.Context, d Document, ttl time.Duration) (Link, error)
+	// PresignExport is PresignDownload for an approved disclosure, whose
+	// links may live up to an hour.
+	PresignExport(ctx context.Context, d Document, ttl time.Duration) (Link, error)
 }
 
 // Upload is a presigned browser form.

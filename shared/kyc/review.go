@@ -110,6 +110,9 @@ type SubmissionView struct {
 	DecidedBy       string           `json:"decidedBy,omitempty"`
 	// LinksWithheld explains why no download links were issued.
 	LinksWithheld string `json:"linksWithheld,omitempty"`
+	// Shredded says the customer's data key was deleted: sealed fields
+	// (file names, note, extracted fields) are gone for good.
+	Shredded bool `json:"shredded,omitempty"`
 }
 
 // ViewSubmission returns a submission with its documents. Download links
@@ -133,13 +136,11 @@ func (s *Service) ViewSubmission(ctx context.Context, reviewer Actor, id string)
 	}
 	for i, dst := range []*ReviewDocument{&v.Identity, &v.Address} {
 		dst.DocumentView = viewDocument(docs[i])
-		if docs[i].FileName != nil {
-			name, err := s.Sealer.Open(ctx, sub.CustomerID, *docs[i].FileName)
-			if err != nil {
-				return SubmissionView{}, fmt.Errorf("open file name: %w", err)
-			}
-			dst.FileName = string(name)
+		name, err := s.openSealed(ctx, sub.CustomerID, docs[i].FileName, &v.Shredded)
+		if err != nil {
+			return SubmissionView{}, fmt.Errorf("open file name: %w", err)
 		}
+		dst.FileName = string(name)
 	}
 	if err := s.openDecisionFields(ctx, sub, &v); err != nil {
 		return SubmissionView{}, err
@@ -180,19 +181,29 @@ func (s *Service) ViewSubmission(ctx context.Context, reviewer Actor, id string)
 	return v, nil
 }
 
-func (s *Service) openDecisionFields(ctx context.Context, sub Submission, v *SubmissionView) error {
-	if sub.Note != nil {
-		b, err := s.Sealer.Open(ctx, sub.CustomerID, *sub.Note)
-		if err != nil {
-			return fmt.Errorf("open note: %w", err)
-		}
-		v.Note = string(b)
+// openSealed opens a sealed field; nil opens to nothing, and a shredded key
+// to nothing with *shredded set.
+func (s *Service) openSealed(ctx context.Context, customerID string, sealed *Sealed, shredded *bool) ([]byte, error) {
+	if sealed == nil {
+		return nil, nil
 	}
-	if sub.Extracted != nil {
-		b, err := s.Sealer.Open(ctx, sub.CustomerID, *sub.Extracted)
-		if err != nil {
-			return fmt.Errorf("open extracted fields: %w", err)
-		}
+	b, err := s.Sealer.Open(ctx, customerID, *sealed)
+	if errors.Is(err, ErrShredded) {
+		*shredded = true
+		return nil, nil
+	}
+	return b, err
+}
+
+func (s *Service) openDecisionFields(ctx context.Context, sub Submission, v *SubmissionView) error {
+	note, err := s.openSealed(ctx, sub.CustomerID, sub.Note, &v.Shredded)
+	if err != nil {
+		return fmt.Errorf("open note: %w", err)
+	}
+	v.Note = string(note)
+	if b, err := s.openSealed(ctx, sub.CustomerID, sub.Extracted, &v.Shredded); err != nil {
+		return fmt.Errorf("open extracted fields: %w", err)
+	} else if b != nil {
 		v.Extracted = new(Extracted)
 		if err := json.Unmarshal(b, v.Extracted); err != nil {
 			return fmt.Errorf("decode extracted fields: %w", err)
@@ -270,6 +281,7 @@ func (s *Service) Decide(ctx context.Context, reviewer Actor, id string, in Deci
 				return fmt.Errorf("load document: %w", err)
 			}
 			doc.Decision = d.dd
+			doc.PurgeAt = s.cfg.Retention.purgeAtDecision(decided, ch.Customer)
 			updates = append(updates, DocumentUpdate{Document: doc, Expect: doc.State})
 		}
 		if err := s.commit(ctx, Work{Submission: &decided, SubmissionVersion: sub.Version, Documents: updates}, ch, now); err != nil {

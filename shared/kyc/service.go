@@ -23,6 +23,8 @@ type Config struct {
 	UploadTTL time.Duration
 	// LinkTTL is how long a reviewer's download link is valid (at most 5 minutes).
 	LinkTTL time.Duration
+	// Retention says when files are purged; DefaultRetention when zero.
+	Retention Retention
 }
 
 // Limits of the configuration.
@@ -72,6 +74,9 @@ func NewService(d Deps, cfg Config) *Service {
 	}
 	if cfg.LinkTTL <= 0 || cfg.LinkTTL > MaxLinkTTL {
 		cfg.LinkTTL = MaxLinkTTL
+	}
+	if cfg.Retention == (Retention{}) {
+		cfg.Retention = DefaultRetention
 	}
 	if cfg.Products == nil {
 		cfg.Products = ProductSet{}

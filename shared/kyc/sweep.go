@@ -19,6 +19,7 @@ type SweepReport struct {
 	Expiring          int       `json:"expiring"`
 	Expired           int       `json:"expired"`
 	OutboxesPublished int       `json:"outboxesPublished"`
+	Purged            int       `json:"purged"`
 	Failed            int       `json:"failed"`
 	// OldestPendingReview is the age of the submission waiting longest for a
 	// reviewer (0 if none), reported against the review SLA.
@@ -50,7 +51,7 @@ func (s *Service) Sweep(ctx context.Context, now time.Time) (SweepReport, error)
 		}
 		changed := rep.Changed
 		errs = append(errs, s.sweepBatch(ctx, due, now, &rep)...)
-		if len(due.Customers)+len(due.Outboxes) < SweepBatch || rep.Changed == changed {
+		if len(due.Customers)+len(due.Outboxes)+len(due.Documents) < SweepBatch || rep.Changed == changed {
 			break
 		}
 	}
@@ -108,6 +109,18 @@ func (s *Service) sweepBatch(ctx context.Context, due Due, now time.Time, rep *S
 		}
 		rep.OutboxesPublished++
 		rep.Changed++
+	}
+	for _, d := range due.Documents {
+		purged, err := s.purge(ctx, d, now)
+		if err != nil {
+			rep.Failed++
+			errs = append(errs, fmt.Errorf("purge document %s: %w", d.ID, err))
+			continue
+		}
+		if purged {
+			rep.Purged++
+		}
+		rep.Changed++ // purged, or moved on by a legal hold: either way no longer due now
 	}
 	return errs
 }

@@ -31,6 +31,7 @@ import (
 const (
 	MaxUploadTTL   = 15 * time.Minute // a presigned upload form lives at most this long
 	MaxDownloadTTL = 5 * time.Minute  // a presigned download link lives at most this long
+	MaxExportTTL   = time.Hour        // a disclosure's export link lives at most this long
 )
 
 // SSEKMS is the server-side encryption every document is stored with.
@@ -285,8 +286,18 @@ func (f *Files) MarkSubmitted(ctx context.Context, key, versionID string) error 
 // that downloads d's validated version as an attachment named after the
 // document type (never the customer's file name) with its content type.
 func (f *Files) PresignDownload(ctx context.Context, d kyc.Document, ttl time.Duration) (kyc.Link, error) {
-	if ttl <= 0 || ttl > MaxDownloadTTL {
-		return kyc.Link{}, fmt.Errorf("presign download: ttl %s is outside (0, %s]", ttl, MaxDownloadTTL)
+	return f.presignGet(ctx, d, ttl, MaxDownloadTTL)
+}
+
+// PresignExport returns a download link like PresignDownload's, for an
+// approved disclosure: valid for ttl, at most MaxExportTTL.
+func (f *Files) PresignExport(ctx context.Context, d kyc.Document, ttl time.Duration) (kyc.Link, error) {
+	return f.presignGet(ctx, d, ttl, MaxExportTTL)
+}
+
+func (f *Files) presignGet(ctx context.Context, d kyc.Document, ttl, max time.Duration) (kyc.Link, error) {
+	if ttl <= 0 || ttl > max {
+		return kyc.Link{}, fmt.Errorf("presign download: ttl %s is outside (0, %s]", ttl, max)
 	}
 	if d.Key == "" || d.ContentType == "" {
 		return kyc.Link{}, errors.New("presign download: the document has no key or content type")

@@ -1,0 +1,90 @@
+package billing
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+
+	"github.com/kycgate/kycgate/shared/kyc"
+)
+
+// Applier applies each command once, in the order After demands.
+type Applier struct {
+	ledger Ledger
+	biller Biller
+	log    *slog.Logger
+}
+
+// NewApplier returns an applier that records commands in ledger and carries
+// them out with biller.
+func NewApplier(ledger Ledger, biller Biller, log *slog.Logger) *Applier {
+	if log == nil {
+		log = slog.Default()
+	}
+	return &Applier{ledger: ledger, biller: biller, log: log}
+}
+
+// Result is what became of a delivered command.
+type Result struct {
+	// Outcome is the Biller's outcome, or the one recorded when the command
+	// had been applied before.
+	Outcome string
+	// Duplicate says the command had been applied before; nothing was done.
+	Duplicate bool
+	Attempt   int
+	Resumed   bool
+}
+
+// Apply applies a command unless the ledger shows it applied. It fails with
+// ErrDeferred while the command's predecessor is not applied, ErrBusy while
+// another attempt holds it, ErrInvalid for a command that cannot be applied,
+// and with the Biller's error otherwise (see Classify).
+func (a *Applier) Apply(ctx context.Context, e kyc.Event) (Result, error) {
+	if err := validate(e); err != nil {
+		return Result{}, err
+	}
+	if e.After != "" {
+		prev, ok, err := a.ledger.Entry(ctx, e.After)
+		if err != nil {
+			return Result{}, err
+		}
+		if !ok || prev.State != StateApplied {
+			return Result{}, fmt.Errorf("%s waits for %s: %w", e.ID, e.After, ErrDeferred)
+		}
+	}
+	claim, err := a.ledger.Claim(ctx, e.ID, map[string]string{
+		"type": string(e.Type), "orderId": e.OrderID, "serviceId": e.ServiceID, "customerId": e.CustomerID,
+	})
+	if errors.Is(err, ErrDone) {
+		prev, _, _ := a.ledger.Entry(ctx, e.ID)
+		return Result{Outcome: prev.Outcome, Duplicate: true}, nil
+	}
+	if err != nil {
+		return Result{}, err
+	}
+	res := Result{Attempt: claim.Attempt, Resumed: claim.Resumed}
+	outcome, err := a.biller.Apply(ctx, Command{Event: e, Resumed: claim.Resumed})
+	if err != nil {
+		c := Classify(err)
+		// A fresh context: the record must be written even when the
+		// invocation's context is what ran out.
+		if ferr := a.ledger.Fail(context.WithoutCancel(ctx), claim, c.Uncertain, c.Kind); ferr != nil && !errors.Is(ferr, ErrLost) {
+			a.log.Error("ledger: recording a failed attempt failed", "eventId", e.ID, "err", ferr)
+		}
+		return res, err
+	}
+	res.Outcome = outcome
+	if err := a.ledger.Done(context.WithoutCancel(ctx), claim, outcome); err != nil {
+		if errors.Is(err, ErrLost) {
+			// A later attempt took the claim over after ours went stale; the
+			// command is applied all the same and that attempt will find so.
+			a.log.Warn("ledger: claim taken over while applying", "eventId", e.ID)
+			return res, nil
+		}
+		// Applied but not recorded: the retry will be Resumed and will find
+		// the effect in the billing system.
+		return res, fmt.Errorf("%s applied but not recorded: %w", e.ID, err)
+	}
+	return res, nil
+}

@@ -1,0 +1,124 @@
+package billing
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/kycgate/kycgate/shared/contract"
+	"github.com/kycgate/kycgate/shared/kyc"
+)
+
+// DefaultReserve is the time a handler keeps back at the end of an
+// invocation: a record is not started when less remains, so one slow billing
+// call cannot make the function time out in the middle of a batch.
+const DefaultReserve = 15 * time.Second
+
+// Handler is the billing adapter's SQS handler. Each record's body is an
+// EventBridge event (source "kyc", detail-type a kyc.EventType, detail a
+// kyc.Event); the handler applies each service command and reports the
+// records to retry (partial batch response). A record fails when its
+// command failed for any reason, transient or not: the queue retries it
+// after the visibility timeout and moves it to the alarmed DLQ after the
+// last receive. Events that are not service commands are acknowledged and
+// logged.
+type Handler struct {
+	applier *Applier
+	log     *slog.Logger
+	// Reserve: see DefaultReserve.
+	Reserve time.Duration
+}
+
+// NewHandler returns the SQS handler of an applier.
+func NewHandler(a *Applier, log *slog.Logger) *Handler {
+	if log == nil {
+		log = slog.Default()
+	}
+	return &Handler{applier: a, log: log, Reserve: DefaultReserve}
+}
+
+// Handle processes a batch in order (a provision before the suspend that
+// follows it in the same batch).
+func (h *Handler) Handle(ctx context.Context, batch events.SQSEvent) (events.SQSEventResponse, error) {
+	var resp events.SQSEventResponse
+	for i, rec := range batch.Records {
+		if dl, ok := ctx.Deadline(); ok && time.Until(dl) < h.Reserve {
+			for _, r := range batch.Records[i:] {
+				resp.BatchItemFailures = append(resp.BatchItemFailures, events.SQSBatchItemFailure{ItemIdentifier: r.MessageId})
+			}
+			h.log.WarnContext(ctx, "invocation time running out: records left for a retry", "left", len(batch.Records)-i)
+			break
+		}
+		if !h.record(ctx, rec) {
+			resp.BatchItemFailures = append(resp.BatchItemFailures, events.SQSBatchItemFailure{ItemIdentifier: rec.MessageId})
+		}
+	}
+	return resp, nil
+}
+
+// record handles one message and reports whether it is done with.
+func (h *Handler) record(ctx context.Context, rec events.SQSMessage) bool {
+	e, err := DecodeEnvelope([]byte(rec.Body))
+	if err != nil {
+		h.log.ErrorContext(ctx, "unreadable message", "messageId", rec.MessageId, "err", err)
+		return false
+	}
+	if !IsCommand(e.Type) {
+		h.log.WarnContext(ctx, "not a service command: ignored", "messageId", rec.MessageId, "type", e.Type, "eventId", e.ID)
+		return true
+	}
+	log := h.log.With("eventId", e.ID, "type", e.Type, "orderId", e.OrderID, "serviceId", e.ServiceID)
+	res, err := h.applier.Apply(ctx, e)
+	if err == nil {
+		switch {
+		case res.Duplicate:
+			log.InfoContext(ctx, "command already applied", "outcome", res.Outcome)
+		case res.Outcome == OutcomeKeptOtherSuspension:
+			log.WarnContext(ctx, "service suspended for another reason: left suspended", "outcome", res.Outcome, "attempt", res.Attempt)
+		default:
+			log.InfoContext(ctx, "command applied", "outcome", res.Outcome, "attempt", res.Attempt, "resumed", res.Resumed)
+		}
+		return true
+	}
+	c := Classify(err)
+	switch {
+	case errors.Is(err, ErrDeferred):
+		log.InfoContext(ctx, "command deferred until its predecessor is applied", "after", e.After)
+	case errors.Is(err, ErrBusy):
+		log.InfoContext(ctx, "command in progress in another attempt")
+	case c.Transient:
+		log.WarnContext(ctx, "command failed, will be retried", "kind", c.Kind, "attempt", res.Attempt, "err", err)
+	default:
+		// Retried by the queue all the same; after the last receive it lands
+		// in the DLQ, whose alarm calls for a person.
+		log.ErrorContext(ctx, "command failed permanently", "kind", c.Kind, "attempt", res.Attempt, "err", err)
+	}
+	return false
+}
+
+// DecodeEnvelope reads an EventBridge event as delivered to SQS and returns
+// its detail as a kyc.Event with Type set from detail-type. Only events of
+// source "kyc" are accepted.
+func DecodeEnvelope(body []byte) (kyc.Event, error) {
+	var env events.EventBridgeEvent
+	if err := json.Unmarshal(body, &env); err != nil {
+		return kyc.Event{}, fmt.Errorf("body is not an EventBridge event: %w", err)
+	}
+	if env.Source != contract.SourceKYC {
+		return kyc.Event{}, fmt.Errorf("source %q, want %q", env.Source, contract.SourceKYC)
+	}
+	if env.DetailType == "" || len(env.Detail) == 0 {
+		return kyc.Event{}, errors.New("no detail-type or detail")
+	}
+	var e kyc.Event
+	if err := json.Unmarshal(env.Detail, &e); err != nil {
+		return kyc.Event{}, fmt.Errorf("detail is not a kyc event: %w", err)
+	}
+	e.Type = kyc.EventType(env.DetailType)
+	return e, nil
+}

@@ -1,0 +1,646 @@
+// Package whmcstest is a stand-in for a WHMCS installation: an HTTP server
+// that speaks the API actions the KYC gate uses (includes/api.php with
+// ModuleCreate, ModuleSuspend, ModuleUnsuspend, UpdateClientProduct,
+// GetClientsProducts, OpenTicket) with WHMCS's request fields, credential
+// check and {"result":"success"|"error","message":...} replies, and keeps the
+// state those actions change (each service's status, suspension reason and
+// next due date; tickets).
+//
+// It is the contract the billing adapter is tested against, and the local
+// billing sink of `make dev`: every command it receives is recorded and shown
+// as JSON at GET /commands. It also accepts the generic signed webhook at
+// POST /webhook, so a local stack in either billing mode has a sink.
+//
+// Knobs (Inject) make it answer with errors, slowly, or not in time, and can
+// apply an action and then lose the reply.
+//
+// Where WHMCS leaves a decision to the provisioning module (creating an
+// account twice, suspending an account that is not active), the server
+// answers as a strict module would: with an error.
+package whmcstest
+
+import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/kycgate/kycgate/shared/whmcs"
+)
+
+// Service is a service (tblhosting row) as the server keeps it.
+type Service struct {
+	ID            int    `json:"id"`
+	ClientID      int    `json:"clientId"`
+	Status        string `json:"status"`
+	SuspendReason string `json:"suspendReason,omitempty"`
+	NextDueDate   string `json:"nextDueDate,omitempty"`
+}
+
+// Ticket is an opened ticket.
+type Ticket struct {
+	ID        int    `json:"id"`
+	TID       string `json:"tid"`
+	DeptID    int    `json:"deptId"`
+	ClientID  int    `json:"clientId"`
+	ServiceID int    `json:"serviceId,omitempty"`
+	Subject   string `json:"subject"`
+	Message   string `json:"message"`
+	Admin     bool   `json:"admin"`
+	NoEmail   bool   `json:"noEmail"`
+	Markdown  bool   `json:"markdown"`
+}
+
+// Command is one request the server received, without its credentials.
+type Command struct {
+	Seq    int               `json:"seq"`
+	At     time.Time         `json:"at"`
+	Action string            `json:"action"` // an API action, or "webhook:<type>"
+	Params map[string]string `json:"params,omitempty"`
+	// Result is "success" or "error" as answered (or as it would have been
+	// answered, when an injected fault replaced the reply).
+	Result  string `json:"result"`
+	Message string `json:"message,omitempty"`
+	// Status is the HTTP status sent.
+	Status int `json:"status"`
+	// Fault says an injected fault shaped the reply.
+	Fault bool `json:"fault,omitempty"`
+}
+
+// Fault replaces the normal reply to one request.
+type Fault struct {
+	// Status is the HTTP status of the reply (0: 200).
+	Status int
+	// Message, if set, is sent as {"result":"error","message":Message}.
+	Message string
+	// Body, if set, is sent as is (an HTML error page, garbage).
+	Body string
+	// Delay holds the reply back (a slow WHMCS). The wait ends early when the
+	// client gives up; nothing is sent then.
+	Delay time.Duration
+	// Apply carries the action out before the faulty reply, as a WHMCS that
+	// did the work and then failed to answer.
+	Apply bool
+}
+
+// Server is the fake WHMCS. The zero value is not usable; call NewServer.
+type Server struct {
+	creds whmcs.Credentials
+
+	mu          sync.Mutex
+	services    map[int]*Service
+	clients     map[int]bool
+	departments map[int]bool
+	tickets     []Ticket
+	commands    []Command
+	faults      map[string][]Fault
+	autoCreate  bool
+	webhookKey  []byte
+	now         func() time.Time
+}
+
+// NewServer returns a server that accepts exactly these API credentials. It
+// knows no services, clients or departments until they are added (or
+// SetAutoCreate is on).
+func NewServer(creds whmcs.Credentials) *Server {
+	return &Server{
+		creds:       creds,
+		services:    map[int]*Service{},
+		clients:     map[int]bool{},
+		departments: map[int]bool{},
+		faults:      map[string][]Fault{},
+		now:         time.Now,
+	}
+}
+
+// SetAutoCreate makes any positive service id a Pending service of client 0
+// on first use, and any positive client or department id exist: the local
+// stack's sink mode, where the services come from whatever orders a person
+// places.
+func (s *Server) SetAutoCreate(on bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.autoCreate = on
+}
+
+// SetWebhookKey sets the HMAC key POST /webhook checks signatures with (nil:
+// signatures are not checked, only recorded).
+func (s *Server) SetWebhookKey(key []byte) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.webhookKey = slices.Clone(key)
+}
+
+// AddService adds (or replaces) a service; an empty status is Pending. The
+// service's client exists from then on.
+func (s *Server) AddService(sv Service) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if sv.Status == "" {
+		sv.Status = whmcs.StatusPending
+	}
+	s.services[sv.ID] = &sv
+	s.clients[sv.ClientID] = true
+}
+
+// AddClient makes a client id exist.
+func (s *Server) AddClient(id int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.clients[id] = true
+}
+
+// AddDepartment makes a support department id exist.
+func (s *Server) AddDepartment(id int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.departments[id] = true
+}
+
+// Service returns a service's current state.
+func (s *Server) Service(id int) (Service, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	sv, ok := s.services[id]
+	if !ok {
+		return Service{}, false
+	}
+	return *sv, true
+}
+
+// Services returns every service, by id.
+func (s *Server) Services() []Service {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]Service, 0, len(s.services))
+	for _, sv := range s.services {
+		out = append(out, *sv)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
+	return out
+}
+
+// Tickets returns the opened tickets in order.
+func (s *Server) Tickets() []Ticket {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.tickets)
+}
+
+// Commands returns every request received, in order.
+func (s *Server) Commands() []Command {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]Command, len(s.commands))
+	for i, c := range s.commands {
+		c.Params = cloneMap(c.Params)
+		out[i] = c
+	}
+	return out
+}
+
+// Count returns how many requests of an action were received, and how many
+// of those succeeded.
+func (s *Server) Count(action string) (received, succeeded int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, c := range s.commands {
+		if c.Action == action {
+			received++
+			if c.Result == "success" && !c.Fault {
+				succeeded++
+			}
+		}
+	}
+	return received, succeeded
+}
+
+// Inject queues faults for the next requests of an action ("" for any
+// action), used in order, one per request.
+func (s *Server) Inject(action string, faults ...Fault) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.faults[action] = append(s.faults[action], faults...)
+}
+
+// ServeHTTP serves POST …/includes/api.php (the API), POST /webhook (the
+// generic signed webhook), GET /commands and GET /services (JSON).
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	switch {
+	case r.Method == http.MethodPost && strings.HasSuffix(r.URL.Path, "/includes/api.php"):
+		s.api(w, r)
+	case r.Method == http.MethodPost && r.URL.Path == "/webhook":
+		s.webhook(w, r)
+	case r.Method == http.MethodGet && r.URL.Path == "/commands":
+		writeJSON(w, http.StatusOK, s.Commands())
+	case r.Method == http.MethodGet && r.URL.Path == "/services":
+		writeJSON(w, http.StatusOK, s.Services())
+	case r.Method == http.MethodGet && r.URL.Path == "/":
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		fmt.Fprintln(w, "whmcstest: fake WHMCS API at POST /includes/api.php, signed webhook sink at POST /webhook;")
+		fmt.Fprintln(w, "GET /commands lists every command received, GET /services the services' state.")
+	default:
+		http.NotFound(w, r)
+	}
+}
+
+// reply is an API answer: the JSON fields besides result/message.
+type reply struct {
+	status  int
+	result  string
+	message string
+	fields  map[string]any
+}
+
+func ok(fields map[string]any) reply {
+	return reply{status: http.StatusOK, result: "success", fields: fields}
+}
+func fail(msg string) reply { return reply{status: http.StatusOK, result: "error", message: msg} }
+func denied(msg string) reply {
+	return reply{status: http.StatusForbidden, result: "error", message: msg}
+}
+
+func (s *Server) api(w http.ResponseWriter, r *http.Request) {
+	if err := r.ParseForm(); err != nil {
+		writeJSON(w, http.StatusBadRequest, map[string]any{"result": "error", "message": "Invalid request"})
+		return
+	}
+	f := r.PostForm
+	action := f.Get("action")
+	params := map[string]string{}
+	for k := range f {
+		switch k {
+		case "identifier", "secret", "username", "password", "accesskey", "action", "responsetype":
+		default:
+			params[k] = f.Get(k)
+		}
+	}
+
+	s.mu.Lock()
+	fault, faulty := s.nextFault(action)
+	var rep reply
+	switch {
+	case !s.authenticated(f):
+		rep = denied(s.authMessage(f))
+	case faulty && !fault.Apply:
+		rep = fail("not applied: injected fault")
+	default:
+		rep = s.do(action, f)
+	}
+	cmd := Command{Seq: len(s.commands) + 1, At: s.now().UTC(), Action: action, Params: params,
+		Result: rep.result, Message: rep.message, Status: rep.status, Fault: faulty}
+	if faulty && fault.Status != 0 {
+		cmd.Status = fault.Status
+	}
+	s.commands = append(s.commands, cmd)
+	s.mu.Unlock()
+
+	if faulty {
+		s.sendFault(w, r, fault)
+		return
+	}
+	if f.Get("responsetype") != "json" {
+		// WHMCS's default format is name=value pairs joined by ";".
+		w.Header().Set("Content-Type", "text/plain")
+		w.WriteHeader(rep.status)
+		fmt.Fprintf(w, "result=%s;message=%s", rep.result, rep.message)
+		return
+	}
+	body := map[string]any{"result": rep.result}
+	if rep.message != "" {
+		body["message"] = rep.message
+	}
+	for k, v := range rep.fields {
+		body[k] = v
+	}
+	writeJSON(w, rep.status, body)
+}
+
+func (s *Server) sendFault(w http.ResponseWriter, r *http.Request, f Fault) {
+	if f.Delay > 0 {
+		t := time.NewTimer(f.Delay)
+		defer t.Stop()
+		select {
+		case <-r.Context().Done():
+			return // the client gave up
+		case <-t.C:
+		}
+	}
+	status := f.Status
+	if status == 0 {
+		status = http.StatusOK
+	}
+	switch {
+	case f.Body != "":
+		w.Header().Set("Content-Type", "text/html")
+		w.WriteHeader(status)
+		io.WriteString(w, f.Body)
+	case f.Message != "":
+		writeJSON(w, status, map[string]any{"result": "error", "message": f.Message})
+	default:
+		writeJSON(w, status, map[string]any{"result": "success"})
+	}
+}
+
+// nextFault pops the next fault for an action. s.mu is held.
+func (s *Server) nextFault(action string) (Fault, bool) {
+	for _, k := range []string{action, ""} {
+		if q := s.faults[k]; len(q) > 0 {
+			s.faults[k] = q[1:]
+			return q[0], true
+		}
+	}
+	return Fault{}, false
+}
+
+// authenticated checks the API credential pair, passed as identifier/secret
+// or (WHMCS's forward-compatible form) as username/password. s.mu is held.
+func (s *Server) authenticated(f url.Values) bool {
+	id, secret := f.Get("identifier"), f.Get("secret")
+	if id == "" && secret == "" {
+		id, secret = f.Get("username"), f.Get("password")
+	}
+	if s.creds.AccessKey != "" && f.Get("accesskey") != s.creds.AccessKey {
+		return false
+	}
+	return id != "" && secret != "" &&
+		hmac.Equal([]byte(id), []byte(s.creds.Identifier)) && hmac.Equal([]byte(secret), []byte(s.creds.Secret))
+}
+
+func (s *Server) authMessage(f url.Values) string {
+	switch {
+	case s.creds.AccessKey != "" && f.Get("accesskey") != s.creds.AccessKey:
+		return "Invalid Access Key"
+	case f.Get("identifier") == "" && f.Get("username") == "", f.Get("secret") == "" && f.Get("password") == "":
+		return "Invalid or missing credentials"
+	}
+	return "Authentication Failed"
+}
+
+// do carries out an authenticated action. s.mu is held.
+func (s *Server) do(action string, f url.Values) reply {
+	switch action {
+	case whmcs.ActionModuleCreate:
+		return s.module(f, func(sv *Service) reply {
+			if sv.Status != whmcs.StatusPending {
+				return fail("An account already exists for this service (status " + sv.Status + ")")
+			}
+			sv.Status = whmcs.StatusActive
+			return ok(nil)
+		})
+	case whmcs.ActionModuleSuspend:
+		return s.module(f, func(sv *Service) reply {
+			switch sv.Status {
+			case whmcs.StatusActive:
+			case whmcs.StatusSuspended:
+				return fail("Account is already suspended")
+			default:
+				return fail("Service is not provisioned (status " + sv.Status + ")")
+			}
+			reason := f.Get("suspendreason")
+			if reason == "" || reason == "Overdue on Payment" {
+				reason = "" // as WHMCS stores the default reason
+			}
+			sv.Status, sv.SuspendReason = whmcs.StatusSuspended, reason
+			return ok(nil)
+		})
+	case whmcs.ActionModuleUnsuspend:
+		return s.module(f, func(sv *Service) reply {
+			if sv.Status != whmcs.StatusSuspended {
+				return fail("Account is not suspended (status " + sv.Status + ")")
+			}
+			sv.Status, sv.SuspendReason = whmcs.StatusActive, ""
+			return ok(nil)
+		})
+	case whmcs.ActionUpdateClientProduct:
+		sv := s.service(f.Get("serviceid"))
+		if sv == nil {
+			return fail("Service ID Not Found")
+		}
+		if d := f.Get("nextduedate"); d != "" {
+			if _, err := time.Parse(time.DateOnly, d); err != nil {
+				return fail("Invalid Date Format. Expected Y-m-d")
+			}
+			sv.NextDueDate = d
+		}
+		return ok(map[string]any{"serviceid": sv.ID})
+	case whmcs.ActionGetClientsProducts:
+		return s.products(f)
+	case whmcs.ActionOpenTicket:
+		return s.openTicket(f)
+	}
+	return denied(fmt.Sprintf("Invalid API Action: %q is not a valid API action", action))
+}
+
+// module applies a module action to an existing service, with WHMCS's own
+// checks first.
+func (s *Server) module(f url.Values, apply func(*Service) reply) reply {
+	raw := f.Get("serviceid")
+	if raw == "" {
+		raw = f.Get("accountid")
+	}
+	if n, err := strconv.Atoi(raw); err != nil || n <= 0 {
+		return fail("Service ID is required")
+	}
+	sv := s.service(raw)
+	if sv == nil {
+		return fail("Service ID not found")
+	}
+	return apply(sv)
+}
+
+// service finds (or, with auto-create, makes) a service. s.mu is held.
+func (s *Server) service(raw string) *Service {
+	id, err := strconv.Atoi(raw)
+	if err != nil || id <= 0 {
+		return nil
+	}
+	if sv, ok := s.services[id]; ok {
+		return sv
+	}
+	if !s.autoCreate {
+		return nil
+	}
+	sv := &Service{ID: id, Status: whmcs.StatusPending}
+	s.services[id] = sv
+	return sv
+}
+
+func (s *Server) products(f url.Values) reply {
+	var list []map[string]any
+	if raw := f.Get("serviceid"); raw != "" {
+		if id, err := strconv.Atoi(raw); err == nil {
+			if sv, ok := s.services[id]; ok {
+				list = append(list, productFields(sv))
+			}
+		}
+	} else {
+		for _, sv := range s.services {
+			list = append(list, productFields(sv))
+		}
+	}
+	fields := map[string]any{"serviceid": f.Get("serviceid"), "totalresults": len(list), "startnumber": 0, "numreturned": len(list)}
+	if len(list) == 0 {
+		fields["products"] = "" // as WHMCS answers an empty result
+	} else {
+		fields["products"] = map[string]any{"product": list}
+	}
+	return ok(fields)
+}
+
+func productFields(sv *Service) map[string]any {
+	return map[string]any{
+		"id": sv.ID, "clientid": sv.ClientID, "status": sv.Status, "suspensionreason": sv.SuspendReason,
+		"nextduedate": sv.NextDueDate, "password": "", "username": "", "domain": "",
+	}
+}
+
+func (s *Server) openTicket(f url.Values) reply {
+	clientID, _ := strconv.Atoi(f.Get("clientid"))
+	if clientID <= 0 {
+		if f.Get("name") == "" || f.Get("email") == "" {
+			return fail("Name and email address are required if not a client")
+		}
+	} else if !s.clients[clientID] && !s.autoCreate {
+		return fail("Client ID Not Found")
+	}
+	deptID, _ := strconv.Atoi(f.Get("deptid"))
+	if deptID <= 0 || (!s.departments[deptID] && !s.autoCreate) {
+		return fail("Department ID not found")
+	}
+	if f.Get("subject") == "" {
+		return fail("Subject is required")
+	}
+	if f.Get("message") == "" {
+		return fail("Message is required")
+	}
+	serviceID := 0
+	if raw := f.Get("serviceid"); raw != "" {
+		id, err := strconv.Atoi(raw)
+		sv, ok := s.services[id]
+		if err != nil || !ok || (sv.ClientID != clientID && !s.autoCreate) {
+			return fail("Service ID Not Found")
+		}
+		serviceID = id
+	}
+	t := Ticket{ID: len(s.tickets) + 1, DeptID: deptID, ClientID: clientID, ServiceID: serviceID,
+		Subject: f.Get("subject"), Message: f.Get("message"), Admin: truthy(f.Get("admin")),
+		NoEmail: truthy(f.Get("noemail")), Markdown: truthy(f.Get("markdown"))}
+	t.TID = fmt.Sprintf("KYC-%06d", 100000+t.ID)
+	s.tickets = append(s.tickets, t)
+	return ok(map[string]any{"id": t.ID, "tid": t.TID, "c": fmt.Sprintf("c%07d", t.ID)})
+}
+
+func truthy(v string) bool {
+	switch strings.ToLower(v) {
+	case "1", "true", "on", "yes":
+		return true
+	}
+	return false
+}
+
+// webhook records a generic signed webhook command: X-KYC-Timestamp,
+// X-KYC-Signature ("v1=" + hex HMAC-SHA256 of timestamp + "." + body) and
+// X-KYC-Event-Id, body JSON with at least eventId and type. A wrong
+// signature is 401, a malformed body 400. Every delivery is recorded, so a
+// redelivered event id shows up twice (receivers must de-duplicate by it).
+func (s *Server) webhook(w http.ResponseWriter, r *http.Request) {
+	body, err := io.ReadAll(io.LimitReader(r.Body, 1<<20))
+	if err != nil {
+		http.Error(w, "read body", http.StatusBadRequest)
+		return
+	}
+	s.mu.Lock()
+	key := s.webhookKey
+	fault, faulty := s.nextFault("webhook")
+	s.mu.Unlock()
+	var cmd struct {
+		EventID string `json:"eventId"`
+		Type    string `json:"type"`
+	}
+	status, msg := http.StatusOK, ""
+	switch {
+	case key != nil && !validSignature(key, r.Header.Get("X-KYC-Timestamp"), r.Header.Get("X-KYC-Signature"), body):
+		status, msg = http.StatusUnauthorized, "bad signature"
+	case json.Unmarshal(body, &cmd) != nil || cmd.EventID == "" || cmd.Type == "":
+		status, msg = http.StatusBadRequest, "body must be JSON with eventId and type"
+	case r.Header.Get("X-KYC-Event-Id") != cmd.EventID:
+		status, msg = http.StatusBadRequest, "X-KYC-Event-Id does not match the body"
+	}
+	var params map[string]string
+	if status == http.StatusOK {
+		var all map[string]any
+		_ = json.Unmarshal(body, &all)
+		params = map[string]string{}
+		for k, v := range all {
+			if v == nil {
+				continue
+			}
+			if b, err := json.Marshal(v); err == nil {
+				params[k] = strings.Trim(string(b), `"`)
+			}
+		}
+	}
+	s.mu.Lock()
+	result := "success"
+	if status != http.StatusOK {
+		result = "error"
+	}
+	c := Command{Seq: len(s.commands) + 1, At: s.now().UTC(), Action: "webhook:" + cmd.Type, Params: params,
+		Result: result, Message: msg, Status: status, Fault: faulty}
+	if faulty && fault.Status != 0 {
+		c.Status = fault.Status
+	}
+	s.commands = append(s.commands, c)
+	s.mu.Unlock()
+	if faulty {
+		s.sendFault(w, r, fault)
+		return
+	}
+	writeJSON(w, status, map[string]any{"result": result, "message": msg})
+}
+
+func validSignature(key []byte, ts, sig string, body []byte) bool {
+	if _, err := strconv.ParseInt(ts, 10, 64); err != nil {
+		return false
+	}
+	m := hmac.New(sha256.New, key)
+	m.Write([]byte(ts + "."))
+	m.Write(body)
+	want := "v1=" + hex.EncodeToString(m.Sum(nil))
+	for _, part := range strings.Split(sig, ",") {
+		if hmac.Equal([]byte(strings.TrimSpace(part)), []byte(want)) {
+			return true
+		}
+	}
+	return false
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	_ = enc.Encode(v)
+}
+
+func cloneMap(m map[string]string) map[string]string {
+	if m == nil {
+		return nil
+	}
+	out := make(map[string]string, len(m))
+	for k, v := range m {
+		out[k] = v
+	}
+	return out
+}

@@ -1,0 +1,129 @@
+package whmcstest_test
+
+import (
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/kycgate/kycgate/shared/whmcs"
+	"github.com/kycgate/kycgate/shared/whmcs/whmcstest"
+)
+
+var creds = whmcs.Credentials{Identifier: "ident", Secret: "secret-value"}
+
+func post(t *testing.T, url_ string, form url.Values) (int, map[string]any) {
+	t.Helper()
+	resp, err := http.PostForm(url_, form)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var body map[string]any
+	_ = json.NewDecoder(resp.Body).Decode(&body)
+	return resp.StatusCode, body
+}
+
+func TestCommandsEndpointAndCredentials(t *testing.T) {
+	fake := whmcstest.NewServer(creds)
+	fake.AddService(whmcstest.Service{ID: 1, ClientID: 2})
+	srv := httptest.NewServer(fake)
+	defer srv.Close()
+	api := srv.URL + "/whmcs/includes/api.php" // any installation path
+
+	status, body := post(t, api, url.Values{"action": {"ModuleCreate"}, "serviceid": {"1"}, "identifier": {"ident"}, "secret": {"nope"}, "responsetype": {"json"}})
+	if status != http.StatusForbidden || body["result"] != "error" || body["message"] != "Authentication Failed" {
+		t.Fatalf("wrong secret: %d %v", status, body)
+	}
+	status, body = post(t, api, url.Values{"action": {"ModuleCreate"}, "serviceid": {"1"}, "responsetype": {"json"}})
+	if status != http.StatusForbidden || body["message"] != "Invalid or missing credentials" {
+		t.Fatalf("no credentials: %d %v", status, body)
+	}
+	// WHMCS also takes the pair as username/password.
+	status, body = post(t, api, url.Values{"action": {"ModuleCreate"}, "serviceid": {"1"}, "username": {"ident"}, "password": {"secret-value"}, "responsetype": {"json"}})
+	if status != http.StatusOK || body["result"] != "success" {
+		t.Fatalf("username/password: %d %v", status, body)
+	}
+	status, body = post(t, api, url.Values{"action": {"DeleteClient"}, "identifier": {"ident"}, "secret": {"secret-value"}, "responsetype": {"json"}})
+	if status != http.StatusForbidden || !strings.HasPrefix(body["message"].(string), "Invalid API Action") {
+		t.Fatalf("unsupported action: %d %v", status, body)
+	}
+
+	resp, err := http.Get(srv.URL + "/commands")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var cmds []whmcstest.Command
+	if err := json.NewDecoder(resp.Body).Decode(&cmds); err != nil {
+		t.Fatal(err)
+	}
+	if len(cmds) != 4 || cmds[2].Action != "ModuleCreate" || cmds[2].Result != "success" || cmds[0].Status != 403 {
+		t.Fatalf("GET /commands: %+v", cmds)
+	}
+	raw, _ := json.Marshal(cmds)
+	if strings.Contains(string(raw), "secret-value") || strings.Contains(string(raw), `"ident"`) {
+		t.Fatalf("/commands shows credentials: %s", raw)
+	}
+}
+
+func TestAutoCreateForTheLocalSink(t *testing.T) {
+	fake := whmcstest.NewServer(creds)
+	srv := httptest.NewServer(fake)
+	defer srv.Close()
+	api := srv.URL + "/includes/api.php"
+	auth := func(v url.Values) url.Values {
+		v.Set("identifier", "ident")
+		v.Set("secret", "secret-value")
+		v.Set("responsetype", "json")
+		return v
+	}
+	_, body := post(t, api, auth(url.Values{"action": {"ModuleSuspend"}, "serviceid": {"77"}}))
+	if body["message"] != "Service ID not found" {
+		t.Fatalf("unknown service without auto-create: %v", body)
+	}
+	fake.SetAutoCreate(true)
+	for _, action := range []string{"ModuleCreate", "ModuleSuspend", "ModuleUnsuspend"} {
+		if _, body := post(t, api, auth(url.Values{"action": {action}, "serviceid": {"77"}})); body["result"] != "success" {
+			t.Fatalf("%s with auto-create: %v", action, body)
+		}
+	}
+	if _, body := post(t, api, auth(url.Values{"action": {"OpenTicket"}, "clientid": {"5"}, "deptid": {"1"}, "subject": {"s"}, "message": {"m"}})); body["result"] != "success" {
+		t.Fatalf("ticket with auto-create: %v", body)
+	}
+	if sv, ok := fake.Service(77); !ok || sv.Status != whmcs.StatusActive {
+		t.Fatalf("service 77: %+v %v", sv, ok)
+	}
+}
+
+func TestServiceStateRules(t *testing.T) {
+	fake := whmcstest.NewServer(creds)
+	fake.AddService(whmcstest.Service{ID: 1, ClientID: 2})
+	srv := httptest.NewServer(fake)
+	defer srv.Close()
+	c, _ := whmcs.New(srv.URL+"/includes/api.php", creds, whmcs.Options{})
+	ctx := t.Context()
+	if err := c.ModuleSuspend(ctx, 1, "x"); err == nil || !strings.Contains(err.Error(), "not provisioned") {
+		t.Fatalf("suspend of a pending service: %v", err)
+	}
+	if err := c.ModuleUnsuspend(ctx, 1); err == nil {
+		t.Fatal("unsuspend of a pending service accepted")
+	}
+	if err := c.ModuleCreate(ctx, 1); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.ModuleCreate(ctx, 1); err == nil {
+		t.Fatal("second create accepted")
+	}
+	if err := c.ModuleSuspend(ctx, 1, "Overdue on Payment"); err != nil {
+		t.Fatal(err)
+	}
+	if sv, _ := fake.Service(1); sv.SuspendReason != "" {
+		t.Fatalf("the default reason is stored empty, as WHMCS does: %+v", sv)
+	}
+	if err := c.ModuleSuspend(ctx, 1, "x"); err == nil || !strings.Contains(err.Error(), "already suspended") {
+		t.Fatalf("second suspend: %v", err)
+	}
+}
