@@ -107,7 +107,7 @@ func (s *sys) build(rates map[string]httpapi.Rate) {
 		Keys: map[string]*rsa.PublicKey{"test": &s.key.PublicKey}, Now: s.clock.Now}
 	s.table = st.Functions[contract.FunctionCustomerAPI].Env[contract.EnvTable]
 	o := app.Options{Now: s.clock.Now, Rates: rates}
-	b := app.Bindings{Auth: s.verifier, Metrics: s.metrics}
+	b := app.Bindings{Auth: httpapi.FirstOf(httpapi.APIGatewayJWT{}, s.verifier), Metrics: s.metrics}
 	ctx := context.Background()
 	for name, build := range map[string]app.Constructor{
 		contract.FunctionCustomerAPI:   app.NewCustomerAPI,
