@@ -16,7 +16,7 @@ FUNCTIONS := $(notdir $(wildcard functions/*))
 GO_FILES  := $(shell find . -name '*.go' -not -path './cdk.out/*' -not -path './build/*' -not -path './.local/*')
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
-.PHONY: help build synth test test-unit lint dev token invoke deploy bench fuzz clean
+.PHONY: help build synth test test-unit lint dev token invoke local-tools deploy bench fuzz clean audit-verify
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s $$'\t'
@@ -51,5 +51,32 @@ test: lint synth ## everything: lint, synth + cfn-lint, unit, emulator integrati
 test-unit: ## only the tests that need no emulator and no template
 	go test -short -count=1 ./shared/...
 
+# ---- The local stack (infra/local/dev; README.md "Quick start") ----
+# The local commands are built quietly into $(BIN), and only when a Go file
+# changed, so that `make -s token` prints the token and nothing else.
+LOCAL_TOOLS := $(BIN)/kycdev $(BIN)/kyctoken $(BIN)/kycinvoke
+ROLE  ?=
+SUB   ?=
+FN    ?=
+EVENT ?=
+
+$(BIN)/%: $(GO_FILES) go.mod go.sum
+	@go build -o $@ ./infra/local/cmd/$*
+
+local-tools: $(LOCAL_TOOLS) ## build the local commands (dev server, token, invoke) into .local/bin
+
+dev: synth $(BIN)/kycdev ## the whole system on this machine: emulator, the synthesized stack, API on 127.0.0.1:8080 (Ctrl-C stops it)
+	@$(BIN)/kycdev
+
+token: $(BIN)/kyctoken ## print a JWT for the local stack: make -s token ROLE=customer|reviewer|admin SUB=<id>
+	@$(BIN)/kyctoken -role '$(ROLE)' -sub '$(SUB)'
+
+invoke: $(BIN)/kycinvoke ## run one handler once against the running local stack: make -s invoke FN=<function> EVENT=<file.json>
+	@$(BIN)/kycinvoke -fn '$(FN)' -event '$(EVENT)'
+
 clean: ## remove build output
 	rm -rf build $(CDK_OUT) .local
+
+audit-verify: ## recompute a customer's audit chain (CUSTOMER=<id> [TABLE=<name>]); exit 1 names the first broken link
+	@test -n "$(CUSTOMER)" || { echo "usage: make audit-verify CUSTOMER=<id> [TABLE=<name>]" >&2; exit 2; }
+	@go run ./infra/local/cmd/kycaudit $(if $(TABLE),-table $(TABLE)) $(CUSTOMER)
