@@ -17,6 +17,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/kms"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+	"github.com/aws/aws-sdk-go-v2/service/sesv2"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"github.com/kycgate/kycgate/shared/awsenv"
@@ -59,6 +60,7 @@ type Clients struct {
 	EventBridge *eventbridge.Client
 	Secrets     *secretsmanager.Client
 	SQS         *sqs.Client
+	SES         *sesv2.Client
 }
 
 // NewClients builds every client from cfg. Building a client does no I/O.
@@ -70,6 +72,7 @@ func NewClients(cfg aws.Config) Clients {
 		EventBridge: eventbridge.NewFromConfig(cfg),
 		Secrets:     secretsmanager.NewFromConfig(cfg),
 		SQS:         sqs.NewFromConfig(cfg),
+		SES:         sesv2.NewFromConfig(cfg),
 	}
 }
 
