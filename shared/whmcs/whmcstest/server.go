@@ -479,10 +479,8 @@ func (s *Server) service(raw string) *Service {
 func (s *Server) products(f url.Values) reply {
 	var list []map[string]any
 	if raw := f.Get("serviceid"); raw != "" {
-		if id, err := strconv.Atoi(raw); err == nil {
-			if sv, ok := s.services[id]; ok {
-				list = append(list, productFields(sv))
-			}
+		if sv := s.service(raw); sv != nil { // with auto-create, a service the sink has not seen yet is pending
+			list = append(list, productFields(sv))
 		}
 	} else {
 		for _, sv := range s.services {

@@ -1,0 +1,94 @@
+package dev
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/kycgate/kycgate/infra/local/emulator"
+	"github.com/kycgate/kycgate/infra/local/stack"
+	"github.com/kycgate/kycgate/shared/app"
+	"github.com/kycgate/kycgate/shared/httpapi"
+)
+
+// Invocation is one function of the running local stack, built as its
+// Lambda is: its resolved environment (with the dev server's substitutions),
+// clients on the stack's emulator, and API Gateway's claims as the caller's
+// identity (API events carry what the JWT authorizer verified).
+type Invocation struct {
+	Name    string
+	Timeout time.Duration
+	fn      *app.Function
+}
+
+// Prepare loads the running local stack of localDir and builds one function.
+// metrics receives what the function writes to standard output in Lambda
+// (the sweep's embedded metrics).
+func Prepare(ctx context.Context, localDir, name string, log *slog.Logger, metrics io.Writer) (*Invocation, error) {
+	st, err := stack.Load(StackFile(localDir))
+	if err != nil {
+		return nil, err
+	}
+	if err := reachable(ctx, st.Endpoint); err != nil {
+		return nil, fmt.Errorf("the local stack's emulator at %s does not answer (%v): is make dev still running? (%s is left from a stopped one)",
+			st.Endpoint, err, StackFile(localDir))
+	}
+	fn, ok := st.Functions[name]
+	if !ok {
+		return nil, fmt.Errorf("unknown function %q: the stack has %v", name, st.FunctionNames())
+	}
+	awsCfg, err := emulator.At(st.Endpoint).Config(ctx)
+	if err != nil {
+		return nil, err
+	}
+	awsCfg.Region = st.Region
+	f, err := Build(ctx, st, name, app.NewClients(awsCfg), app.Options{Log: log},
+		app.Bindings{Auth: httpapi.APIGatewayJWT{}, Metrics: metrics})
+	if err != nil {
+		return nil, err
+	}
+	return &Invocation{Name: name, Timeout: fn.Timeout, fn: f}, nil
+}
+
+// Invoke runs the function once on event, within the function's timeout.
+func (in *Invocation) Invoke(ctx context.Context, event []byte) (any, error) {
+	if !json.Valid(event) {
+		return nil, fmt.Errorf("the event is not JSON")
+	}
+	ctx, cancel := context.WithTimeout(ctx, in.Timeout)
+	defer cancel()
+	return in.fn.Invoke(ctx, event)
+}
+
+// LambdaError is the runtime's answer for a function error.
+type LambdaError struct {
+	ErrorMessage string `json:"errorMessage"`
+	ErrorType    string `json:"errorType"`
+}
+
+// NewLambdaError describes err as the Lambda runtime does.
+func NewLambdaError(err error) LambdaError {
+	t := strings.TrimLeft(fmt.Sprintf("%T", err), "*")
+	t = t[strings.LastIndex(t, ".")+1:]
+	return LambdaError{ErrorMessage: err.Error(), ErrorType: t}
+}
+
+func reachable(ctx context.Context, endpoint string) error {
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, endpoint, nil)
+	if err != nil {
+		return err
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return err
+	}
+	res.Body.Close()
+	return nil
+}
