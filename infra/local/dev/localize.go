@@ -144,4 +144,3 @@ func writePrivate(path string, b []byte) error {
 	}
 	return os.Rename(tmp.Name(), path)
 }
-
