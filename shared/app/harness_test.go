@@ -65,7 +65,6 @@ type sys struct {
 	secret    []byte
 	metrics   *bytes.Buffer
 	verifier  httpapi.JWTVerifier
-	validator *app.Validator
 }
 
 var testKey = func() *rsa.PrivateKey {
