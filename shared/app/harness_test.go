@@ -53,18 +53,18 @@ func (c *clock) Add(d time.Duration) { c.mu.Lock(); c.t = c.t.Add(d); c.mu.Unloc
 // emulator, every function built as Lambda builds it, the HTTP API served as
 // `make dev` serves it, and tokens signed by a key the authenticator trusts.
 type sys struct {
-	t         *testing.T
-	st        *stack.Stack
-	cfg       aws.Config
-	c         app.Clients
-	clock     *clock
-	key       *rsa.PrivateKey
-	srv       *httptest.Server
-	fns       map[string]*app.Function
-	table     string
-	secret    []byte
-	metrics   *bytes.Buffer
-	verifier  httpapi.JWTVerifier
+	t        *testing.T
+	st       *stack.Stack
+	cfg      aws.Config
+	c        app.Clients
+	clock    *clock
+	key      *rsa.PrivateKey
+	srv      *httptest.Server
+	fns      map[string]*app.Function
+	table    string
+	secret   []byte
+	metrics  *bytes.Buffer
+	verifier httpapi.JWTVerifier
 }
 
 var testKey = func() *rsa.PrivateKey {
