@@ -184,6 +184,12 @@ func (c Customer) PlaceOrder(o Order, requiresKYC bool, now time.Time) (Change, 
 	return ch.done(), nil
 }
 
+// Bounds of an order's times (see validOrder).
+var (
+	earliestOrder = time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)
+	latestDueDate = NewDate(9000, 12, 31)
+)
+
 func (c Customer) validOrder(o Order, now time.Time) error {
 	for _, f := range []struct{ name, v string }{
 		{"orderId", o.OrderID}, {"serviceId", o.ServiceID}, {"customerId", o.CustomerID}, {"productId", o.ProductID},
@@ -203,6 +209,12 @@ func (c Customer) validOrder(o Order, now time.Time) error {
 		return Invalid("order_in_future", "orderedAt is in the future")
 	case o.NextDueDate.IsZero():
 		return Invalid("invalid_nextDueDate", "nextDueDate is required (YYYY-MM-DD)")
+	// Times the records can hold and read back (JSON times and dates have
+	// 4-digit years), with room for extensions (FuzzBillingEvent).
+	case o.OrderedAt.Before(earliestOrder):
+		return Invalid("invalid_orderedAt", "orderedAt is before %d", earliestOrder.Year())
+	case latestDueDate.Before(o.NextDueDate):
+		return Invalid("invalid_nextDueDate", "nextDueDate is after %s", latestDueDate)
 	}
 	if _, open := c.Hold(o.OrderID); open {
 		return Conflict("duplicate_order", "order %s is already held", o.OrderID)

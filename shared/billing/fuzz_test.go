@@ -1,0 +1,119 @@
+package billing_test
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/kycgate/kycgate/shared/billing"
+	"github.com/kycgate/kycgate/shared/kyc"
+)
+
+// fuzzBiller counts the commands that reach the billing system.
+type fuzzBiller struct {
+	mu   sync.Mutex
+	seen map[string]int
+}
+
+func (b *fuzzBiller) Apply(_ context.Context, c billing.Command) (string, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.seen[c.ID]++
+	return billing.OutcomeApplied, nil
+}
+
+// FuzzBillingAdapter: any SQS message body reaching the billing adapter
+// never panics it; only a well-formed service command (source kyc, a
+// command type, an event id and a service id) reaches the billing system,
+// and the same body delivered again does not reach it twice.
+func FuzzBillingAdapter(f *testing.F) {
+	addBillingAdapterSeeds(f)
+	f.Fuzz(func(t *testing.T, body []byte) {
+		biller := &fuzzBiller{seen: map[string]int{}}
+		h := billing.NewHandler(billing.NewApplier(billing.NewMemoryLedger(), biller, slog.New(slog.DiscardHandler)), slog.New(slog.DiscardHandler))
+		batch := events.SQSEvent{Records: []events.SQSMessage{{MessageId: "m1", Body: string(body)}, {MessageId: "m2", Body: string(body)}}}
+		if _, err := h.Handle(context.Background(), batch); err != nil {
+			t.Fatalf("Handle returned an error: %v", err)
+		}
+		e, err := billing.DecodeEnvelope(body)
+		for id, n := range biller.seen {
+			switch {
+			case err != nil:
+				t.Fatalf("an undecodable body reached the billing system as %q", id)
+			case n != 1:
+				t.Fatalf("command %q reached the billing system %d times", id, n)
+			case !billing.IsCommand(e.Type) || e.ID == "" || e.ServiceID == "" || id != e.ID:
+				t.Fatalf("%+v reached the billing system as %q", e, id)
+			case e.Type == kyc.ServiceDueDateExtended && (e.NewDueDate == nil || e.NewDueDate.IsZero()):
+				t.Fatalf("an extension without a new due date reached the billing system: %s", body)
+			}
+		}
+	})
+}
+
+func addBillingAdapterSeeds(f seeder) {
+	for _, s := range []string{
+		`{"version":"0","id":"eb-1","detail-type":"ServiceProvisionRequested","source":"kyc","account":"000000000000","time":"2026-11-26T10:00:00Z","region":"us-east-1","resources":[],"detail":{"type":"ServiceProvisionRequested","eventId":"o-1:provision","at":"2026-11-26T10:00:00Z","customerId":"42","orderId":"o-1","serviceId":"5001","productId":"kyc-vps"}}`,
+		`{"detail-type":"ServiceSuspendRequested","source":"kyc","detail":{"eventId":"o-1:suspend","customerId":"42","orderId":"o-1","serviceId":"5001","after":"o-1:provision","reason":"KYC verification not completed within 3 days of ordering","rendered":true}}`,
+		`{"detail-type":"ServiceDueDateExtended","source":"kyc","detail":{"eventId":"o-1:extend","serviceId":"5001","after":"o-1:provision","previousDueDate":"2026-12-26","newDueDate":"2026-12-29","extension":{"exact":183600000000000,"days":3}}}`,
+		`{"detail-type":"ServiceDueDateExtended","source":"kyc","detail":{"eventId":"o-1:extend","serviceId":"5001","newDueDate":"2026-13-29"}}`,
+		`{"detail-type":"ServiceProvisionRequested","source":"billing","detail":{"eventId":"o-1:provision","serviceId":"5001"}}`,
+		`{"detail-type":"KycVerified","source":"kyc","detail":{"eventId":"cust-1:verified","customerId":"cust-1"}}`,
+		`{"detail-type":"ServiceProvisionRequested","source":"kyc","detail":{"serviceId":"5001"}}`,
+		`{"detail-type":"ServiceProvisionRequested","source":"kyc","detail":"o-1"}`,
+		`{"detail-type":"ServiceProvisionRequested","source":"kyc"}`,
+		`{}`, `[]`, `null`, ``, `{"detail":`,
+	} {
+		f.Add([]byte(s))
+	}
+}
+
+// seeder takes seeds: *testing.F, or a seedList to write them out.
+type seeder interface{ Add(args ...any) }
+
+type seedList [][]any
+
+func (l *seedList) Add(args ...any) { *l = append(*l, args) }
+
+// TestWriteFuzzSeeds writes the seeds of the fuzz targets into
+// testdata/fuzz/<FuzzName>/ in go's corpus format when KYC_WRITE_FUZZ_SEEDS
+// is set; the committed corpus is made so. Without it, it does nothing.
+func TestWriteFuzzSeeds(t *testing.T) {
+	if os.Getenv("KYC_WRITE_FUZZ_SEEDS") == "" {
+		t.Skip("set KYC_WRITE_FUZZ_SEEDS to rewrite testdata/fuzz")
+	}
+	for name, add := range map[string]func(seeder){
+		"FuzzBillingAdapter": addBillingAdapterSeeds,
+	} {
+		var l seedList
+		add(&l)
+		dir := filepath.Join("testdata", "fuzz", name)
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		for i, seed := range l {
+			var b strings.Builder
+			b.WriteString("go test fuzz v1\n")
+			for _, v := range seed {
+				switch v := v.(type) {
+				case []byte:
+					fmt.Fprintf(&b, "[]byte(%q)\n", v)
+				case string:
+					fmt.Fprintf(&b, "string(%q)\n", v)
+				default:
+					fmt.Fprintf(&b, "%T(%v)\n", v, v)
+				}
+			}
+			if err := os.WriteFile(filepath.Join(dir, fmt.Sprintf("seed-%02d", i)), []byte(b.String()), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+}
