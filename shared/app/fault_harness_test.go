@@ -271,18 +271,7 @@ func (c *fcase) upload(cat kyc.Category, typ kyc.DocType, ct string, data []byte
 		c.t.Fatalf("put object: %v", err)
 	}
 	var n app.S3Notification
-	n.Records = make([]struct {
-		EventName string `json:"eventName"`
-		S3        struct {
-			Bucket struct {
-				Name string `json:"name"`
-			} `json:"bucket"`
-			Object struct {
-				Key       string `json:"key"`
-				VersionID string `json:"versionId"`
-			} `json:"object"`
-		} `json:"s3"`
-	}, 1)
+	n.Records = make([]app.S3Record, 1)
 	n.Records[0].EventName = "ObjectCreated:Put"
 	n.Records[0].S3.Bucket.Name = c.f.bucket
 	n.Records[0].S3.Object.Key = up.Upload.Fields["key"]

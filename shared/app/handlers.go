@@ -132,18 +132,24 @@ func NewValidator(env Env, c Clients, o Options) (*Validator, error) {
 // reads. It is decoded tolerantly (no timestamps), and S3's test event, which
 // has no records, validates nothing.
 type S3Notification struct {
-	Records []struct {
-		EventName string `json:"eventName"`
-		S3        struct {
-			Bucket struct {
-				Name string `json:"name"`
-			} `json:"bucket"`
-			Object struct {
-				Key       string `json:"key"`
-				VersionID string `json:"versionId"`
-			} `json:"object"`
-		} `json:"s3"`
-	} `json:"Records"`
+	Records []S3Record `json:"Records"`
+}
+
+// S3Record is one object event of a notification.
+type S3Record struct {
+	EventName string   `json:"eventName"`
+	S3        S3Entity `json:"s3"`
+}
+
+// S3Entity names the bucket and the object version of an S3Record.
+type S3Entity struct {
+	Bucket struct {
+		Name string `json:"name"`
+	} `json:"bucket"`
+	Object struct {
+		Key       string `json:"key"`
+		VersionID string `json:"versionId"`
+	} `json:"object"`
 }
 
 // HandleS3 validates every object of an S3 event.

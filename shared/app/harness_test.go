@@ -35,6 +35,7 @@ import (
 	"github.com/kycgate/kycgate/shared/contract"
 	"github.com/kycgate/kycgate/shared/httpapi"
 	"github.com/kycgate/kycgate/shared/kyc"
+	"github.com/kycgate/kycgate/shared/webhooksig"
 )
 
 func TestMain(m *testing.M) { emulator.Main(m) }
@@ -364,8 +365,8 @@ func (s *sys) webhook(typ kyc.EventType, id string, detail any, mutate ...func(*
 	body, _ := json.Marshal(map[string]any{"type": typ, "id": id, "detail": detail})
 	ts := s.clock.Now().Unix()
 	req, _ := http.NewRequest("POST", s.srv.URL+"/v1/billing/events", bytes.NewReader(body))
-	req.Header.Set(httpapi.HeaderTimestamp, fmt.Sprint(ts))
-	req.Header.Set(httpapi.HeaderSignature, httpapi.Sign(s.secret, ts, body))
+	req.Header.Set(webhooksig.HeaderTimestamp, fmt.Sprint(ts))
+	req.Header.Set(webhooksig.HeaderSignature, webhooksig.Sign(s.secret, ts, body))
 	for _, m := range mutate {
 		m(req)
 	}
@@ -382,8 +383,8 @@ func (s *sys) webhook(typ kyc.EventType, id string, detail any, mutate ...func(*
 func (s *sys) rawWebhook(body []byte, ts int64, sig string) resp {
 	s.t.Helper()
 	req, _ := http.NewRequest("POST", s.srv.URL+"/v1/billing/events", bytes.NewReader(body))
-	req.Header.Set(httpapi.HeaderTimestamp, fmt.Sprint(ts))
-	req.Header.Set(httpapi.HeaderSignature, sig)
+	req.Header.Set(webhooksig.HeaderTimestamp, fmt.Sprint(ts))
+	req.Header.Set(webhooksig.HeaderSignature, sig)
 	res, err := http.DefaultClient.Do(req)
 	if err != nil {
 		s.t.Fatal(err)

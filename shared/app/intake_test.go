@@ -12,8 +12,8 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/kycgate/kycgate/shared/contract"
-	"github.com/kycgate/kycgate/shared/httpapi"
 	"github.com/kycgate/kycgate/shared/kyc"
+	"github.com/kycgate/kycgate/shared/webhooksig"
 )
 
 // TestIntake: an unverified customer's KYC order is held and KycRequested goes
@@ -105,11 +105,11 @@ func TestWebhookBadInput(t *testing.T) {
 	stamp := func(d time.Duration) func(*http.Request) {
 		return func(r *http.Request) {
 			ts := s.clock.Now().Add(d).Unix()
-			r.Header.Set(httpapi.HeaderTimestamp, strconv.FormatInt(ts, 10))
+			r.Header.Set(webhooksig.HeaderTimestamp, strconv.FormatInt(ts, 10))
 			body, _ := r.GetBody()
 			b := make([]byte, r.ContentLength)
 			_, _ = body.Read(b)
-			r.Header.Set(httpapi.HeaderSignature, httpapi.Sign(s.secret, ts, b))
+			r.Header.Set(webhooksig.HeaderSignature, webhooksig.Sign(s.secret, ts, b))
 		}
 	}
 	other := placed
@@ -125,11 +125,11 @@ func TestWebhookBadInput(t *testing.T) {
 		status int
 		code   string
 	}{
-		{"bad signature", kyc.OrderPlaced, "evt-2", other, []func(*http.Request){func(r *http.Request) { r.Header.Set(httpapi.HeaderSignature, "v1=00") }}, 401, "bad_signature"},
+		{"bad signature", kyc.OrderPlaced, "evt-2", other, []func(*http.Request){func(r *http.Request) { r.Header.Set(webhooksig.HeaderSignature, "v1=00") }}, 401, "bad_signature"},
 		{"signed with another secret", kyc.OrderPlaced, "evt-3", other, []func(*http.Request){func(r *http.Request) {
-			r.Header.Set(httpapi.HeaderSignature, httpapi.Sign([]byte("not-the-secret"), s.clock.Now().Unix(), []byte("{}")))
+			r.Header.Set(webhooksig.HeaderSignature, webhooksig.Sign([]byte("not-the-secret"), s.clock.Now().Unix(), []byte("{}")))
 		}}, 401, "bad_signature"},
-		{"no signature", kyc.OrderPlaced, "evt-4", other, []func(*http.Request){func(r *http.Request) { r.Header.Del(httpapi.HeaderSignature) }}, 401, "bad_signature"},
+		{"no signature", kyc.OrderPlaced, "evt-4", other, []func(*http.Request){func(r *http.Request) { r.Header.Del(webhooksig.HeaderSignature) }}, 401, "bad_signature"},
 		{"timestamp older than 5 minutes", kyc.OrderPlaced, "evt-5", other, []func(*http.Request){stamp(-6 * time.Minute)}, 401, "bad_signature"},
 		{"timestamp 5 minutes in the future", kyc.OrderPlaced, "evt-6", other, []func(*http.Request){stamp(6 * time.Minute)}, 401, "bad_signature"},
 		{"replayed id", kyc.OrderPlaced, "evt-1", placed, nil, 409, "replayed"},
@@ -156,7 +156,7 @@ func TestWebhookBadInput(t *testing.T) {
 		before := s.snapshot()
 		body := []byte(`{"type":"OrderPlaced","id":`)
 		ts := s.clock.Now().Unix()
-		r := s.rawWebhook(body, ts, httpapi.Sign(s.secret, ts, body))
+		r := s.rawWebhook(body, ts, webhooksig.Sign(s.secret, ts, body))
 		if r.status != 400 || r.code() != "malformed" || s.snapshot() != before {
 			t.Fatalf("= %d %s", r.status, r.body)
 		}

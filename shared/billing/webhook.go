@@ -3,9 +3,6 @@ package billing
 import (
 	"bytes"
 	"context"
-	"crypto/hmac"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -14,52 +11,15 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/kycgate/kycgate/shared/kyc"
+	"github.com/kycgate/kycgate/shared/webhooksig"
 )
 
-// Headers of a signed webhook request.
-const (
-	HeaderTimestamp = "X-KYC-Timestamp" // unix seconds
-	HeaderSignature = "X-KYC-Signature" // "v1=" + hex(HMAC-SHA256(key, timestamp + "." + body))
-	HeaderEventID   = "X-KYC-Event-Id"  // the command's eventId, also in the body
-)
-
-// SignatureTolerance is how far a receiver should accept a timestamp from
-// its own clock.
-const SignatureTolerance = 5 * time.Minute
-
-// Sign returns the X-KYC-Signature value of a body sent at unix time ts.
-func Sign(key []byte, ts int64, body []byte) string {
-	m := hmac.New(sha256.New, key)
-	m.Write([]byte(strconv.FormatInt(ts, 10)))
-	m.Write([]byte("."))
-	m.Write(body)
-	return "v1=" + hex.EncodeToString(m.Sum(nil))
-}
-
-// Verify checks a signed request as a receiver must: the timestamp is within
-// tolerance of now, and one of the comma-separated signatures is the v1
-// signature of timestamp + "." + body (compared in constant time; several are
-// accepted so a key can be rotated).
-func Verify(key []byte, timestamp, signature string, body []byte, now time.Time, tolerance time.Duration) error {
-	ts, err := strconv.ParseInt(timestamp, 10, 64)
-	if err != nil {
-		return errors.New("webhook: timestamp is not unix seconds")
-	}
-	if d := now.Sub(time.Unix(ts, 0)); d > tolerance || d < -tolerance {
-		return errors.New("webhook: timestamp outside the tolerance")
-	}
-	want := []byte(Sign(key, ts, body))
-	for _, s := range strings.Split(signature, ",") {
-		if hmac.Equal([]byte(strings.TrimSpace(s)), want) {
-			return nil
-		}
-	}
-	return errors.New("webhook: signature does not match")
-}
+// HeaderEventID carries a command's eventId (also in the body). The
+// signature headers and scheme are webhooksig's.
+const HeaderEventID = "X-KYC-Event-Id"
 
 // WebhookCommand is the JSON body of a webhook request.
 type WebhookCommand struct {
@@ -201,8 +161,8 @@ func (w *Webhook) post(ctx context.Context, eventID string, body []byte) error {
 	ts := w.opt.Now().Unix()
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("User-Agent", "kycgate-billing-adapter")
-	req.Header.Set(HeaderTimestamp, strconv.FormatInt(ts, 10))
-	req.Header.Set(HeaderSignature, Sign(w.key, ts, body))
+	req.Header.Set(webhooksig.HeaderTimestamp, strconv.FormatInt(ts, 10))
+	req.Header.Set(webhooksig.HeaderSignature, webhooksig.Sign(w.key, ts, body))
 	req.Header.Set(HeaderEventID, eventID)
 	resp, err := w.http.Do(req)
 	if err != nil {

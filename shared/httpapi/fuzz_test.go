@@ -35,6 +35,7 @@ import (
 
 	"github.com/kycgate/kycgate/shared/contract"
 	"github.com/kycgate/kycgate/shared/kyc"
+	"github.com/kycgate/kycgate/shared/webhooksig"
 )
 
 // fuzzNow is the clock of every fuzz target.
@@ -255,8 +256,8 @@ func fuzzWebhook() http.Handler {
 
 func postWebhook(h http.Handler, body []byte, ts, sig string) *httptest.ResponseRecorder {
 	req := httptest.NewRequest("POST", "/v1/billing/events", bytes.NewReader(body))
-	req.Header.Set(HeaderTimestamp, ts)
-	req.Header.Set(HeaderSignature, sig)
+	req.Header.Set(webhooksig.HeaderTimestamp, ts)
+	req.Header.Set(webhooksig.HeaderSignature, sig)
 	w := httptest.NewRecorder()
 	h.ServeHTTP(w, req)
 	return w
@@ -293,10 +294,10 @@ func FuzzWebhook(f *testing.F) {
 		if err != nil {
 			t.Fatalf("passed the signature check with timestamp %q", ts)
 		}
-		if d := fuzzNow.Sub(time.Unix(n, 0)); d > SignatureTolerance || d < -SignatureTolerance {
+		if d := fuzzNow.Sub(time.Unix(n, 0)); d > webhooksig.Tolerance || d < -webhooksig.Tolerance {
 			t.Fatalf("passed the signature check with a timestamp %s off", d)
 		}
-		if !hmac.Equal([]byte(Sign(fuzzSecret, n, body)), []byte(strings.TrimSpace(sig))) {
+		if !hmac.Equal([]byte(webhooksig.Sign(fuzzSecret, n, body)), []byte(strings.TrimSpace(sig))) {
 			t.Fatalf("passed the signature check without the body's signature: %q %q", sig, body)
 		}
 	})
@@ -312,7 +313,7 @@ func FuzzWebhookSigned(f *testing.F) {
 			skew %= 300
 		}
 		n := fuzzNow.Unix() + int64(skew)
-		ts, sig := strconv.FormatInt(n, 10), Sign(fuzzSecret, n, body)
+		ts, sig := strconv.FormatInt(n, 10), webhooksig.Sign(fuzzSecret, n, body)
 		h := fuzzWebhook()
 		if w := postWebhook(h, body, ts, sig); w.Code == http.StatusUnauthorized || w.Code >= 500 {
 			t.Fatalf("a signed request got %d: %s", w.Code, w.Body)
@@ -589,11 +590,11 @@ func addDecisionRequestSeeds(tb testing.TB, f seeder) {
 func addWebhookSeeds(tb testing.TB, f seeder) {
 	ts := strconv.FormatInt(fuzzNow.Unix(), 10)
 	for _, b := range webhookSeeds {
-		f.Add([]byte(b), ts, Sign(fuzzSecret, fuzzNow.Unix(), []byte(b)))
+		f.Add([]byte(b), ts, webhooksig.Sign(fuzzSecret, fuzzNow.Unix(), []byte(b)))
 		f.Add([]byte(b), ts, "v1=00")
 	}
-	f.Add([]byte(webhookSeeds[0]), strconv.FormatInt(fuzzNow.Unix()-400, 10), Sign(fuzzSecret, fuzzNow.Unix()-400, []byte(webhookSeeds[0])))
-	f.Add([]byte(webhookSeeds[0]), " "+ts+" ", " "+Sign(fuzzSecret, fuzzNow.Unix(), []byte(webhookSeeds[0]))+" ")
+	f.Add([]byte(webhookSeeds[0]), strconv.FormatInt(fuzzNow.Unix()-400, 10), webhooksig.Sign(fuzzSecret, fuzzNow.Unix()-400, []byte(webhookSeeds[0])))
+	f.Add([]byte(webhookSeeds[0]), " "+ts+" ", " "+webhooksig.Sign(fuzzSecret, fuzzNow.Unix(), []byte(webhookSeeds[0]))+" ")
 	f.Add([]byte(webhookSeeds[0]), "1e9", "")
 	f.Add([]byte(webhookSeeds[0]), "-9223372036854775808", "v1=")
 }

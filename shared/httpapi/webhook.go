@@ -3,39 +3,20 @@ package httpapi
 import (
 	"bytes"
 	"context"
-	"crypto/hmac"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"io"
 	"log/slog"
 	"net/http"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/kycgate/kycgate/shared/contract"
 	"github.com/kycgate/kycgate/shared/kyc"
+	"github.com/kycgate/kycgate/shared/webhooksig"
 )
 
-// Headers and limits of the signed billing webhook (docs/whmcs.md).
-const (
-	HeaderTimestamp = "X-KYC-Timestamp" // unix seconds
-	HeaderSignature = "X-KYC-Signature" // "v1=" + hex(HMAC-SHA256(secret, timestamp + "." + body))
-	webhookBody     = 64 << 10
-	// SignatureTolerance is how old (or early) a signed request may be.
-	SignatureTolerance = 5 * time.Minute
-)
-
-// Sign returns the signature header value of a webhook body.
-func Sign(secret []byte, timestamp int64, body []byte) string {
-	m := hmac.New(sha256.New, secret)
-	m.Write([]byte(strconv.FormatInt(timestamp, 10)))
-	m.Write([]byte("."))
-	m.Write(body)
-	return "v1=" + hex.EncodeToString(m.Sum(nil))
-}
+// webhookBody bounds the body of the signed billing webhook.
+const webhookBody = 64 << 10
 
 // BillingEnvelope is the webhook body: the same payloads billing publishes
 // on EventBridge, with the event's type and a unique id.
@@ -125,13 +106,6 @@ const ReplayWindow = 24 * time.Hour
 
 // signed checks the timestamp and the HMAC in constant time.
 func (h *webhook) signed(r *http.Request, body []byte) bool {
-	ts, err := strconv.ParseInt(strings.TrimSpace(r.Header.Get(HeaderTimestamp)), 10, 64)
-	if err != nil {
-		return false
-	}
-	if d := h.now().Sub(time.Unix(ts, 0)); d > SignatureTolerance || d < -SignatureTolerance {
-		return false
-	}
-	want := Sign(h.secret, ts, body)
-	return hmac.Equal([]byte(want), []byte(strings.TrimSpace(r.Header.Get(HeaderSignature))))
+	return webhooksig.Verify(h.secret, r.Header.Get(webhooksig.HeaderTimestamp), r.Header.Get(webhooksig.HeaderSignature),
+		body, h.now(), webhooksig.Tolerance) == nil
 }
