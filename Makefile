@@ -74,6 +74,35 @@ token: $(BIN)/kyctoken ## print a JWT for the local stack: make -s token ROLE=cu
 invoke: $(BIN)/kycinvoke ## run one handler once against the running local stack: make -s invoke FN=<function> EVENT=<file.json>
 	@$(BIN)/kycinvoke -fn '$(FN)' -event '$(EVENT)'
 
+# ---- Benchmarks (infra/local/bench; docs/benchmarks.md) ----
+# Benchmarks, not timed tests: they run only here (go test -bench), never
+# under `make test`. The report is written even when a benchmark fails, and
+# the target then fails with it.
+BENCH_OUT    := build/bench
+BENCH_TEST   := KYC_BENCH_OUT=$(BENCH_OUT) go test -run '^$$' -bench . -benchtime 1x -count 1 -timeout 60m ./infra/local/bench
+BENCH_REPORT := go run ./infra/local/cmd/benchreport -in $(BENCH_OUT) -out docs/benchmarks.md
+
+bench: build synth ## benchmarks into docs/benchmarks.md: AWS calls per operation, sweep scaling, size and cold start, cost per verification, local stack under load
+	@rm -rf $(BENCH_OUT) && mkdir -p $(BENCH_OUT)
+	@printf '%s\n' 'make build synth' "$(BENCH_TEST)" "$(BENCH_REPORT)" > $(BENCH_OUT)/commands.txt
+	@status=0; $(BENCH_TEST) 2>&1 | tee $(BENCH_OUT)/bench.txt || status=$$?; \
+	  $(BENCH_REPORT) && echo "wrote docs/benchmarks.md"; exit $$status
+
+# ---- Fuzzing (go test -fuzz; seed corpora in each package's testdata/fuzz) ----
+# Every FuzzXxx of the module runs for FUZZTIME. A crasher fails the target
+# and is written to testdata/fuzz/<FuzzXxx>/ of its package, where plain
+# `go test` replays it from then on (commit it with the fix). -short: the
+# targets need no emulator, so none is started.
+FUZZTIME ?= 20s
+
+fuzz: ## run every fuzz target for FUZZTIME each (default 20s); fails on a crasher
+	@for file in $$(grep -rl --include='*_test.go' '^func Fuzz' shared infra functions | sort); do \
+	  for name in $$(sed -n 's/^func \(Fuzz[A-Za-z0-9_]*\)(.*/\1/p' $$file); do \
+	    echo "fuzz ./$$(dirname $$file) $$name for $(FUZZTIME)"; \
+	    go test -short -run '^$$' -fuzz "^$$name\$$" -fuzztime $(FUZZTIME) ./$$(dirname $$file) || exit 1; \
+	  done; \
+	done
+
 clean: ## remove build output
 	rm -rf build $(CDK_OUT) .local
 

@@ -24,6 +24,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/golang-jwt/jwt/v5"
@@ -296,6 +297,17 @@ func (s *sys) validate() {
 		}
 		_, _ = s.c.SQS.DeleteMessage(context.Background(), &sqs.DeleteMessageInput{QueueUrl: &q, ReceiptHandle: m.ReceiptHandle})
 	}
+}
+
+// versions counts the stored versions of an object.
+func (s *sys) versions(key string) int {
+	s.t.Helper()
+	bucket := s.st.Functions[contract.FunctionCustomerAPI].Env[contract.EnvBucket]
+	out, err := s.c.S3.ListObjectVersions(context.Background(), &s3.ListObjectVersionsInput{Bucket: &bucket, Prefix: &key})
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	return len(out.Versions)
 }
 
 // published returns the events that reached a function's queue since the

@@ -192,11 +192,7 @@ func (s *Service) ValidateUpload(ctx context.Context, key, versionID string) (Va
 		return res, fmt.Errorf("load document: %w", err)
 	}
 	if d.SubmissionID != "" || d.State == DocPurged {
-		if versionID != "" && versionID == d.VersionID {
-			res.Outcome = "ignored"
-			return res, nil
-		}
-		return s.remove(ctx, res, key, versionID, "new version of a submitted document")
+		return s.frozen(ctx, res, d, versionID)
 	}
 	info, err := s.Files.Inspect(ctx, key, versionID)
 	if err != nil {
@@ -226,6 +222,26 @@ func (s *Service) ValidateUpload(ctx context.Context, key, versionID string) (Va
 		return res, fmt.Errorf("update document: %w", err)
 	}
 	return res, nil
+}
+
+// frozen handles an upload to the key of a document already submitted (or
+// purged): the reviewed version must stay the current one, so a new version
+// is removed. An event that names no version (emulators send none) is
+// resolved to the current version; nothing is deleted unless that version is
+// known and is not the validated one.
+func (s *Service) frozen(ctx context.Context, res ValidationResult, d Document, versionID string) (ValidationResult, error) {
+	if versionID == "" {
+		info, err := s.Files.Inspect(ctx, d.Key, "")
+		if err != nil {
+			return res, fmt.Errorf("inspect object: %w", err)
+		}
+		versionID = info.VersionID
+	}
+	if versionID == "" || versionID == d.VersionID {
+		res.Outcome = "ignored"
+		return res, nil
+	}
+	return s.remove(ctx, res, d.Key, versionID, "new version of a submitted document")
 }
 
 func (s *Service) remove(ctx context.Context, res ValidationResult, key, versionID, why string) (ValidationResult, error) {

@@ -177,7 +177,8 @@ func (e *Emulator) Started() bool { return e.cmd != nil }
 
 // Config returns an SDK configuration for the emulator: its endpoint as the
 // base endpoint (so awsenv.S3 selects path-style addressing), the region and
-// the credentials described in the package documentation.
+// the credentials described in the package documentation, and DynamoDB calls
+// one at a time (SerializeDynamoDB: moto loses writes otherwise).
 func (e *Emulator) Config(ctx context.Context) (aws.Config, error) {
 	cfg, err := config.LoadDefaultConfig(ctx,
 		config.WithRegion(e.region),
@@ -187,6 +188,7 @@ func (e *Emulator) Config(ctx context.Context) (aws.Config, error) {
 	if err != nil {
 		return aws.Config{}, fmt.Errorf("emulator config: %w", err)
 	}
+	SerializeDynamoDB(&cfg)
 	return cfg, nil
 }
 

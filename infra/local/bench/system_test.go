@@ -1,0 +1,454 @@
+package bench
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"crypto/rsa"
+	"encoding/json"
+	"fmt"
+	"image"
+	"image/color"
+	"image/jpeg"
+	"io"
+	"log/slog"
+	"mime/multipart"
+	"net/http"
+	"net/http/httptest"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+	"github.com/aws/aws-sdk-go-v2/service/sesv2"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	"github.com/aws/smithy-go/logging"
+	"github.com/golang-jwt/jwt/v5"
+
+	"github.com/kycgate/kycgate/infra/local/stack"
+	"github.com/kycgate/kycgate/infra/local/stacktest"
+	"github.com/kycgate/kycgate/shared/app"
+	"github.com/kycgate/kycgate/shared/awsenv/faults"
+	"github.com/kycgate/kycgate/shared/contract"
+	"github.com/kycgate/kycgate/shared/httpapi"
+	"github.com/kycgate/kycgate/shared/kyc"
+	"github.com/kycgate/kycgate/shared/whmcs"
+	"github.com/kycgate/kycgate/shared/whmcs/whmcstest"
+)
+
+// clock is the server clock of the system: it stands still unless moved.
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *clock) Now() time.Time      { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+func (c *clock) Add(d time.Duration) { c.mu.Lock(); c.t = c.t.Add(d); c.mu.Unlock() }
+
+// system is the whole system in this process, as shared/app's tests build
+// it: the synthesized template deployed on the emulator, every function built
+// by the constructor its Lambda main uses, with clients whose every call
+// goes through the call recorder (faults.Recorder) and the capacity meter.
+// The harness itself (reading queues, uploading as a browser) uses clients
+// of its own, which are not counted.
+type system struct {
+	tb     testing.TB
+	st     *stack.Stack
+	rec    *faults.Recorder
+	meter  *Meter
+	c      app.Clients // counted: the functions' clients
+	plain  app.Clients // not counted: the harness's clients
+	clock  *clock
+	key    *rsa.PrivateKey
+	fns    map[string]*app.Function
+	mux    *http.ServeMux
+	secret []byte
+}
+
+var testKey = sync.OnceValue(func() *rsa.PrivateKey {
+	k, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		panic(err)
+	}
+	return k
+})
+
+// start is when the system's clock starts.
+var start = time.Date(2026, 11, 26, 10, 0, 0, 0, time.UTC)
+
+func newSystem(tb testing.TB) *system {
+	tb.Helper()
+	st, cfg := stacktest.Deploy(tb)
+	s := &system{tb: tb, st: st, rec: faults.NewRecorder(), meter: NewMeter(), plain: app.NewClients(cfg),
+		clock: &clock{t: start}, key: testKey(), fns: map[string]*app.Function{}, mux: http.NewServeMux()}
+	cfg.Logger = logging.Nop{} // the SDK's warnings about unchecked range reads
+	patient(&cfg)
+	counted := cfg.Copy()
+	// The recorder counts API calls as the code makes them, above the SDK's
+	// retry loop: a call the SDK retried (moto answers 500 to some
+	// concurrent transactions) is still one call.
+	faults.Install(&counted, s.rec, nil)
+	counted.APIOptions = append(counted.APIOptions, s.meter.Option())
+	s.c = app.NewClients(counted)
+
+	verifier := httpapi.JWTVerifier{Issuer: st.Authorizer.Issuer, Audiences: st.Authorizer.Audience,
+		Keys: map[string]*rsa.PublicKey{"bench": &s.key.PublicKey}, Now: s.clock.Now}
+	// The per-customer limits stay the defaults: the counter they keep is one
+	// of the calls measured.
+	o := app.Options{Now: s.clock.Now, Log: slog.New(slog.DiscardHandler)}
+	b := app.Bindings{Auth: verifier, Metrics: io.Discard}
+	ctx := context.Background()
+	for name, build := range map[string]app.Constructor{
+		contract.FunctionCustomerAPI:   app.NewCustomerAPI,
+		contract.FunctionAdminAPI:      app.NewAdminAPI,
+		contract.FunctionBillingIntake: app.NewBillingIntake,
+		contract.FunctionValidator:     app.NewValidatorFunction,
+		contract.FunctionSweep:         app.NewSweep,
+	} {
+		fn, err := build(ctx, stacktest.Env(st, name), s.c, o, b)
+		if err != nil {
+			tb.Fatalf("build %s: %v", name, err)
+		}
+		s.fns[name] = fn
+	}
+	s.buildDownstream(ctx, o, b)
+	for _, r := range contract.Routes {
+		s.mux.Handle(r.Pattern, s.fns[r.Function].HTTP)
+	}
+	sec, err := s.plain.Secrets.GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{
+		SecretId: aws.String(st.Functions[contract.FunctionBillingIntake].Env[contract.EnvWebhookSecretARN])})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	s.secret = []byte(aws.ToString(sec.SecretString))
+	s.reset()
+	return s
+}
+
+// buildDownstream builds the two consumers of the gate's events as the dev
+// server does: the billing adapter against a fake WHMCS whose credentials
+// are put in the billing secret, the notifier with its sender known to the
+// emulator's SES.
+func (s *system) buildDownstream(ctx context.Context, o app.Options, b app.Bindings) {
+	creds := whmcs.Credentials{Identifier: "bench", Secret: "bench-secret"}
+	sink := whmcstest.NewServer(creds)
+	sink.SetAutoCreate(true)
+	srv := httptest.NewServer(sink)
+	s.tb.Cleanup(srv.Close)
+	adapter := s.st.Functions[contract.FunctionBillingAdapter]
+	value, _ := json.Marshal(creds)
+	if _, err := s.plain.Secrets.PutSecretValue(ctx, &secretsmanager.PutSecretValueInput{
+		SecretId: aws.String(adapter.Env[contract.EnvBillingSecretARN]), SecretString: aws.String(string(value))}); err != nil {
+		s.tb.Fatal(err)
+	}
+	env := map[string]string{}
+	for k, v := range adapter.Env {
+		env[k] = v
+	}
+	env[contract.EnvBillingURL] = srv.URL + "/includes/api.php"
+	if env[contract.EnvBillingMode] == "webhook" {
+		env[contract.EnvBillingURL] = srv.URL + "/webhook"
+		sink.SetWebhookKey([]byte(creds.Secret))
+	}
+	fn, err := app.NewBillingAdapter(ctx, func(k string) string { return env[k] }, s.c, o, b)
+	if err != nil {
+		s.tb.Fatalf("build %s: %v", contract.FunctionBillingAdapter, err)
+	}
+	s.fns[contract.FunctionBillingAdapter] = fn
+
+	notifier := s.st.Functions[contract.FunctionNotifier]
+	if from := notifier.Env[contract.EnvMailFrom]; from != "" {
+		_, _ = s.plain.SES.CreateEmailIdentity(ctx, &sesv2.CreateEmailIdentityInput{EmailIdentity: aws.String(from)})
+	}
+	nenv := map[string]string{}
+	for k, v := range notifier.Env {
+		nenv[k] = v
+	}
+	if nenv[contract.EnvTicketMode] != "" {
+		nenv[contract.EnvBillingURL] = srv.URL + "/includes/api.php"
+	}
+	if fn, err = app.NewNotifier(ctx, func(k string) string { return nenv[k] }, s.c, o, b); err != nil {
+		s.tb.Fatalf("build %s: %v", contract.FunctionNotifier, err)
+	}
+	s.fns[contract.FunctionNotifier] = fn
+}
+
+// reset forgets the calls recorded so far.
+func (s *system) reset() {
+	s.rec.Reset()
+	s.meter.Reset()
+}
+
+func (s *system) token(sub string, groups ...string) string {
+	tok := jwt.NewWithClaims(jwt.SigningMethodRS256, jwt.MapClaims{
+		"iss": s.st.Authorizer.Issuer, "aud": s.st.Authorizer.Audience[0], "sub": sub,
+		"iat": s.clock.Now().Add(-time.Minute).Unix(), "exp": s.clock.Now().Add(time.Hour).Unix(), "cognito:groups": groups,
+	})
+	tok.Header["kid"] = "bench"
+	raw, err := tok.SignedString(s.key)
+	if err != nil {
+		s.tb.Fatal(err)
+	}
+	return raw
+}
+
+func (s *system) reviewer(sub string) string { return s.token(sub, contract.GroupReviewers) }
+
+// must serves a request through the API's routes (the handlers the Lambdas
+// serve) and fails unless the status is want.
+func (s *system) must(want int, method, path, token string, body, into any) {
+	s.tb.Helper()
+	var rd io.Reader
+	if body != nil {
+		j, _ := json.Marshal(body)
+		rd = bytes.NewReader(j)
+	}
+	req := httptest.NewRequest(method, path, rd)
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	if rd != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	w := httptest.NewRecorder()
+	s.mux.ServeHTTP(w, req)
+	if w.Code != want {
+		s.tb.Fatalf("%s %s = %d %s, want %d", method, path, w.Code, w.Body, want)
+	}
+	if into != nil {
+		if err := json.Unmarshal(w.Body.Bytes(), into); err != nil {
+			s.tb.Fatalf("decode %s: %v", w.Body, err)
+		}
+	}
+}
+
+// Test files: a real JPEG and a real PDF.
+var (
+	jpegBytes = func() []byte {
+		img := image.NewRGBA(image.Rect(0, 0, 8, 8))
+		img.Set(1, 1, color.RGBA{200, 10, 10, 255})
+		var b bytes.Buffer
+		_ = jpeg.Encode(&b, img, nil)
+		return b.Bytes()
+	}()
+	pdfBytes = []byte("%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj 2 0 obj<</Type/Pages/Kids[]/Count 0>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n")
+)
+
+// newDocument asks for an upload form (POST /v1/kyc/documents).
+func (s *system) newDocument(cust string, cat kyc.Category, typ kyc.DocType, ct string, size int) kyc.NewUpload {
+	s.tb.Helper()
+	var up kyc.NewUpload
+	s.must(http.StatusCreated, "POST", "/v1/kyc/documents", s.token(cust),
+		map[string]any{"category": cat, "type": typ, "contentType": ct, "size": size}, &up)
+	return up
+}
+
+// upload posts a file to a presigned form as a browser does.
+func upload(tb testing.TB, up kyc.Upload, data []byte, contentType string) {
+	tb.Helper()
+	if err := postForm(http.DefaultClient, up, data, contentType); err != nil {
+		tb.Fatal(err)
+	}
+}
+
+func postForm(client *http.Client, up kyc.Upload, data []byte, contentType string) error {
+	var b bytes.Buffer
+	w := multipart.NewWriter(&b)
+	keys := make([]string, 0, len(up.Fields))
+	for k := range up.Fields {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		_ = w.WriteField(k, up.Fields[k])
+	}
+	part, _ := w.CreatePart(map[string][]string{
+		"Content-Disposition": {`form-data; name="file"; filename="upload"`},
+		"Content-Type":        {contentType},
+	})
+	_, _ = part.Write(data)
+	_ = w.Close()
+	res, err := client.Post(up.URL, w.FormDataContentType(), &b)
+	if err != nil {
+		return err
+	}
+	defer res.Body.Close()
+	if res.StatusCode/100 != 2 {
+		body, _ := io.ReadAll(res.Body)
+		return fmt.Errorf("upload = %d %s", res.StatusCode, body)
+	}
+	return nil
+}
+
+// pending returns the messages waiting on a function's first queue, as SQS
+// event records (the harness's own client: not counted).
+func (s *system) pending(function string) []events.SQSMessage {
+	s.tb.Helper()
+	q := s.st.Functions[function].Queues[0].URL
+	var out []events.SQSMessage
+	for {
+		res, err := s.plain.SQS.ReceiveMessage(context.Background(), &sqs.ReceiveMessageInput{
+			QueueUrl: &q, MaxNumberOfMessages: 10, VisibilityTimeout: 30})
+		if err != nil {
+			s.tb.Fatal(err)
+		}
+		if len(res.Messages) == 0 {
+			return out
+		}
+		for _, m := range res.Messages {
+			out = append(out, events.SQSMessage{MessageId: aws.ToString(m.MessageId), Body: aws.ToString(m.Body), EventSource: "aws:sqs"})
+			_, _ = s.plain.SQS.DeleteMessage(context.Background(), &sqs.DeleteMessageInput{QueueUrl: &q, ReceiptHandle: m.ReceiptHandle})
+		}
+	}
+}
+
+// drain empties a function's queue.
+func (s *system) drain(function string) { s.pending(function) }
+
+// validate hands each S3 notification waiting on the validator's queue to
+// the validator function, one SQS batch of one message each, as the event
+// source mapping does with batch size 1.
+func (s *system) validate() {
+	s.tb.Helper()
+	for _, m := range s.pending(contract.FunctionValidator) {
+		s.invoke(contract.FunctionValidator, events.SQSEvent{Records: []events.SQSMessage{m}})
+	}
+}
+
+// invoke runs a function's Lambda entry point on an event.
+func (s *system) invoke(function string, event any) any {
+	s.tb.Helper()
+	raw, _ := json.Marshal(event)
+	out, err := s.fns[function].Invoke(context.Background(), raw)
+	if err != nil {
+		s.tb.Fatalf("%s: %v", function, err)
+	}
+	if r, ok := out.(events.SQSEventResponse); ok && len(r.BatchItemFailures) > 0 {
+		s.tb.Fatalf("%s failed a message: %+v", function, r)
+	}
+	return out
+}
+
+// uploaded creates a document, uploads data to it and validates it.
+func (s *system) uploaded(cust string, cat kyc.Category, typ kyc.DocType, ct string, data []byte) string {
+	s.tb.Helper()
+	up := s.newDocument(cust, cat, typ, ct, len(data))
+	upload(s.tb, up.Upload, data, ct)
+	s.validate()
+	return up.DocumentID
+}
+
+// submitted uploads two documents and submits them.
+func (s *system) submitted(cust string) string {
+	s.tb.Helper()
+	id := s.uploaded(cust, kyc.Identity, kyc.Passport, kyc.JPEG, jpegBytes)
+	addr := s.uploaded(cust, kyc.Address, kyc.BankStatement, kyc.PDF, pdfBytes)
+	var rec kyc.SubmissionReceipt
+	s.must(http.StatusCreated, "POST", "/v1/kyc/submissions", s.token(cust),
+		map[string]string{"identityDocumentId": id, "addressDocumentId": addr}, &rec)
+	return rec.SubmissionID
+}
+
+// claim claims a submission and returns the version a decision quotes.
+func (s *system) claim(sub, reviewer string) int {
+	s.tb.Helper()
+	var item kyc.QueueItem
+	s.must(http.StatusOK, "POST", "/v1/admin/submissions/"+sub+"/claim", s.reviewer(reviewer), nil, &item)
+	return item.Version
+}
+
+// approve decides a claimed submission: both documents approved.
+func (s *system) approve(sub, reviewer string, version int) kyc.DecisionResult {
+	s.tb.Helper()
+	var res kyc.DecisionResult
+	s.must(http.StatusOK, "POST", "/v1/admin/submissions/"+sub+"/decision", s.reviewer(reviewer), map[string]any{
+		"decisions": map[string]any{"identity": map[string]any{"result": "approve"}, "address": map[string]any{"result": "approve"}},
+		"version":   version,
+	}, &res)
+	return res
+}
+
+// verified takes a customer through the whole flow to an approval.
+func (s *system) verified(cust string) {
+	s.tb.Helper()
+	sub := s.submitted(cust)
+	s.approve(sub, "rev-1", s.claim(sub, "rev-1"))
+}
+
+// order places an order through the EventBridge path of billing-intake.
+func (s *system) order(id, cust, product string, orderedAt time.Time, email ...string) kyc.IntakeResult {
+	s.tb.Helper()
+	return s.invoke(contract.FunctionBillingIntake, s.orderEvent(id, cust, product, orderedAt, email...)).(kyc.IntakeResult)
+}
+
+// message returns the message of a given event type waiting on a
+// function's queue (the others are dropped).
+func (s *system) message(function string, typ kyc.EventType) events.SQSMessage {
+	s.tb.Helper()
+	for _, m := range s.pending(function) {
+		var e events.EventBridgeEvent
+		if json.Unmarshal([]byte(m.Body), &e) == nil && e.DetailType == string(typ) {
+			return m
+		}
+	}
+	s.tb.Fatalf("no %s on the %s queue", typ, function)
+	return events.SQSMessage{}
+}
+
+// orderEvent is an OrderPlaced event. Service ids are numbers, as WHMCS's
+// are; email, if given, is the customer's contact address.
+func (s *system) orderEvent(id, cust, product string, orderedAt time.Time, email ...string) events.EventBridgeEvent {
+	e := kyc.BillingEvent{OrderID: id, ServiceID: fmt.Sprint(1000 + seq.Add(1)), CustomerID: cust, ProductID: product,
+		OrderedAt: orderedAt, NextDueDate: kyc.NewDate(2026, 12, 26), ServerRegion: "hk"}
+	if len(email) > 0 {
+		e.Email = email[0]
+	}
+	detail, _ := json.Marshal(e)
+	return events.EventBridgeEvent{Source: contract.SourceBilling, DetailType: string(kyc.OrderPlaced), Detail: detail, Time: s.clock.Now()}
+}
+
+// sweep runs the sweep function with a scheduled event at now.
+func (s *system) sweep(now time.Time) kyc.SweepReport {
+	s.tb.Helper()
+	return s.invoke(contract.FunctionSweep, events.EventBridgeEvent{Source: "aws.scheduler", DetailType: "Scheduled Event",
+		Time: now, Detail: json.RawMessage("{}")}).(kyc.SweepReport)
+}
+
+// calls returns what the recorder and the meter saw since the last reset.
+func (s *system) calls() Measured {
+	return Measured{Calls: s.rec.Calls(), Capacity: s.meter.Total()}
+}
+
+// Measured is what one operation cost.
+type Measured struct {
+	Calls    []string
+	Capacity Capacity
+	Duration time.Duration
+}
+
+// measure runs op once with the recorder and meter reset, and returns what
+// it cost.
+func (s *system) measure(op func()) Measured {
+	s.reset()
+	t0 := time.Now()
+	op()
+	d := time.Since(t0)
+	m := s.calls()
+	m.Duration = d
+	return m
+}
+
+// sameCalls reports whether two call lists hold the same calls, in any order.
+func sameCalls(a, b []string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	a, b = append([]string(nil), a...), append([]string(nil), b...)
+	sort.Strings(a)
+	sort.Strings(b)
+	return strings.Join(a, ",") == strings.Join(b, ",")
+}
