@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -33,6 +34,40 @@ func decodeCustomer(it map[string]types.AttributeValue) (kyc.Customer, error) {
 	return c, nil
 }
 
+// Account reads a customer's partition in one Query: the record, the
+// documents and the closed holds (the data key item is not returned).
+func (st *Store) Account(ctx context.Context, id string) (kyc.Account, error) {
+	items, err := st.query(ctx, pkCustomer+id, "")
+	if err != nil {
+		return kyc.Account{}, err
+	}
+	var a kyc.Account
+	for _, it := range items {
+		switch sk := stringAttr(it, contract.AttrSK); {
+		case sk == skCustomer:
+			c, err := decodeCustomer(it)
+			if err != nil {
+				return a, err
+			}
+			a.Customer = &c
+		case strings.HasPrefix(sk, skDocument):
+			d, err := decode[kyc.Document](it)
+			if err != nil {
+				return a, err
+			}
+			a.Documents = append(a.Documents, d)
+		case strings.HasPrefix(sk, skHold):
+			h, err := decode[kyc.Hold](it)
+			if err != nil {
+				return a, err
+			}
+			a.Closed = append(a.Closed, h)
+		}
+	}
+	slices.SortFunc(a.Documents, func(x, y kyc.Document) int { return x.CreatedAt.Compare(y.CreatedAt) })
+	return a, nil
+}
+
 // OrderOwner returns the customer of an order.
 func (st *Store) OrderOwner(ctx context.Context, orderID string) (string, error) {
 	it, err := st.get(ctx, pkOrder+orderID, skOrder)
@@ -51,15 +86,6 @@ func (st *Store) ClosedHold(ctx context.Context, customerID, orderID string) (ky
 	return decode[kyc.Hold](it)
 }
 
-// ClosedHolds returns a customer's terminal holds.
-func (st *Store) ClosedHolds(ctx context.Context, customerID string) ([]kyc.Hold, error) {
-	items, err := st.query(ctx, pkCustomer+customerID, skHold)
-	if err != nil {
-		return nil, err
-	}
-	return decodeAll[kyc.Hold](items)
-}
-
 // Document returns a customer's document.
 func (st *Store) Document(ctx context.Context, customerID, documentID string) (kyc.Document, error) {
 	it, err := st.get(ctx, pkCustomer+customerID, skDocument+documentID)
@@ -67,20 +93,6 @@ func (st *Store) Document(ctx context.Context, customerID, documentID string) (k
 		return kyc.Document{}, err
 	}
 	return decode[kyc.Document](it)
-}
-
-// Documents returns a customer's documents, oldest first.
-func (st *Store) Documents(ctx context.Context, customerID string) ([]kyc.Document, error) {
-	items, err := st.query(ctx, pkCustomer+customerID, skDocument)
-	if err != nil {
-		return nil, err
-	}
-	docs, err := decodeAll[kyc.Document](items)
-	if err != nil {
-		return nil, err
-	}
-	slices.SortFunc(docs, func(a, b kyc.Document) int { return a.CreatedAt.Compare(b.CreatedAt) })
-	return docs, nil
 }
 
 func documentItem(d kyc.Document) (map[string]types.AttributeValue, error) {

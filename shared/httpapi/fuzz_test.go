@@ -84,6 +84,19 @@ func (w *fuzzWorld) Document(_ context.Context, customerID, id string) (kyc.Docu
 	return d, nil
 }
 
+func (w *fuzzWorld) Account(ctx context.Context, id string) (kyc.Account, error) {
+	var a kyc.Account
+	if c, err := w.Customer(ctx, id); err == nil {
+		a.Customer = &c
+	}
+	for _, doc := range []string{"d1", "d2", "d3", "d4"} {
+		if d, err := w.Document(ctx, id, doc); err == nil {
+			a.Documents = append(a.Documents, d)
+		}
+	}
+	return a, nil
+}
+
 func (w *fuzzWorld) CreateDocument(context.Context, kyc.Document) error { return nil }
 func (w *fuzzWorld) Commit(context.Context, kyc.Work) error             { return nil }
 func (w *fuzzWorld) DeleteOutbox(context.Context, string) error         { return nil }

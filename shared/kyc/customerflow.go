@@ -104,31 +104,27 @@ type StatusView struct {
 
 // Status returns a customer's KYC status, documents and holds.
 func (s *Service) Status(ctx context.Context, customerID string) (StatusView, error) {
-	c, err := s.customer(ctx, customerID)
+	c, a, err := s.account(ctx, customerID)
 	if err != nil {
 		return StatusView{}, err
 	}
-	docs, err := s.Store.Documents(ctx, customerID)
-	if err != nil {
-		return StatusView{}, fmt.Errorf("documents: %w", err)
-	}
-	closed, err := s.Store.ClosedHolds(ctx, customerID)
-	if err != nil {
-		return StatusView{}, fmt.Errorf("holds: %w", err)
-	}
-	v := StatusView{CustomerID: c.ID, Status: c.StatusAt(s.now()), VerifiedAt: c.VerifiedAt, ExpiresAt: c.ExpiresAt,
+	return statusView(c, a, s.now()), nil
+}
+
+func statusView(c Customer, a Account, now time.Time) StatusView {
+	v := StatusView{CustomerID: c.ID, Status: c.StatusAt(now), VerifiedAt: c.VerifiedAt, ExpiresAt: c.ExpiresAt,
 		Documents: []DocumentView{}, Holds: []HoldView{}}
 	if c.Pending != nil {
 		v.SubmissionID = c.Pending.ID
 	}
-	for _, d := range docs {
+	for _, d := range a.Documents {
 		v.Documents = append(v.Documents, viewDocument(d))
 	}
-	for _, h := range append(slices.Clone(c.Holds), closed...) {
+	for _, h := range append(slices.Clone(c.Holds), a.Closed...) {
 		v.Holds = append(v.Holds, viewHold(h))
 	}
 	slices.SortFunc(v.Holds, func(a, b HoldView) int { return b.OrderedAt.Compare(a.OrderedAt) })
-	return v, nil
+	return v
 }
 
 // NewUpload is the answer to a document creation.
@@ -288,7 +284,7 @@ func (s *Service) Submit(ctx context.Context, customerID, identityDocID, address
 	}
 	var receipt SubmissionReceipt
 	err := retry(ctx, func() error {
-		c, err := s.customer(ctx, customerID)
+		c, a, err := s.account(ctx, customerID)
 		if err != nil {
 			return err
 		}
@@ -303,7 +299,7 @@ func (s *Service) Submit(ctx context.Context, customerID, identityDocID, address
 			id  string
 			cat Category
 		}{{identityDocID, Identity}, {addressDocID, Address}} {
-			d, err := s.submittable(ctx, customerID, want.id, want.cat)
+			d, err := s.submittable(ctx, a, want.id, want.cat)
 			if err != nil {
 				return err
 			}
@@ -327,14 +323,11 @@ func (s *Service) Submit(ctx context.Context, customerID, identityDocID, address
 	return receipt, err
 }
 
-// submittable loads a customer's document and validates its object again.
-func (s *Service) submittable(ctx context.Context, customerID, docID string, cat Category) (Document, error) {
-	d, err := s.Store.Document(ctx, customerID, docID)
-	if errors.Is(err, ErrNotExist) {
+// submittable finds a customer's document and validates its object again.
+func (s *Service) submittable(ctx context.Context, a Account, docID string, cat Category) (Document, error) {
+	d, ok := a.Document(docID)
+	if !ok {
 		return Document{}, NotFound("document_not_found", "no document %s", docID)
-	}
-	if err != nil {
-		return Document{}, fmt.Errorf("load document: %w", err)
 	}
 	switch {
 	case d.Category != cat:

@@ -102,18 +102,15 @@ func (s *Service) RequestDisclosure(ctx context.Context, admin Actor, r Disclosu
 	}
 	var out Disclosure
 	err := retry(ctx, func() error {
-		c, err := s.Store.Customer(ctx, r.CustomerID)
-		if errors.Is(err, ErrNotExist) {
-			return NotFound("customer_not_found", "no customer %s", r.CustomerID)
-		}
+		a, err := s.Store.Account(ctx, r.CustomerID)
 		if err != nil {
 			return fmt.Errorf("load customer: %w", err)
 		}
-		regions, err := s.serverRegions(ctx, c)
-		if err != nil {
-			return err
+		if a.Customer == nil {
+			return NotFound("customer_not_found", "no customer %s", r.CustomerID)
 		}
-		if !slices.Contains(regions, r.Jurisdiction) {
+		c := *a.Customer
+		if !slices.Contains(serverRegions(c, a), r.Jurisdiction) {
 			return Invalid("jurisdiction_mismatch", "the customer has no server in %q; data is disclosed only to the authorities where the server is located", r.Jurisdiction)
 		}
 		now := s.now()
@@ -132,16 +129,12 @@ func (s *Service) RequestDisclosure(ctx context.Context, admin Actor, r Disclosu
 }
 
 // serverRegions lists the regions of the customer's services.
-func (s *Service) serverRegions(ctx context.Context, c Customer) ([]string, error) {
-	closed, err := s.Store.ClosedHolds(ctx, c.ID)
-	if err != nil {
-		return nil, fmt.Errorf("holds: %w", err)
-	}
+func serverRegions(c Customer, a Account) []string {
 	var out []string
-	for _, h := range append(slices.Clone(c.Holds), closed...) {
+	for _, h := range append(slices.Clone(c.Holds), a.Closed...) {
 		out = append(out, h.ServerRegion)
 	}
-	return out, nil
+	return out
 }
 
 func (s *Service) disclosure(ctx context.Context, id string) (Disclosure, error) {
@@ -254,10 +247,11 @@ func (s *Service) ExportDisclosure(ctx context.Context, admin Actor, id string) 
 
 func (s *Service) export(ctx context.Context, c Customer, d Disclosure) (DisclosureExport, error) {
 	var exp DisclosureExport
-	docs, err := s.Store.Documents(ctx, c.ID)
+	a, err := s.Store.Account(ctx, c.ID)
 	if err != nil {
 		return exp, fmt.Errorf("documents: %w", err)
 	}
+	docs := a.Documents
 	if slices.Contains(d.Scope, DiscloseDocuments) {
 		for _, doc := range docs {
 			if doc.State != DocValid {

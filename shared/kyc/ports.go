@@ -10,6 +10,9 @@ import (
 type Store interface {
 	// Customer returns a customer's record, or ErrNotExist.
 	Customer(ctx context.Context, id string) (Customer, error)
+	// Account returns a customer's record (nil if never stored), documents
+	// and closed holds in one read.
+	Account(ctx context.Context, id string) (Account, error)
 	// Commit writes a unit of work atomically (one DynamoDB transaction).
 	Commit(ctx context.Context, w Work) error
 
@@ -17,13 +20,9 @@ type Store interface {
 	OrderOwner(ctx context.Context, orderID string) (string, error)
 	// ClosedHold returns a hold that reached a terminal state, or ErrNotExist.
 	ClosedHold(ctx context.Context, customerID, orderID string) (Hold, error)
-	// ClosedHolds returns a customer's terminal holds.
-	ClosedHolds(ctx context.Context, customerID string) ([]Hold, error)
 
 	// Document returns one of a customer's documents, or ErrNotExist.
 	Document(ctx context.Context, customerID, documentID string) (Document, error)
-	// Documents returns a customer's documents.
-	Documents(ctx context.Context, customerID string) ([]Document, error)
 	// CreateDocument stores a new document record; ErrStale if the id is taken.
 	CreateDocument(ctx context.Context, d Document) error
 	// UpdateDocument replaces a document record if its state is still expect.
@@ -49,6 +48,23 @@ type Store interface {
 
 	// Disclosure returns a disclosure, or ErrNotExist.
 	Disclosure(ctx context.Context, id string) (Disclosure, error)
+}
+
+// Account is everything of one customer but the audit trail.
+type Account struct {
+	Customer  *Customer
+	Documents []Document
+	Closed    []Hold
+}
+
+// Document returns one of the account's documents.
+func (a Account) Document(id string) (Document, bool) {
+	for _, d := range a.Documents {
+		if d.ID == id {
+			return d, true
+		}
+	}
+	return Document{}, false
 }
 
 // Work is one atomic write. The customer record is always part of it, written

@@ -128,27 +128,17 @@ func (s *Service) ViewSubmission(ctx context.Context, reviewer Actor, id string)
 	v := SubmissionView{SubmissionID: sub.ID, CustomerID: sub.CustomerID, Status: sub.Status, Version: sub.Version,
 		SubmittedAt: sub.SubmittedAt, AgeSeconds: int64(now.Sub(sub.SubmittedAt) / time.Second), ClaimedBy: sub.ClaimedBy,
 		CustomerMessage: sub.CustomerMessage, DecidedAt: sub.DecidedAt, DecidedBy: sub.DecidedBy, OpenHolds: []HoldView{}}
-	docs := make([]Document, 2)
-	for i, docID := range []string{sub.IdentityDocumentID, sub.AddressDocumentID} {
-		if docs[i], err = s.Store.Document(ctx, sub.CustomerID, docID); err != nil {
-			return SubmissionView{}, fmt.Errorf("load document: %w", err)
-		}
-	}
-	for i, dst := range []*ReviewDocument{&v.Identity, &v.Address} {
-		dst.DocumentView = viewDocument(docs[i])
-		name, err := s.openSealed(ctx, sub.CustomerID, docs[i].FileName, &v.Shredded)
-		if err != nil {
-			return SubmissionView{}, fmt.Errorf("open file name: %w", err)
-		}
-		dst.FileName = string(name)
-	}
-	if err := s.openDecisionFields(ctx, sub, &v); err != nil {
-		return SubmissionView{}, err
-	}
+	var docs []Document
 	err = retry(ctx, func() error {
-		c, err := s.customer(ctx, sub.CustomerID)
+		c, a, err := s.account(ctx, sub.CustomerID)
 		if err != nil {
 			return err
+		}
+		if docs, err = submissionDocuments(a, sub); err != nil {
+			return err
+		}
+		for i, dst := range []*ReviewDocument{&v.Identity, &v.Address} {
+			dst.DocumentView, dst.Link = viewDocument(docs[i]), nil
 		}
 		v.CustomerStatus = c.StatusAt(now)
 		v.OpenHolds = v.OpenHolds[:0]
@@ -178,7 +168,31 @@ func (s *Service) ViewSubmission(ctx context.Context, reviewer Actor, id string)
 	if err != nil {
 		return SubmissionView{}, err
 	}
+	for i, dst := range []*ReviewDocument{&v.Identity, &v.Address} {
+		name, err := s.openSealed(ctx, sub.CustomerID, docs[i].FileName, &v.Shredded)
+		if err != nil {
+			return SubmissionView{}, fmt.Errorf("open file name: %w", err)
+		}
+		dst.FileName = string(name)
+	}
+	if err := s.openDecisionFields(ctx, sub, &v); err != nil {
+		return SubmissionView{}, err
+	}
 	return v, nil
+}
+
+// submissionDocuments finds a submission's two documents in its customer's
+// account.
+func submissionDocuments(a Account, sub Submission) ([]Document, error) {
+	var out []Document
+	for _, id := range []string{sub.IdentityDocumentID, sub.AddressDocumentID} {
+		d, ok := a.Document(id)
+		if !ok {
+			return nil, fmt.Errorf("submission %s: document %s has no record", sub.ID, id)
+		}
+		out = append(out, d)
+	}
+	return out, nil
 }
 
 // openSealed opens a sealed field; nil opens to nothing, and a shredded key
@@ -230,22 +244,26 @@ func (s *Service) Decide(ctx context.Context, reviewer Actor, id string, in Deci
 	if err := in.Validate(); err != nil {
 		return DecisionResult{}, err
 	}
-	sub, err := s.submission(ctx, id)
+	read, err := s.submission(ctx, id)
 	if err != nil {
 		return DecisionResult{}, err
 	}
-	if _, err := sub.Decide(reviewer.ID, in, s.now()); err != nil {
+	if _, err := read.Decide(reviewer.ID, in, s.now()); err != nil {
 		return DecisionResult{}, err // refuse before sealing anything
 	}
-	sealed, err := s.sealDecision(ctx, sub.CustomerID, in)
+	sealed, err := s.sealDecision(ctx, read.CustomerID, in)
 	if err != nil {
 		return DecisionResult{}, err
 	}
 	var res DecisionResult
+	attempt := 0
 	err = retry(ctx, func() error {
-		sub, err := s.submission(ctx, id)
-		if err != nil {
-			return err
+		sub := read // the first attempt decides on the submission read above
+		if attempt++; attempt > 1 {
+			var err error
+			if sub, err = s.submission(ctx, id); err != nil {
+				return err
+			}
 		}
 		now := s.now()
 		decided, err := sub.Decide(reviewer.ID, in, now)
@@ -253,7 +271,11 @@ func (s *Service) Decide(ctx context.Context, reviewer Actor, id string, in Deci
 			return err
 		}
 		decided.Note, decided.Extracted, decided.DocNumberHash = sealed.note, sealed.extracted, sealed.docHash
-		c, err := s.customer(ctx, sub.CustomerID)
+		c, a, err := s.account(ctx, sub.CustomerID)
+		if err != nil {
+			return err
+		}
+		docs, err := submissionDocuments(a, decided)
 		if err != nil {
 			return err
 		}
@@ -272,15 +294,9 @@ func (s *Service) Decide(ctx context.Context, reviewer Actor, id string, in Deci
 		ch.Audit = slices.Insert(ch.Audit, 0, AuditEntry{At: now, Actor: reviewer, Action: "submission.decided",
 			SubmissionID: id, From: string(SubPending), To: string(decided.Status), Detail: detail})
 		var updates []DocumentUpdate
-		for _, d := range []struct {
-			id string
-			dd *DocDecision
-		}{{decided.IdentityDocumentID, decided.Identity}, {decided.AddressDocumentID, decided.Address}} {
-			doc, err := s.Store.Document(ctx, sub.CustomerID, d.id)
-			if err != nil {
-				return fmt.Errorf("load document: %w", err)
-			}
-			doc.Decision = d.dd
+		for i, dd := range []*DocDecision{decided.Identity, decided.Address} {
+			doc := docs[i]
+			doc.Decision = dd
 			doc.PurgeAt = s.cfg.Retention.purgeAtDecision(decided, ch.Customer)
 			updates = append(updates, DocumentUpdate{Document: doc, Expect: doc.State})
 		}
@@ -343,18 +359,12 @@ func (s *Service) CustomerView(ctx context.Context, customerID string) (Customer
 	if !ValidID(customerID) {
 		return CustomerAdminView{}, NotFound("customer_not_found", "no customer %s", customerID)
 	}
-	if _, err := s.Store.Customer(ctx, customerID); errors.Is(err, ErrNotExist) {
-		return CustomerAdminView{}, NotFound("customer_not_found", "no customer %s", customerID)
-	} else if err != nil {
+	a, err := s.Store.Account(ctx, customerID)
+	if err != nil {
 		return CustomerAdminView{}, fmt.Errorf("load customer: %w", err)
 	}
-	st, err := s.Status(ctx, customerID)
-	if err != nil {
-		return CustomerAdminView{}, err
-	}
-	c, err := s.customer(ctx, customerID)
-	if err != nil {
-		return CustomerAdminView{}, err
+	if a.Customer == nil {
+		return CustomerAdminView{}, NotFound("customer_not_found", "no customer %s", customerID)
 	}
 	trail, err := s.Store.Audit(ctx, customerID)
 	if err != nil {
@@ -363,7 +373,7 @@ func (s *Service) CustomerView(ctx context.Context, customerID string) (Customer
 	if trail == nil {
 		trail = []AuditEntry{}
 	}
-	return CustomerAdminView{StatusView: st, LegalHold: c.LegalHold, Audit: trail}, nil
+	return CustomerAdminView{StatusView: statusView(*a.Customer, a, s.now()), LegalHold: a.Customer.LegalHold, Audit: trail}, nil
 }
 
 // HistoryItem is one audited step of an order.

@@ -112,6 +112,19 @@ func (s *Service) customer(ctx context.Context, id string) (Customer, error) {
 	return c, nil
 }
 
+// account loads a customer's record, documents and closed holds in one read;
+// a customer never seen starts unverified.
+func (s *Service) account(ctx context.Context, id string) (Customer, Account, error) {
+	a, err := s.Store.Account(ctx, id)
+	if err != nil {
+		return Customer{}, Account{}, fmt.Errorf("load customer: %w", err)
+	}
+	if a.Customer == nil {
+		return NewCustomer(id, s.now()), a, nil
+	}
+	return *a.Customer, a, nil
+}
+
 // commit writes a change (with whatever else w carries) and then publishes
 // its events. The events go into an outbox record in the same write, so a
 // crash between the write and the publication loses nothing: the next sweep
