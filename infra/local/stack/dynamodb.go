@@ -2,6 +2,7 @@ package stack
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -83,12 +84,23 @@ func applyTable(ctx context.Context, d *deployer, id string, r *resource) error 
 		}
 	}
 
+	var desc *types.TableDescription
 	out, err := d.c.ddb.CreateTable(ctx, in)
-	if err != nil {
+	var inUse *types.ResourceInUseException
+	switch {
+	case errors.As(err, &inUse): // our own retried request made it (the name is this deployment's)
+		got, err := d.c.ddb.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: &name})
+		if err != nil {
+			return err
+		}
+		desc = got.Table
+	case err != nil:
 		return err
+	default:
+		desc = out.TableDescription
 	}
-	attrs := map[string]string{"Arn": aws.ToString(out.TableDescription.TableArn)}
-	if s := aws.ToString(out.TableDescription.LatestStreamArn); s != "" {
+	attrs := map[string]string{"Arn": aws.ToString(desc.TableArn)}
+	if s := aws.ToString(desc.LatestStreamArn); s != "" {
 		attrs["StreamArn"] = s
 	}
 	d.created(id, physical{Ref: name, Attrs: attrs})

@@ -2,6 +2,7 @@ package stack
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -16,11 +17,22 @@ func applyEventBus(ctx context.Context, d *deployer, id string, r *resource) err
 	p := d.props(id, r)
 	p.read["Name"] = true // the local name derives from the prefix
 	name := d.name(nameBus, id, "")
+	var arn string
 	out, err := d.c.events.CreateEventBus(ctx, &eventbridge.CreateEventBusInput{Name: &name})
-	if err != nil {
+	var exists *types.ResourceAlreadyExistsException
+	switch {
+	case errors.As(err, &exists): // our own retried request made it (the name is this deployment's)
+		desc, err := d.c.events.DescribeEventBus(ctx, &eventbridge.DescribeEventBusInput{Name: &name})
+		if err != nil {
+			return err
+		}
+		arn = aws.ToString(desc.Arn)
+	case err != nil:
 		return err
+	default:
+		arn = aws.ToString(out.EventBusArn)
 	}
-	d.created(id, physical{Ref: name, Attrs: map[string]string{"Arn": aws.ToString(out.EventBusArn), "Name": name}})
+	d.created(id, physical{Ref: name, Attrs: map[string]string{"Arn": arn, "Name": name}})
 	p.unread("not applied on the emulator", "Tags", "Description")
 	return nil
 }

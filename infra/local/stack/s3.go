@@ -30,7 +30,8 @@ func applyBucket(ctx context.Context, d *deployer, id string, r *resource) error
 	if d.st.Region != "us-east-1" {
 		in.CreateBucketConfiguration = &types.CreateBucketConfiguration{LocationConstraint: types.BucketLocationConstraint(d.st.Region)}
 	}
-	if _, err := d.c.s3.CreateBucket(ctx, in); err != nil {
+	var owned *types.BucketAlreadyOwnedByYou // our own retried request made it
+	if _, err := d.c.s3.CreateBucket(ctx, in); err != nil && !errors.As(err, &owned) {
 		return err
 	}
 	d.created(id, physical{Ref: name, Attrs: map[string]string{

@@ -11,6 +11,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+	smtypes "github.com/aws/aws-sdk-go-v2/service/secretsmanager/types"
 )
 
 // AWS::SecretsManager::Secret: named <prefix>-<logical id>, with its
@@ -42,11 +43,21 @@ func applySecret(ctx context.Context, d *deployer, id string, r *resource) error
 	} else if desc != "" {
 		in.Description = &desc
 	}
+	var arn string
 	out, err := d.c.secrets.CreateSecret(ctx, in)
-	if err != nil {
+	var exists *smtypes.ResourceExistsException
+	switch {
+	case errors.As(err, &exists): // our own retried request made it (the name is this deployment's)
+		desc, err := d.c.secrets.DescribeSecret(ctx, &secretsmanager.DescribeSecretInput{SecretId: &name})
+		if err != nil {
+			return err
+		}
+		arn = aws.ToString(desc.ARN)
+	case err != nil:
 		return err
+	default:
+		arn = aws.ToString(out.ARN)
 	}
-	arn := aws.ToString(out.ARN)
 	d.created(id, physical{Ref: arn, Attrs: map[string]string{"Id": arn, "Arn": arn, "Name": name}})
 	if p.has("KmsKeyId") {
 		p.read["KmsKeyId"] = true
