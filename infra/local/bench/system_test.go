@@ -15,6 +15,7 @@ import (
 	"mime/multipart"
 	"net/http"
 	"net/http/httptest"
+	"path/filepath"
 	"sort"
 	"strings"
 	"sync"
@@ -24,11 +25,11 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
-	"github.com/aws/aws-sdk-go-v2/service/sesv2"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/aws/smithy-go/logging"
 	"github.com/golang-jwt/jwt/v5"
 
+	"github.com/kycgate/kycgate/infra/local/dev"
 	"github.com/kycgate/kycgate/infra/local/stack"
 	"github.com/kycgate/kycgate/infra/local/stacktest"
 	"github.com/kycgate/kycgate/shared/app"
@@ -36,8 +37,6 @@ import (
 	"github.com/kycgate/kycgate/shared/contract"
 	"github.com/kycgate/kycgate/shared/httpapi"
 	"github.com/kycgate/kycgate/shared/kyc"
-	"github.com/kycgate/kycgate/shared/whmcs"
-	"github.com/kycgate/kycgate/shared/whmcs/whmcstest"
 )
 
 // clock is the server clock of the system: it stands still unless moved.
@@ -60,6 +59,7 @@ type system struct {
 	st     *stack.Stack
 	rec    *faults.Recorder
 	meter  *Meter
+	cfg    aws.Config  // not counted: the harness's configuration
 	c      app.Clients // counted: the functions' clients
 	plain  app.Clients // not counted: the harness's clients
 	clock  *clock
@@ -87,6 +87,7 @@ func newSystem(tb testing.TB) *system {
 		clock: &clock{t: start}, key: testKey(), fns: map[string]*app.Function{}, mux: http.NewServeMux()}
 	cfg.Logger = logging.Nop{} // the SDK's warnings about unchecked range reads
 	patient(&cfg)
+	s.cfg = cfg
 	counted := cfg.Copy()
 	// The recorder counts API calls as the code makes them, above the SDK's
 	// retry loop: a call the SDK retried (moto answers 500 to some
@@ -130,51 +131,25 @@ func newSystem(tb testing.TB) *system {
 }
 
 // buildDownstream builds the two consumers of the gate's events as the dev
-// server does: the billing adapter against a fake WHMCS whose credentials
-// are put in the billing secret, the notifier with its sender known to the
-// emulator's SES.
+// server does (dev.Localize): the billing adapter against the local WHMCS
+// sink, whose credentials go into the billing secret, the notifier with its
+// sender known to the emulator's SES.
 func (s *system) buildDownstream(ctx context.Context, o app.Options, b app.Bindings) {
-	creds := whmcs.Credentials{Identifier: "bench", Secret: "bench-secret"}
-	sink := whmcstest.NewServer(creds)
-	sink.SetAutoCreate(true)
-	srv := httptest.NewServer(sink)
+	mux := http.NewServeMux()
+	srv := httptest.NewServer(mux)
 	s.tb.Cleanup(srv.Close)
-	adapter := s.st.Functions[contract.FunctionBillingAdapter]
-	value, _ := json.Marshal(creds)
-	if _, err := s.plain.Secrets.PutSecretValue(ctx, &secretsmanager.PutSecretValueInput{
-		SecretId: aws.String(adapter.Env[contract.EnvBillingSecretARN]), SecretString: aws.String(string(value))}); err != nil {
+	sink, _, err := dev.Localize(ctx, s.cfg, s.st, srv.URL, filepath.Join(s.tb.TempDir(), "webhook.secret"))
+	if err != nil {
 		s.tb.Fatal(err)
 	}
-	env := map[string]string{}
-	for k, v := range adapter.Env {
-		env[k] = v
+	mux.Handle(dev.SinkPath+"/", http.StripPrefix(dev.SinkPath, sink))
+	for _, name := range []string{contract.FunctionBillingAdapter, contract.FunctionNotifier} {
+		fn, err := dev.Build(ctx, s.st, name, s.c, o, b)
+		if err != nil {
+			s.tb.Fatal(err)
+		}
+		s.fns[name] = fn
 	}
-	env[contract.EnvBillingURL] = srv.URL + "/includes/api.php"
-	if env[contract.EnvBillingMode] == "webhook" {
-		env[contract.EnvBillingURL] = srv.URL + "/webhook"
-		sink.SetWebhookKey([]byte(creds.Secret))
-	}
-	fn, err := app.NewBillingAdapter(ctx, func(k string) string { return env[k] }, s.c, o, b)
-	if err != nil {
-		s.tb.Fatalf("build %s: %v", contract.FunctionBillingAdapter, err)
-	}
-	s.fns[contract.FunctionBillingAdapter] = fn
-
-	notifier := s.st.Functions[contract.FunctionNotifier]
-	if from := notifier.Env[contract.EnvMailFrom]; from != "" {
-		_, _ = s.plain.SES.CreateEmailIdentity(ctx, &sesv2.CreateEmailIdentityInput{EmailIdentity: aws.String(from)})
-	}
-	nenv := map[string]string{}
-	for k, v := range notifier.Env {
-		nenv[k] = v
-	}
-	if nenv[contract.EnvTicketMode] != "" {
-		nenv[contract.EnvBillingURL] = srv.URL + "/includes/api.php"
-	}
-	if fn, err = app.NewNotifier(ctx, func(k string) string { return nenv[k] }, s.c, o, b); err != nil {
-		s.tb.Fatalf("build %s: %v", contract.FunctionNotifier, err)
-	}
-	s.fns[contract.FunctionNotifier] = fn
 }
 
 // reset forgets the calls recorded so far.

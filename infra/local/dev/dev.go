@@ -275,7 +275,7 @@ func (s *Server) refuseSecond() error {
 
 // setUp applies the local substitutions and builds every function.
 func (s *Server) setUp(ctx context.Context, awsCfg aws.Config) error {
-	sink, subs, err := localize(ctx, awsCfg, s.st, s.url, WebhookSecretFile(s.cfg.LocalDir))
+	sink, subs, err := Localize(ctx, awsCfg, s.st, s.url, WebhookSecretFile(s.cfg.LocalDir))
 	if err != nil {
 		return err
 	}

@@ -36,7 +36,7 @@ const SinkPath = "/local/whmcs"
 // sinkUser is the WHMCS API identifier of the local sink's credentials.
 const sinkUser = "kyc-local"
 
-// localize gives the emulator what the template cannot, and points the
+// Localize gives the emulator what the template cannot, and points the
 // functions that call the billing system at the local sink:
 //
 //   - the billing secret (created by the stack as empty placeholders, for an
@@ -50,7 +50,7 @@ const sinkUser = "kyc-local"
 //
 // The functions' environments in st are changed in place, so the saved
 // stack (and `make invoke`) sees what the dev server runs.
-func localize(ctx context.Context, cfg aws.Config, st *stack.Stack, base, webhookFile string) (*whmcstest.Server, []Substitution, error) {
+func Localize(ctx context.Context, cfg aws.Config, st *stack.Stack, base, webhookFile string) (*whmcstest.Server, []Substitution, error) {
 	var subs []Substitution
 	secrets := secretsmanager.NewFromConfig(cfg)
 
