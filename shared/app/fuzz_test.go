@@ -10,13 +10,10 @@ package app_test
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/url"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -28,6 +25,7 @@ import (
 
 	"github.com/kycgate/kycgate/shared/app"
 	"github.com/kycgate/kycgate/shared/contract"
+	"github.com/kycgate/kycgate/shared/fuzzseed"
 	"github.com/kycgate/kycgate/shared/kyc"
 )
 
@@ -139,7 +137,7 @@ func FuzzS3Notification(f *testing.F) {
 	})
 }
 
-func addS3NotificationSeeds(f seeder) {
+func addS3NotificationSeeds(f fuzzseed.Seeder) {
 	for _, s := range []string{
 		`{"Records":[{"eventVersion":"2.1","eventSource":"aws:s3","eventName":"ObjectCreated:Post","s3":{"bucket":{"name":"kyc-docs-fuzz"},"object":{"key":"docs/cust-1/k3v7q2m4n5p6r7s8t9u0w1x2y3","size":52000,"versionId":"3HL4kqtJlcpXroDTDmJ"}}}]}`,
 		`{"Records":[{"eventName":"ObjectCreated:Put","s3":{"bucket":{"name":"kyc-docs-fuzz"},"object":{"key":"docs/cust-1/doc-1"}}}]}`,
@@ -158,45 +156,11 @@ func addS3NotificationSeeds(f seeder) {
 	f.Add([]byte(`{"Records":[{"eventName":"ObjectCreated:Put","s3":{"object":{"key":"docs/cust-1/doc-1","versionId":"v1"}}}]}`), true)
 }
 
-// seeder takes seeds: *testing.F, or a seedList to write them out.
-type seeder interface{ Add(args ...any) }
-
-type seedList [][]any
-
-func (l *seedList) Add(args ...any) { *l = append(*l, args) }
-
 // TestWriteFuzzSeeds writes the seeds of the fuzz targets into
-// testdata/fuzz/<FuzzName>/ in go's corpus format when KYC_WRITE_FUZZ_SEEDS
-// is set; the committed corpus is made so. Without it, it does nothing.
+// testdata/fuzz/<FuzzName>/ when KYC_WRITE_FUZZ_SEEDS is set; the committed
+// corpus is made so. Without it, it is skipped.
 func TestWriteFuzzSeeds(t *testing.T) {
-	if os.Getenv("KYC_WRITE_FUZZ_SEEDS") == "" {
-		t.Skip("set KYC_WRITE_FUZZ_SEEDS to rewrite testdata/fuzz")
-	}
-	for name, add := range map[string]func(seeder){
+	fuzzseed.WriteAll(t, map[string]func(fuzzseed.Seeder){
 		"FuzzS3Notification": addS3NotificationSeeds,
-	} {
-		var l seedList
-		add(&l)
-		dir := filepath.Join("testdata", "fuzz", name)
-		if err := os.MkdirAll(dir, 0o755); err != nil {
-			t.Fatal(err)
-		}
-		for i, seed := range l {
-			var b strings.Builder
-			b.WriteString("go test fuzz v1\n")
-			for _, v := range seed {
-				switch v := v.(type) {
-				case []byte:
-					fmt.Fprintf(&b, "[]byte(%q)\n", v)
-				case string:
-					fmt.Fprintf(&b, "string(%q)\n", v)
-				default:
-					fmt.Fprintf(&b, "%T(%v)\n", v, v)
-				}
-			}
-			if err := os.WriteFile(filepath.Join(dir, fmt.Sprintf("seed-%02d", i)), []byte(b.String()), 0o644); err != nil {
-				t.Fatal(err)
-			}
-		}
-	}
+	})
 }

@@ -2,17 +2,14 @@ package billing_test
 
 import (
 	"context"
-	"fmt"
 	"log/slog"
-	"os"
-	"path/filepath"
-	"strings"
 	"sync"
 	"testing"
 
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/kycgate/kycgate/shared/billing"
+	"github.com/kycgate/kycgate/shared/fuzzseed"
 	"github.com/kycgate/kycgate/shared/kyc"
 )
 
@@ -58,7 +55,7 @@ func FuzzBillingAdapter(f *testing.F) {
 	})
 }
 
-func addBillingAdapterSeeds(f seeder) {
+func addBillingAdapterSeeds(f fuzzseed.Seeder) {
 	for _, s := range []string{
 		`{"version":"0","id":"eb-1","detail-type":"ServiceProvisionRequested","source":"kyc","account":"000000000000","time":"2026-11-26T10:00:00Z","region":"us-east-1","resources":[],"detail":{"type":"ServiceProvisionRequested","eventId":"o-1:provision","at":"2026-11-26T10:00:00Z","customerId":"42","orderId":"o-1","serviceId":"5001","productId":"kyc-vps"}}`,
 		`{"detail-type":"ServiceSuspendRequested","source":"kyc","detail":{"eventId":"o-1:suspend","customerId":"42","orderId":"o-1","serviceId":"5001","after":"o-1:provision","reason":"KYC verification not completed within 3 days of ordering","rendered":true}}`,
@@ -75,45 +72,11 @@ func addBillingAdapterSeeds(f seeder) {
 	}
 }
 
-// seeder takes seeds: *testing.F, or a seedList to write them out.
-type seeder interface{ Add(args ...any) }
-
-type seedList [][]any
-
-func (l *seedList) Add(args ...any) { *l = append(*l, args) }
-
 // TestWriteFuzzSeeds writes the seeds of the fuzz targets into
-// testdata/fuzz/<FuzzName>/ in go's corpus format when KYC_WRITE_FUZZ_SEEDS
-// is set; the committed corpus is made so. Without it, it does nothing.
+// testdata/fuzz/<FuzzName>/ when KYC_WRITE_FUZZ_SEEDS is set; the committed
+// corpus is made so. Without it, it is skipped.
 func TestWriteFuzzSeeds(t *testing.T) {
-	if os.Getenv("KYC_WRITE_FUZZ_SEEDS") == "" {
-		t.Skip("set KYC_WRITE_FUZZ_SEEDS to rewrite testdata/fuzz")
-	}
-	for name, add := range map[string]func(seeder){
+	fuzzseed.WriteAll(t, map[string]func(fuzzseed.Seeder){
 		"FuzzBillingAdapter": addBillingAdapterSeeds,
-	} {
-		var l seedList
-		add(&l)
-		dir := filepath.Join("testdata", "fuzz", name)
-		if err := os.MkdirAll(dir, 0o755); err != nil {
-			t.Fatal(err)
-		}
-		for i, seed := range l {
-			var b strings.Builder
-			b.WriteString("go test fuzz v1\n")
-			for _, v := range seed {
-				switch v := v.(type) {
-				case []byte:
-					fmt.Fprintf(&b, "[]byte(%q)\n", v)
-				case string:
-					fmt.Fprintf(&b, "string(%q)\n", v)
-				default:
-					fmt.Fprintf(&b, "%T(%v)\n", v, v)
-				}
-			}
-			if err := os.WriteFile(filepath.Join(dir, fmt.Sprintf("seed-%02d", i)), []byte(b.String()), 0o644); err != nil {
-				t.Fatal(err)
-			}
-		}
-	}
+	})
 }

@@ -17,13 +17,10 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"encoding/pem"
-	"fmt"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"path"
-	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -34,6 +31,7 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 
 	"github.com/kycgate/kycgate/shared/contract"
+	"github.com/kycgate/kycgate/shared/fuzzseed"
 	"github.com/kycgate/kycgate/shared/kyc"
 	"github.com/kycgate/kycgate/shared/webhooksig"
 )
@@ -542,14 +540,7 @@ func FuzzParseGroups(f *testing.F) {
 	})
 }
 
-// seeder takes seeds: *testing.F, or a seedList to write them out.
-type seeder interface{ Add(args ...any) }
-
-type seedList [][]any
-
-func (l *seedList) Add(args ...any) { *l = append(*l, args) }
-
-func addCustomerRequestsSeeds(tb testing.TB, f seeder) {
+func addCustomerRequestsSeeds(tb testing.TB, f fuzzseed.Seeder) {
 	for _, s := range []struct {
 		submission bool
 		ct, body   string
@@ -578,7 +569,7 @@ func addCustomerRequestsSeeds(tb testing.TB, f seeder) {
 	}
 }
 
-func addDecisionRequestSeeds(tb testing.TB, f seeder) {
+func addDecisionRequestSeeds(tb testing.TB, f fuzzseed.Seeder) {
 	for _, s := range []string{
 		`{"decisions":{"identity":{"result":"approve"},"address":{"result":"approve"}},"version":2}`,
 		`{"decisions":{"identity":{"result":"approve"},"address":{"result":"reject","reasons":["too_old"]}},"version":2,"customerMessage":"Please send a statement from the last three months."}`,
@@ -600,7 +591,7 @@ func addDecisionRequestSeeds(tb testing.TB, f seeder) {
 	f.Add("..", []byte(`{}`))
 }
 
-func addWebhookSeeds(tb testing.TB, f seeder) {
+func addWebhookSeeds(tb testing.TB, f fuzzseed.Seeder) {
 	ts := strconv.FormatInt(fuzzNow.Unix(), 10)
 	for _, b := range webhookSeeds {
 		f.Add([]byte(b), ts, webhooksig.Sign(fuzzSecret, fuzzNow.Unix(), []byte(b)))
@@ -612,13 +603,13 @@ func addWebhookSeeds(tb testing.TB, f seeder) {
 	f.Add([]byte(webhookSeeds[0]), "-9223372036854775808", "v1=")
 }
 
-func addWebhookSignedSeeds(tb testing.TB, f seeder) {
+func addWebhookSignedSeeds(tb testing.TB, f fuzzseed.Seeder) {
 	for i, b := range webhookSeeds {
 		f.Add([]byte(b), int16(i*30-120), uint16(i*7), uint8(1))
 	}
 }
 
-func addJWTVerifySeeds(tb testing.TB, f seeder) {
+func addJWTVerifySeeds(tb testing.TB, f fuzzseed.Seeder) {
 	valid := fuzzToken(tb, jwt.SigningMethodRS256, "k1", fuzzKey, fuzzClaims(nil))
 	pub, _ := x509.MarshalPKIXPublicKey(&fuzzKey.PublicKey)
 	pubPEM := pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: pub})
@@ -647,7 +638,7 @@ func addJWTVerifySeeds(tb testing.TB, f seeder) {
 	}
 }
 
-func addJWTClaimsSeeds(tb testing.TB, f seeder) {
+func addJWTClaimsSeeds(tb testing.TB, f fuzzseed.Seeder) {
 	for _, c := range []string{
 		`{"iss":"https://issuer.example","aud":"kyc-app","sub":"cust-1","exp":1800000000}`,
 		`{"iss":"https://issuer.example","aud":["kyc-app"],"sub":"rev-1","exp":1800000000,"cognito:groups":["kyc-reviewers"]}`,
@@ -666,7 +657,7 @@ func addJWTClaimsSeeds(tb testing.TB, f seeder) {
 	}
 }
 
-func addParseGroupsSeeds(tb testing.TB, f seeder) {
+func addParseGroupsSeeds(tb testing.TB, f fuzzseed.Seeder) {
 	for _, s := range []string{"[kyc-reviewers kyc-admins]", "kyc-reviewers,kyc-admins", `["kyc-reviewers","kyc-admins"]`, "[]", "",
 		"kyc-admins", " [kyc-admins] ", `[""]`, `["a b"]`, "[a,b c]", "[[kyc-admins]]", `"kyc-admins"`, "\x00"} {
 		f.Add(s)
@@ -674,45 +665,16 @@ func addParseGroupsSeeds(tb testing.TB, f seeder) {
 }
 
 // TestWriteFuzzSeeds writes the seeds of the fuzz targets into
-// testdata/fuzz/<FuzzName>/ in go's corpus format when KYC_WRITE_FUZZ_SEEDS
-// is set; the committed corpus is made so. Without it, it does nothing.
+// testdata/fuzz/<FuzzName>/ when KYC_WRITE_FUZZ_SEEDS is set; the committed
+// corpus is made so. Without it, it is skipped.
 func TestWriteFuzzSeeds(t *testing.T) {
-	if os.Getenv("KYC_WRITE_FUZZ_SEEDS") == "" {
-		t.Skip("set KYC_WRITE_FUZZ_SEEDS to rewrite testdata/fuzz")
-	}
-	for name, add := range map[string]func(testing.TB, seeder){
-		"FuzzCustomerRequests": addCustomerRequestsSeeds,
-		"FuzzDecisionRequest":  addDecisionRequestSeeds,
-		"FuzzWebhook":          addWebhookSeeds,
-		"FuzzWebhookSigned":    addWebhookSignedSeeds,
-		"FuzzJWTVerify":        addJWTVerifySeeds,
-		"FuzzJWTClaims":        addJWTClaimsSeeds,
-		"FuzzParseGroups":      addParseGroupsSeeds,
-	} {
-		var l seedList
-		add(t, &l)
-		dir := filepath.Join("testdata", "fuzz", name)
-		if err := os.MkdirAll(dir, 0o755); err != nil {
-			t.Fatal(err)
-		}
-		for i, seed := range l {
-			var b strings.Builder
-			b.WriteString("go test fuzz v1\n")
-			for _, v := range seed {
-				switch v := v.(type) {
-				case []byte:
-					fmt.Fprintf(&b, "[]byte(%q)\n", v)
-				case string:
-					fmt.Fprintf(&b, "string(%q)\n", v)
-				case byte:
-					fmt.Fprintf(&b, "byte(%q)\n", v)
-				default:
-					fmt.Fprintf(&b, "%T(%v)\n", v, v)
-				}
-			}
-			if err := os.WriteFile(filepath.Join(dir, fmt.Sprintf("seed-%02d", i)), []byte(b.String()), 0o644); err != nil {
-				t.Fatal(err)
-			}
-		}
-	}
+	fuzzseed.WriteAll(t, map[string]func(fuzzseed.Seeder){
+		"FuzzCustomerRequests": func(s fuzzseed.Seeder) { addCustomerRequestsSeeds(t, s) },
+		"FuzzDecisionRequest":  func(s fuzzseed.Seeder) { addDecisionRequestSeeds(t, s) },
+		"FuzzWebhook":          func(s fuzzseed.Seeder) { addWebhookSeeds(t, s) },
+		"FuzzWebhookSigned":    func(s fuzzseed.Seeder) { addWebhookSignedSeeds(t, s) },
+		"FuzzJWTVerify":        func(s fuzzseed.Seeder) { addJWTVerifySeeds(t, s) },
+		"FuzzJWTClaims":        func(s fuzzseed.Seeder) { addJWTClaimsSeeds(t, s) },
+		"FuzzParseGroups":      func(s fuzzseed.Seeder) { addParseGroupsSeeds(t, s) },
+	})
 }

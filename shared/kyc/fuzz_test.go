@@ -11,12 +11,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/kycgate/kycgate/shared/fuzzseed"
 )
 
 // FuzzParseDate: ParseDate and Date.UnmarshalText never panic, agree with
@@ -321,38 +321,15 @@ func (nopPublisher) Publish(context.Context, []Event) error { return nil }
 // testdata/fuzz/<FuzzName>/ in go's corpus format when KYC_WRITE_FUZZ_SEEDS
 // is set; the committed corpus is made so. Without it, it does nothing.
 func TestWriteFuzzSeeds(t *testing.T) {
-	if os.Getenv("KYC_WRITE_FUZZ_SEEDS") == "" {
-		t.Skip("set KYC_WRITE_FUZZ_SEEDS to rewrite testdata/fuzz")
-	}
-	writeFuzzSeeds(t, "FuzzParseDate", seedsParseDate())
-	writeFuzzSeeds(t, "FuzzParseDocumentKey", seedsParseDocumentKey())
-	writeFuzzSeeds(t, "FuzzBillingEvent", seedsBillingEvent())
+	fuzzseed.WriteAll(t, map[string]func(fuzzseed.Seeder){
+		"FuzzParseDate":        func(s fuzzseed.Seeder) { addAll(s, seedsParseDate()) },
+		"FuzzParseDocumentKey": func(s fuzzseed.Seeder) { addAll(s, seedsParseDocumentKey()) },
+		"FuzzBillingEvent":     func(s fuzzseed.Seeder) { addAll(s, seedsBillingEvent()) },
+	})
 }
 
-// writeFuzzSeeds writes seeds as testdata/fuzz/<name>/seed-NN files.
-func writeFuzzSeeds(t *testing.T, name string, seeds [][]any) {
-	t.Helper()
-	dir := filepath.Join("testdata", "fuzz", name)
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	for i, seed := range seeds {
-		var b strings.Builder
-		b.WriteString("go test fuzz v1\n")
-		for _, v := range seed {
-			switch v := v.(type) {
-			case []byte:
-				fmt.Fprintf(&b, "[]byte(%q)\n", v)
-			case string:
-				fmt.Fprintf(&b, "string(%q)\n", v)
-			case byte:
-				fmt.Fprintf(&b, "byte(%q)\n", v)
-			default:
-				fmt.Fprintf(&b, "%T(%v)\n", v, v)
-			}
-		}
-		if err := os.WriteFile(filepath.Join(dir, fmt.Sprintf("seed-%02d", i)), []byte(b.String()), 0o644); err != nil {
-			t.Fatal(err)
-		}
+func addAll(s fuzzseed.Seeder, seeds [][]any) {
+	for _, seed := range seeds {
+		s.Add(seed...)
 	}
 }
