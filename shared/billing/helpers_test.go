@@ -13,11 +13,10 @@ import (
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
-	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/kycgate/kycgate/infra/local/emulator"
+	"github.com/kycgate/kycgate/infra/local/stacktest"
 	"github.com/kycgate/kycgate/shared/billing"
 	"github.com/kycgate/kycgate/shared/contract"
 	"github.com/kycgate/kycgate/shared/kyc"
@@ -63,33 +62,12 @@ func newLedger(tb testing.TB, kind string, clk *clock) billing.Ledger {
 	return nil
 }
 
-// dynamoTable creates a table with the stack's key schema (pk/sk strings)
-// in the emulator, deleted when the test ends.
+// dynamoTable is the table of the synthesized stack, deployed on the
+// emulator for this test.
 func dynamoTable(tb testing.TB) (*dynamodb.Client, string) {
 	tb.Helper()
-	db := dynamodb.NewFromConfig(emulator.Config(tb))
-	name := emulator.UniqueName(tb, "kyc-billing")
-	ctx := context.Background()
-	_, err := db.CreateTable(ctx, &dynamodb.CreateTableInput{
-		TableName: &name,
-		AttributeDefinitions: []types.AttributeDefinition{
-			{AttributeName: aws.String(contract.AttrPK), AttributeType: types.ScalarAttributeTypeS},
-			{AttributeName: aws.String(contract.AttrSK), AttributeType: types.ScalarAttributeTypeS},
-		},
-		KeySchema: []types.KeySchemaElement{
-			{AttributeName: aws.String(contract.AttrPK), KeyType: types.KeyTypeHash},
-			{AttributeName: aws.String(contract.AttrSK), KeyType: types.KeyTypeRange},
-		},
-		BillingMode: types.BillingModePayPerRequest,
-	})
-	if err != nil {
-		tb.Fatalf("create table: %v", err)
-	}
-	tb.Cleanup(func() { _, _ = db.DeleteTable(context.Background(), &dynamodb.DeleteTableInput{TableName: &name}) })
-	if err := dynamodb.NewTableExistsWaiter(db).Wait(ctx, &dynamodb.DescribeTableInput{TableName: &name}, 30*time.Second); err != nil {
-		tb.Fatalf("table not active: %v", err)
-	}
-	return db, name
+	st, cfg := stacktest.Deploy(tb)
+	return dynamodb.NewFromConfig(cfg), st.Functions[contract.FunctionBillingAdapter].Env[contract.EnvTable]
 }
 
 // rig is an adapter wired to a fake WHMCS.

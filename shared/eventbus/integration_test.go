@@ -15,18 +15,17 @@ import (
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
 	"github.com/kycgate/kycgate/infra/local/emulator"
+	"github.com/kycgate/kycgate/infra/local/stacktest"
+	"github.com/kycgate/kycgate/shared/contract"
 	"github.com/kycgate/kycgate/shared/eventbus"
 	"github.com/kycgate/kycgate/shared/kyc"
 )
 
 func TestMain(m *testing.M) { emulator.Main(m) }
 
-// busEnv is a bus with one rule (source "kyc", some detail-types) that
-// targets a queue, created with the SDK as the stack creates its outbound
-// rules (infra/bus.go).
-//
-// TODO(lead): take the bus from the synthesized template (infra/local/stack)
-// once it is there; the rule and queue stay the test's own.
+// busEnv is the bus of the synthesized stack, deployed on the emulator for
+// this test, with one rule of the test's own (source "kyc", some
+// detail-types) that targets a queue of its own.
 type busEnv struct {
 	bus   string
 	queue string // URL
@@ -36,14 +35,10 @@ type busEnv struct {
 
 func newBusEnv(t *testing.T, pattern string) *busEnv {
 	t.Helper()
-	cfg := emulator.Config(t)
+	st, cfg := stacktest.Deploy(t)
 	ctx := context.Background()
 	e := &busEnv{eb: eventbridge.NewFromConfig(cfg), sqs: sqs.NewFromConfig(cfg)}
-
-	e.bus = emulator.UniqueName(t, "kyc-bus")
-	if _, err := e.eb.CreateEventBus(ctx, &eventbridge.CreateEventBusInput{Name: aws.String(e.bus)}); err != nil {
-		t.Fatalf("create bus: %v", err)
-	}
+	e.bus = st.Functions[contract.FunctionSweep].Env[contract.EnvEventBus]
 	q, err := e.sqs.CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String(emulator.UniqueName(t, "kyc-out"))})
 	if err != nil {
 		t.Fatalf("create queue: %v", err)
@@ -65,7 +60,6 @@ func newBusEnv(t *testing.T, pattern string) *busEnv {
 		ctx := context.Background()
 		e.eb.RemoveTargets(ctx, &eventbridge.RemoveTargetsInput{Rule: aws.String(rule), EventBusName: aws.String(e.bus), Ids: []string{"queue"}})
 		e.eb.DeleteRule(ctx, &eventbridge.DeleteRuleInput{Name: aws.String(rule), EventBusName: aws.String(e.bus)})
-		e.eb.DeleteEventBus(ctx, &eventbridge.DeleteEventBusInput{Name: aws.String(e.bus)})
 		e.sqs.DeleteQueue(ctx, &sqs.DeleteQueueInput{QueueUrl: aws.String(e.queue)})
 	})
 	return e

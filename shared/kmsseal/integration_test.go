@@ -23,17 +23,15 @@ import (
 	"github.com/aws/smithy-go/middleware"
 
 	"github.com/kycgate/kycgate/infra/local/emulator"
+	"github.com/kycgate/kycgate/infra/local/stacktest"
 	"github.com/kycgate/kycgate/shared/contract"
 	"github.com/kycgate/kycgate/shared/kyc"
 )
 
 func TestMain(m *testing.M) { emulator.Main(m) }
 
-// sealEnv is a CMK, an HMAC key and a table on the emulator, created with
-// the SDK as the stack defines them (infra/keys.go, infra/table.go).
-//
-// TODO(lead): take them from the synthesized template (infra/local/stack)
-// once the deployer is ready.
+// sealEnv is the CMK, the HMAC key and the table of the synthesized stack,
+// deployed on the emulator for this test (infra/keys.go, infra/table.go).
 type sealEnv struct {
 	kms    *kms.Client // counted
 	raw    *kms.Client // not counted
@@ -72,49 +70,14 @@ func (c *kmsCalls) take() map[string]int {
 
 func newSealEnv(t *testing.T) *sealEnv {
 	t.Helper()
-	cfg := emulator.Config(t)
-	ctx := context.Background()
+	st, cfg := stacktest.Deploy(t)
 	e := &sealEnv{calls: &kmsCalls{n: map[string]int{}}}
 	e.raw = kms.NewFromConfig(cfg)
 	e.kms = kms.NewFromConfig(cfg, func(o *kms.Options) { o.APIOptions = append(o.APIOptions, e.calls.middleware) })
 	e.db = dynamodb.NewFromConfig(cfg)
 
-	cmk, err := e.raw.CreateKey(ctx, &kms.CreateKeyInput{Description: aws.String("kmsseal test CMK")})
-	if err != nil {
-		t.Fatalf("create CMK: %v", err)
-	}
-	mac, err := e.raw.CreateKey(ctx, &kms.CreateKeyInput{
-		Description: aws.String("kmsseal test HMAC key"),
-		KeySpec:     ktypes.KeySpecHmac256, KeyUsage: ktypes.KeyUsageTypeGenerateVerifyMac,
-	})
-	if err != nil {
-		t.Fatalf("create HMAC key: %v", err)
-	}
-	e.cmk, e.macKey = aws.ToString(cmk.KeyMetadata.Arn), aws.ToString(mac.KeyMetadata.Arn)
-	t.Cleanup(func() {
-		for _, k := range []string{e.cmk, e.macKey} {
-			e.raw.ScheduleKeyDeletion(context.Background(), &kms.ScheduleKeyDeletionInput{KeyId: aws.String(k), PendingWindowInDays: aws.Int32(7)})
-		}
-	})
-
-	e.table = emulator.UniqueName(t, "kyc-keys")
-	if _, err := e.db.CreateTable(ctx, &dynamodb.CreateTableInput{
-		TableName: aws.String(e.table),
-		AttributeDefinitions: []dtypes.AttributeDefinition{
-			{AttributeName: aws.String(contract.AttrPK), AttributeType: dtypes.ScalarAttributeTypeS},
-			{AttributeName: aws.String(contract.AttrSK), AttributeType: dtypes.ScalarAttributeTypeS},
-		},
-		KeySchema: []dtypes.KeySchemaElement{
-			{AttributeName: aws.String(contract.AttrPK), KeyType: dtypes.KeyTypeHash},
-			{AttributeName: aws.String(contract.AttrSK), KeyType: dtypes.KeyTypeRange},
-		},
-		BillingMode: dtypes.BillingModePayPerRequest,
-	}); err != nil {
-		t.Fatalf("create table: %v", err)
-	}
-	t.Cleanup(func() {
-		e.db.DeleteTable(context.Background(), &dynamodb.DeleteTableInput{TableName: aws.String(e.table)})
-	})
+	env := st.Functions[contract.FunctionAdminAPI].Env
+	e.cmk, e.macKey, e.table = env[contract.EnvKeyID], env[contract.EnvMacKeyID], env[contract.EnvTable]
 	e.keys = NewDynamoKeys(e.db, e.table)
 	return e
 }

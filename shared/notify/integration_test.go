@@ -8,14 +8,12 @@ import (
 	"net/http"
 	"strings"
 	"testing"
-	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/aws-sdk-go-v2/service/sesv2"
 
 	"github.com/kycgate/kycgate/infra/local/emulator"
+	"github.com/kycgate/kycgate/infra/local/stacktest"
 	"github.com/kycgate/kycgate/shared/contract"
 	"github.com/kycgate/kycgate/shared/kyc"
 	"github.com/kycgate/kycgate/shared/notify"
@@ -58,36 +56,11 @@ func sentBy(tb testing.TB, endpoint, from string) []sentEmail {
 	return out
 }
 
-func notifyTable(tb testing.TB, db *dynamodb.Client) string {
-	tb.Helper()
-	name := emulator.UniqueName(tb, "kyc-notify")
-	_, err := db.CreateTable(context.Background(), &dynamodb.CreateTableInput{
-		TableName: &name,
-		AttributeDefinitions: []types.AttributeDefinition{
-			{AttributeName: aws.String(contract.AttrPK), AttributeType: types.ScalarAttributeTypeS},
-			{AttributeName: aws.String(contract.AttrSK), AttributeType: types.ScalarAttributeTypeS},
-		},
-		KeySchema: []types.KeySchemaElement{
-			{AttributeName: aws.String(contract.AttrPK), KeyType: types.KeyTypeHash},
-			{AttributeName: aws.String(contract.AttrSK), KeyType: types.KeyTypeRange},
-		},
-		BillingMode: types.BillingModePayPerRequest,
-	})
-	if err != nil {
-		tb.Fatalf("create table: %v", err)
-	}
-	tb.Cleanup(func() { _, _ = db.DeleteTable(context.Background(), &dynamodb.DeleteTableInput{TableName: &name}) })
-	if err := dynamodb.NewTableExistsWaiter(db).Wait(context.Background(), &dynamodb.DescribeTableInput{TableName: &name}, 30*time.Second); err != nil {
-		tb.Fatal(err)
-	}
-	return name
-}
-
 // The notifier against the emulator's SES v2 and DynamoDB: the e-mails SES
 // accepted, in the customer's language, each sent once.
 func TestNotifierWithEmulatorSES(t *testing.T) {
 	emu := emulator.Shared(t)
-	cfg := emulator.Config(t)
+	st, cfg := stacktest.Deploy(t)
 	ctx := context.Background()
 	ses := sesv2.NewFromConfig(cfg)
 	from := emulator.UniqueName(t, "kyc") + "@provider.example"
@@ -95,7 +68,7 @@ func TestNotifierWithEmulatorSES(t *testing.T) {
 		t.Fatalf("create sender identity: %v", err)
 	}
 	db := dynamodb.NewFromConfig(cfg)
-	table := notifyTable(t, db)
+	table := st.Functions[contract.FunctionNotifier].Env[contract.EnvTable]
 
 	s := sealer{}
 	contact, _ := s.Seal(ctx, "1001", []byte(address))

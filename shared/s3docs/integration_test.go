@@ -19,12 +19,11 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/kms"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
-	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/aws/smithy-go/middleware"
 
 	"github.com/kycgate/kycgate/infra/local/emulator"
+	"github.com/kycgate/kycgate/infra/local/stacktest"
 	"github.com/kycgate/kycgate/shared/awsenv"
 	"github.com/kycgate/kycgate/shared/contract"
 	"github.com/kycgate/kycgate/shared/kyc"
@@ -33,11 +32,9 @@ import (
 
 func TestMain(m *testing.M) { emulator.Main(m) }
 
-// docsEnv is a documents bucket on the emulator, set up as the stack sets it
-// up: versioned, SSE-KMS by default under a customer-managed key.
-//
-// TODO(lead): create it from the synthesized template (infra/local/stack)
-// once the deployer exists; the bucket settings here mirror infra/documents.go.
+// docsEnv is the documents bucket of the synthesized stack, deployed on the
+// emulator for this test: versioned, SSE-KMS by default under the stack's
+// customer-managed key, as infra/documents.go defines it.
 type docsEnv struct {
 	files  *s3docs.Files
 	s3     *s3.Client
@@ -59,46 +56,10 @@ func (c *callCounter) middleware(stack *middleware.Stack) error {
 
 func newDocsEnv(t *testing.T) *docsEnv {
 	t.Helper()
-	cfg := emulator.Config(t)
-	ctx := context.Background()
-
-	keys := kms.NewFromConfig(cfg)
-	key, err := keys.CreateKey(ctx, &kms.CreateKeyInput{Description: aws.String("s3docs test key")})
-	if err != nil {
-		t.Fatalf("create key: %v", err)
-	}
-	keyARN := aws.ToString(key.KeyMetadata.Arn)
-	t.Cleanup(func() {
-		keys.ScheduleKeyDeletion(context.Background(), &kms.ScheduleKeyDeletionInput{KeyId: aws.String(keyARN), PendingWindowInDays: aws.Int32(7)})
-	})
-
+	st, cfg := stacktest.Deploy(t)
+	env := st.Functions[contract.FunctionCustomerAPI].Env
+	bucket, keyARN := env[contract.EnvBucket], env[contract.EnvKeyID]
 	client := awsenv.S3(cfg)
-	bucket := emulator.UniqueName(t, "kyc-docs")
-	in := &s3.CreateBucketInput{Bucket: aws.String(bucket)}
-	if cfg.Region != "us-east-1" {
-		in.CreateBucketConfiguration = &types.CreateBucketConfiguration{LocationConstraint: types.BucketLocationConstraint(cfg.Region)}
-	}
-	if _, err := client.CreateBucket(ctx, in); err != nil {
-		t.Fatalf("create bucket: %v", err)
-	}
-	t.Cleanup(func() { emptyAndDeleteBucket(t, client, bucket) })
-	if _, err := client.PutBucketVersioning(ctx, &s3.PutBucketVersioningInput{
-		Bucket:                  aws.String(bucket),
-		VersioningConfiguration: &types.VersioningConfiguration{Status: types.BucketVersioningStatusEnabled},
-	}); err != nil {
-		t.Fatalf("enable versioning: %v", err)
-	}
-	if _, err := client.PutBucketEncryption(ctx, &s3.PutBucketEncryptionInput{
-		Bucket: aws.String(bucket),
-		ServerSideEncryptionConfiguration: &types.ServerSideEncryptionConfiguration{Rules: []types.ServerSideEncryptionRule{{
-			ApplyServerSideEncryptionByDefault: &types.ServerSideEncryptionByDefault{
-				SSEAlgorithm: types.ServerSideEncryptionAwsKms, KMSMasterKeyID: aws.String(keyARN),
-			},
-			BucketKeyEnabled: aws.Bool(true),
-		}}},
-	}); err != nil {
-		t.Fatalf("bucket encryption: %v", err)
-	}
 
 	calls := &callCounter{}
 	counted := s3.NewFromConfig(cfg, func(o *s3.Options) {
@@ -106,27 +67,6 @@ func newDocsEnv(t *testing.T) *docsEnv {
 		o.APIOptions = append(o.APIOptions, calls.middleware)
 	})
 	return &docsEnv{files: s3docs.New(counted, bucket, keyARN), s3: client, bucket: bucket, keyARN: keyARN, calls: calls}
-}
-
-func emptyAndDeleteBucket(tb testing.TB, client *s3.Client, bucket string) {
-	ctx := context.Background()
-	p := s3.NewListObjectVersionsPaginator(client, &s3.ListObjectVersionsInput{Bucket: aws.String(bucket)})
-	for p.HasMorePages() {
-		page, err := p.NextPage(ctx)
-		if err != nil {
-			tb.Logf("cleanup: list versions: %v", err)
-			return
-		}
-		for _, v := range page.Versions {
-			client.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: aws.String(bucket), Key: v.Key, VersionId: v.VersionId})
-		}
-		for _, m := range page.DeleteMarkers {
-			client.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: aws.String(bucket), Key: m.Key, VersionId: m.VersionId})
-		}
-	}
-	if _, err := client.DeleteBucket(ctx, &s3.DeleteBucketInput{Bucket: aws.String(bucket)}); err != nil {
-		tb.Logf("cleanup: delete bucket: %v", err)
-	}
 }
 
 // sample files: real, decodable JPEG, PNG and PDF bytes.
