@@ -7,11 +7,7 @@ import (
 	"crypto/rsa"
 	"encoding/json"
 	"fmt"
-	"image"
-	"image/color"
-	"image/jpeg"
 	"io"
-	"mime/multipart"
 	"net/http"
 	"net/http/httptest"
 	"sort"
@@ -221,14 +217,8 @@ func (s *sys) must(want int, method, path, token string, body, into any) {
 
 // Test files: a real JPEG, a real PDF, and HTML pretending to be a JPEG.
 var (
-	jpegBytes = func() []byte {
-		img := image.NewRGBA(image.Rect(0, 0, 8, 8))
-		img.Set(1, 1, color.RGBA{200, 10, 10, 255})
-		var b bytes.Buffer
-		_ = jpeg.Encode(&b, img, nil)
-		return b.Bytes()
-	}()
-	pdfBytes  = []byte("%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj 2 0 obj<</Type/Pages/Kids[]/Count 0>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n")
+	jpegBytes = stacktest.JPEG
+	pdfBytes  = stacktest.PDF
 	htmlBytes = []byte("<html><body><script>alert(1)</script></body></html>")
 )
 
@@ -241,33 +231,11 @@ func (s *sys) newDocument(cust string, cat kyc.Category, typ kyc.DocType, ct str
 	return up
 }
 
-// upload posts a file to a presigned form as a browser does (fields, then the file).
+// upload posts a file to a presigned form as a browser does.
 func (s *sys) upload(up kyc.Upload, data []byte, contentType string) {
 	s.t.Helper()
-	var b bytes.Buffer
-	w := multipart.NewWriter(&b)
-	keys := make([]string, 0, len(up.Fields))
-	for k := range up.Fields {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
-		_ = w.WriteField(k, up.Fields[k])
-	}
-	h := make(map[string][]string)
-	h["Content-Disposition"] = []string{`form-data; name="file"; filename="upload"`}
-	h["Content-Type"] = []string{contentType}
-	part, _ := w.CreatePart(h)
-	_, _ = part.Write(data)
-	_ = w.Close()
-	res, err := http.Post(up.URL, w.FormDataContentType(), &b)
-	if err != nil {
+	if err := stacktest.PostForm(http.DefaultClient, up, data, contentType); err != nil {
 		s.t.Fatal(err)
-	}
-	defer res.Body.Close()
-	if res.StatusCode/100 != 2 {
-		body, _ := io.ReadAll(res.Body)
-		s.t.Fatalf("upload = %d %s", res.StatusCode, body)
 	}
 }
 

@@ -12,6 +12,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
+	"github.com/kycgate/kycgate/infra/local/stacktest"
 	"github.com/kycgate/kycgate/shared/contract"
 	"github.com/kycgate/kycgate/shared/kyc"
 )
@@ -88,7 +89,7 @@ func opBenches() []opBench {
 		{
 			name: OpDocument, function: contract.FunctionCustomerAPI, group: "customer",
 			op: func(s *system, id string, _ any) {
-				s.newDocument(id, kyc.Identity, kyc.Passport, kyc.JPEG, len(jpegBytes))
+				s.newDocument(id, kyc.Identity, kyc.Passport, kyc.JPEG, len(stacktest.JPEG))
 			},
 			minimum: 1,
 			why:     "one PutItem of the document record; the presigned POST is signed locally (no KMS or S3 call)",
@@ -98,8 +99,8 @@ func opBenches() []opBench {
 		{
 			name: OpValidate, function: contract.FunctionValidator, group: "customer",
 			setup: func(s *system, id string) any {
-				up := s.newDocument(id, kyc.Identity, kyc.Passport, kyc.JPEG, len(jpegBytes))
-				upload(s.tb, up.Upload, jpegBytes, kyc.JPEG)
+				up := s.newDocument(id, kyc.Identity, kyc.Passport, kyc.JPEG, len(stacktest.JPEG))
+				upload(s.tb, up.Upload, stacktest.JPEG, kyc.JPEG)
 				return nil
 			},
 			op:      func(s *system, _ string, _ any) { s.validate() },
@@ -111,8 +112,8 @@ func opBenches() []opBench {
 			name: OpSubmit, function: contract.FunctionCustomerAPI, group: "customer",
 			setup: func(s *system, id string) any {
 				return [2]string{
-					s.uploaded(id, kyc.Identity, kyc.Passport, kyc.JPEG, jpegBytes),
-					s.uploaded(id, kyc.Address, kyc.BankStatement, kyc.PDF, pdfBytes),
+					s.uploaded(id, kyc.Identity, kyc.Passport, kyc.JPEG, stacktest.JPEG),
+					s.uploaded(id, kyc.Address, kyc.BankStatement, kyc.PDF, stacktest.PDF),
 				}
 			},
 			op: func(s *system, id string, state any) {

@@ -7,12 +7,8 @@ import (
 	"crypto/rsa"
 	"encoding/json"
 	"fmt"
-	"image"
-	"image/color"
-	"image/jpeg"
 	"io"
 	"log/slog"
-	"mime/multipart"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
@@ -201,18 +197,6 @@ func (s *system) must(want int, method, path, token string, body, into any) {
 	}
 }
 
-// Test files: a real JPEG and a real PDF.
-var (
-	jpegBytes = func() []byte {
-		img := image.NewRGBA(image.Rect(0, 0, 8, 8))
-		img.Set(1, 1, color.RGBA{200, 10, 10, 255})
-		var b bytes.Buffer
-		_ = jpeg.Encode(&b, img, nil)
-		return b.Bytes()
-	}()
-	pdfBytes = []byte("%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj 2 0 obj<</Type/Pages/Kids[]/Count 0>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n")
-)
-
 // newDocument asks for an upload form (POST /v1/kyc/documents).
 func (s *system) newDocument(cust string, cat kyc.Category, typ kyc.DocType, ct string, size int) kyc.NewUpload {
 	s.tb.Helper()
@@ -225,38 +209,9 @@ func (s *system) newDocument(cust string, cat kyc.Category, typ kyc.DocType, ct 
 // upload posts a file to a presigned form as a browser does.
 func upload(tb testing.TB, up kyc.Upload, data []byte, contentType string) {
 	tb.Helper()
-	if err := postForm(http.DefaultClient, up, data, contentType); err != nil {
+	if err := stacktest.PostForm(http.DefaultClient, up, data, contentType); err != nil {
 		tb.Fatal(err)
 	}
-}
-
-func postForm(client *http.Client, up kyc.Upload, data []byte, contentType string) error {
-	var b bytes.Buffer
-	w := multipart.NewWriter(&b)
-	keys := make([]string, 0, len(up.Fields))
-	for k := range up.Fields {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
-		_ = w.WriteField(k, up.Fields[k])
-	}
-	part, _ := w.CreatePart(map[string][]string{
-		"Content-Disposition": {`form-data; name="file"; filename="upload"`},
-		"Content-Type":        {contentType},
-	})
-	_, _ = part.Write(data)
-	_ = w.Close()
-	res, err := client.Post(up.URL, w.FormDataContentType(), &b)
-	if err != nil {
-		return err
-	}
-	defer res.Body.Close()
-	if res.StatusCode/100 != 2 {
-		body, _ := io.ReadAll(res.Body)
-		return fmt.Errorf("upload = %d %s", res.StatusCode, body)
-	}
-	return nil
 }
 
 // pending returns the messages waiting on a function's first queue, as SQS
@@ -320,8 +275,8 @@ func (s *system) uploaded(cust string, cat kyc.Category, typ kyc.DocType, ct str
 // submitted uploads two documents and submits them.
 func (s *system) submitted(cust string) string {
 	s.tb.Helper()
-	id := s.uploaded(cust, kyc.Identity, kyc.Passport, kyc.JPEG, jpegBytes)
-	addr := s.uploaded(cust, kyc.Address, kyc.BankStatement, kyc.PDF, pdfBytes)
+	id := s.uploaded(cust, kyc.Identity, kyc.Passport, kyc.JPEG, stacktest.JPEG)
+	addr := s.uploaded(cust, kyc.Address, kyc.BankStatement, kyc.PDF, stacktest.PDF)
 	var rec kyc.SubmissionReceipt
 	s.must(http.StatusCreated, "POST", "/v1/kyc/submissions", s.token(cust),
 		map[string]string{"identityDocumentId": id, "addressDocumentId": addr}, &rec)

@@ -282,14 +282,14 @@ func throughput(b *testing.B) {
 				ct        string
 				data      []byte
 				uploading string
-			}{{kyc.Identity, kyc.Passport, kyc.JPEG, jpegBytes, "identity"}, {kyc.Address, kyc.BankStatement, kyc.PDF, pdfBytes, "address"}} {
+			}{{kyc.Identity, kyc.Passport, kyc.JPEG, stacktest.JPEG, "identity"}, {kyc.Address, kyc.BankStatement, kyc.PDF, stacktest.PDF, "address"}} {
 				var up kyc.NewUpload
 				if c.do("POST /v1/kyc/documents", "POST", "/v1/kyc/documents", tok,
 					map[string]any{"category": d.cat, "type": d.typ, "contentType": d.ct, "size": len(d.data)}, http.StatusCreated, &up) != nil {
 					return
 				}
 				t0 := time.Now()
-				err := postForm(c.http, up.Upload, d.data, d.ct)
+				err := stacktest.PostForm(c.http, up.Upload, d.data, d.ct)
 				c.record("POST presigned upload (S3 on the emulator)", time.Since(t0), err)
 				if err != nil {
 					return
