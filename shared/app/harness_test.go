@@ -25,6 +25,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/golang-jwt/jwt/v5"
 
+	"github.com/kycgate/kycgate/infra/local/dev"
 	"github.com/kycgate/kycgate/infra/local/emulator"
 	"github.com/kycgate/kycgate/infra/local/stack"
 	"github.com/kycgate/kycgate/infra/local/stacktest"
@@ -106,16 +107,11 @@ func (s *sys) build(rates map[string]httpapi.Rate) {
 	o := app.Options{Now: s.clock.Now, Rates: rates}
 	b := app.Bindings{Auth: httpapi.FirstOf(httpapi.APIGatewayJWT{}, s.verifier), Metrics: s.metrics}
 	ctx := context.Background()
-	for name, build := range map[string]app.Constructor{
-		contract.FunctionCustomerAPI:   app.NewCustomerAPI,
-		contract.FunctionAdminAPI:      app.NewAdminAPI,
-		contract.FunctionBillingIntake: app.NewBillingIntake,
-		contract.FunctionValidator:     app.NewValidatorFunction,
-		contract.FunctionSweep:         app.NewSweep,
-	} {
-		fn, err := build(ctx, stacktest.Env(st, name), s.c, o, b)
+	for _, name := range []string{contract.FunctionCustomerAPI, contract.FunctionAdminAPI, contract.FunctionBillingIntake,
+		contract.FunctionValidator, contract.FunctionSweep} {
+		fn, err := dev.Build(ctx, st, name, s.c, o, b) // the constructors the Lambda mains use
 		if err != nil {
-			t.Fatalf("build %s: %v", name, err)
+			t.Fatal(err)
 		}
 		s.fns[name] = fn
 	}

@@ -99,16 +99,11 @@ func newSystem(tb testing.TB) *system {
 	o := app.Options{Now: s.clock.Now, Log: slog.New(slog.DiscardHandler)}
 	b := app.Bindings{Auth: verifier, Metrics: io.Discard}
 	ctx := context.Background()
-	for name, build := range map[string]app.Constructor{
-		contract.FunctionCustomerAPI:   app.NewCustomerAPI,
-		contract.FunctionAdminAPI:      app.NewAdminAPI,
-		contract.FunctionBillingIntake: app.NewBillingIntake,
-		contract.FunctionValidator:     app.NewValidatorFunction,
-		contract.FunctionSweep:         app.NewSweep,
-	} {
-		fn, err := build(ctx, stacktest.Env(st, name), s.c, o, b)
+	for _, name := range []string{contract.FunctionCustomerAPI, contract.FunctionAdminAPI, contract.FunctionBillingIntake,
+		contract.FunctionValidator, contract.FunctionSweep} {
+		fn, err := dev.Build(ctx, st, name, s.c, o, b) // the constructors the Lambda mains use
 		if err != nil {
-			tb.Fatalf("build %s: %v", name, err)
+			tb.Fatal(err)
 		}
 		s.fns[name] = fn
 	}
