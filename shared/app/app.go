@@ -91,36 +91,53 @@ func (o Options) log() *slog.Logger {
 	return o.Log
 }
 
-// service builds the policy engine's service from the variables a function
-// has; ports it has no variables for stay nil.
-func service(env Env, c Clients, o Options) (*kyc.Service, *dynamostore.Store, error) {
+// ports are the policy engine's ports a function has variables for; the
+// others stay nil.
+type ports struct {
+	store  *dynamostore.Store
+	files  kyc.Files
+	sealer kyc.Sealer
+	bus    kyc.Publisher
+	cfg    kyc.Config
+	opts   []kyc.Option
+}
+
+// service builds the policy engine's ports from the variables a function has.
+func service(env Env, c Clients, o Options) (ports, error) {
 	v, err := env.require(contract.EnvTable)
 	if err != nil {
-		return nil, nil, err
+		return ports{}, err
 	}
-	store := dynamostore.New(c.DynamoDB, v[contract.EnvTable])
-	deps := kyc.Deps{Store: store, Now: o.Now, NewID: o.NewID, Log: o.log()}
+	p := ports{store: dynamostore.New(c.DynamoDB, v[contract.EnvTable])}
+	p.opts = []kyc.Option{kyc.WithLogger(o.log())}
+	if o.Now != nil {
+		p.opts = append(p.opts, kyc.WithClock(o.Now))
+	}
+	if o.NewID != nil {
+		p.opts = append(p.opts, kyc.WithIDs(o.NewID))
+	}
 	cfg := kyc.Config{Products: kyc.ParseProducts(env(contract.EnvKYCProducts)), KMSKeyID: env(contract.EnvKeyID)}
 	if s := env(contract.EnvMaxUploadBytes); s != "" {
 		if cfg.MaxUploadBytes, err = strconv.ParseInt(s, 10, 64); err != nil || cfg.MaxUploadBytes <= 0 {
-			return nil, nil, fmt.Errorf("%s: %q is not a byte count", contract.EnvMaxUploadBytes, s)
+			return ports{}, fmt.Errorf("%s: %q is not a byte count", contract.EnvMaxUploadBytes, s)
 		}
 	}
 	if s := env(contract.EnvRetention); s != "" {
 		if cfg.Retention, err = kyc.ParseRetention(s); err != nil {
-			return nil, nil, fmt.Errorf("%s: %w", contract.EnvRetention, err)
+			return ports{}, fmt.Errorf("%s: %w", contract.EnvRetention, err)
 		}
 	}
+	p.cfg = cfg
 	if bucket := env(contract.EnvBucket); bucket != "" {
-		deps.Files = s3docs.New(c.S3, bucket, cfg.KMSKeyID)
+		p.files = s3docs.New(c.S3, bucket, cfg.KMSKeyID)
 	}
 	if cfg.KMSKeyID != "" {
-		deps.Sealer = kmsseal.New(c.KMS, kmsseal.NewDynamoKeys(c.DynamoDB, v[contract.EnvTable]), cfg.KMSKeyID, env(contract.EnvMacKeyID))
+		p.sealer = kmsseal.New(c.KMS, kmsseal.NewDynamoKeys(c.DynamoDB, v[contract.EnvTable]), cfg.KMSKeyID, env(contract.EnvMacKeyID))
 	}
 	if bus := env(contract.EnvEventBus); bus != "" {
-		deps.Publisher = eventbus.New(c.EventBridge, bus)
+		p.bus = eventbus.New(c.EventBridge, bus)
 	}
-	return kyc.NewService(deps, cfg), store, nil
+	return p, nil
 }
 
 // secret reads a Secrets Manager secret's string once, at cold start.

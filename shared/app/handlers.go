@@ -23,11 +23,12 @@ func CustomerAPI(env Env, c Clients, auth httpapi.Authenticator, o Options) (htt
 	if _, err := env.require(contract.EnvBucket, contract.EnvKeyID, contract.EnvEventBus); err != nil {
 		return nil, err
 	}
-	svc, store, err := service(env, c, o)
+	p, err := service(env, c, o)
 	if err != nil {
 		return nil, err
 	}
-	return httpapi.NewCustomerAPI(svc, auth, httpapi.NewLimiter(store, o.Rates, o.Now), o.log()), nil
+	svc := kyc.NewService(p.store, p.files, p.sealer, p.bus, p.cfg, p.opts...)
+	return httpapi.NewCustomerAPI(svc, auth, httpapi.NewLimiter(p.store, o.Rates, o.Now), o.log()), nil
 }
 
 // AdminAPI builds the admin-api function's HTTP handler.
@@ -35,17 +36,17 @@ func AdminAPI(env Env, c Clients, auth httpapi.Authenticator, o Options) (http.H
 	if _, err := env.require(contract.EnvBucket, contract.EnvKeyID, contract.EnvMacKeyID, contract.EnvEventBus); err != nil {
 		return nil, err
 	}
-	svc, _, err := service(env, c, o)
+	p, err := service(env, c, o)
 	if err != nil {
 		return nil, err
 	}
-	return httpapi.NewAdminAPI(svc, auth, o.log()), nil
+	return httpapi.NewAdminAPI(kyc.NewService(p.store, p.files, p.sealer, p.bus, p.cfg, p.opts...), auth, o.log()), nil
 }
 
 // Intake is the billing-intake function: billing events from the bus (through
 // its SQS queue) and the signed webhook.
 type Intake struct {
-	svc     *kyc.Service
+	svc     *kyc.Intake
 	Webhook http.Handler
 	log     *slog.Logger
 }
@@ -57,10 +58,11 @@ func BillingIntake(ctx context.Context, env Env, c Clients, o Options) (*Intake,
 	if err != nil {
 		return nil, err
 	}
-	svc, store, err := service(env, c, o)
+	p, err := service(env, c, o)
 	if err != nil {
 		return nil, err
 	}
+	svc, store := kyc.NewIntake(p.store, p.sealer, p.bus, p.cfg, p.opts...), p.store
 	key, err := secret(ctx, c, v[contract.EnvWebhookSecretARN])
 	if err != nil {
 		return nil, fmt.Errorf("webhook secret: %w", err)
@@ -112,7 +114,7 @@ func eachMessage(ctx context.Context, batch events.SQSEvent, log *slog.Logger, f
 // Validator is the validator function: S3 ObjectCreated events (through its
 // SQS queue).
 type Validator struct {
-	svc *kyc.Service
+	svc *kyc.Validator
 	log *slog.Logger
 }
 
@@ -121,11 +123,11 @@ func NewValidator(env Env, c Clients, o Options) (*Validator, error) {
 	if _, err := env.require(contract.EnvBucket, contract.EnvKeyID); err != nil {
 		return nil, err
 	}
-	svc, _, err := service(env, c, o)
+	p, err := service(env, c, o)
 	if err != nil {
 		return nil, err
 	}
-	return &Validator{svc: svc, log: o.log()}, nil
+	return &Validator{svc: kyc.NewValidator(p.store, p.files, p.cfg, p.opts...), log: o.log()}, nil
 }
 
 // S3Notification is the part of an S3 event notification the validator
@@ -187,7 +189,7 @@ func (v *Validator) HandleSQS(ctx context.Context, batch events.SQSEvent) (event
 
 // Sweeper is the sweep function.
 type Sweeper struct {
-	svc       *kyc.Service
+	svc       *kyc.Sweeper
 	namespace string
 	sla       time.Duration
 	metrics   io.Writer
@@ -200,11 +202,11 @@ func NewSweeper(env Env, c Clients, w io.Writer, o Options) (*Sweeper, error) {
 	if _, err := env.require(contract.EnvEventBus); err != nil {
 		return nil, err
 	}
-	svc, _, err := service(env, c, o)
+	p, err := service(env, c, o)
 	if err != nil {
 		return nil, err
 	}
-	s := &Sweeper{svc: svc, namespace: env(contract.EnvMetricsNamespace), metrics: w, log: o.log(), sla: 24 * time.Hour}
+	s := &Sweeper{svc: kyc.NewSweeper(p.store, p.files, p.bus, p.cfg, p.opts...), namespace: env(contract.EnvMetricsNamespace), metrics: w, log: o.log(), sla: 24 * time.Hour}
 	if s.namespace == "" {
 		s.namespace = "KycGate"
 	}

@@ -138,8 +138,8 @@ func (fuzzAuth) Authenticate(r *http.Request) (Identity, error) {
 }
 
 func fuzzService() *kyc.Service {
-	return kyc.NewService(kyc.Deps{Store: &fuzzWorld{}, Files: fuzzFiles{}, Sealer: fuzzSealer{}, Publisher: fuzzPublisher{},
-		Now: func() time.Time { return fuzzNow }, Log: fuzzLog}, kyc.Config{Products: kyc.ProductSet{"kyc-vps": true}, KMSKeyID: fuzzKMSKey})
+	return kyc.NewService(&fuzzWorld{}, fuzzFiles{}, fuzzSealer{}, fuzzPublisher{}, kyc.Config{Products: kyc.ProductSet{"kyc-vps": true}, KMSKeyID: fuzzKMSKey},
+		kyc.WithClock(func() time.Time { return fuzzNow }), kyc.WithLogger(fuzzLog))
 }
 
 // serveFuzz runs one request through a handler.

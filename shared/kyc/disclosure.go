@@ -102,7 +102,7 @@ func (s *Service) RequestDisclosure(ctx context.Context, admin Actor, r Disclosu
 	}
 	var out Disclosure
 	err := retry(ctx, func() error {
-		a, err := s.Store.Account(ctx, r.CustomerID)
+		a, err := s.store.Account(ctx, r.CustomerID)
 		if err != nil {
 			return fmt.Errorf("load customer: %w", err)
 		}
@@ -114,7 +114,7 @@ func (s *Service) RequestDisclosure(ctx context.Context, admin Actor, r Disclosu
 			return Invalid("jurisdiction_mismatch", "the customer has no server in %q; data is disclosed only to the authorities where the server is located", r.Jurisdiction)
 		}
 		now := s.now()
-		d := Disclosure{ID: s.NewID(), CustomerID: r.CustomerID, Authority: r.Authority, Jurisdiction: r.Jurisdiction,
+		d := Disclosure{ID: s.newID(), CustomerID: r.CustomerID, Authority: r.Authority, Jurisdiction: r.Jurisdiction,
 			LegalReference: r.LegalReference, Scope: slices.Clone(r.Scope), State: DisclosurePending,
 			RequestedBy: admin.ID, RequestedAt: now, Version: 1}
 		ch := c.record(admin, now, AuditEntry{Action: "disclosure.requested", Detail: map[string]string{
@@ -141,7 +141,7 @@ func (s *Service) disclosure(ctx context.Context, id string) (Disclosure, error)
 	if !ValidID(id) {
 		return Disclosure{}, NotFound("disclosure_not_found", "no disclosure %s", id)
 	}
-	d, err := s.Store.Disclosure(ctx, id)
+	d, err := s.store.Disclosure(ctx, id)
 	if errors.Is(err, ErrNotExist) {
 		return Disclosure{}, NotFound("disclosure_not_found", "no disclosure %s", id)
 	}
@@ -247,7 +247,7 @@ func (s *Service) ExportDisclosure(ctx context.Context, admin Actor, id string) 
 
 func (s *Service) export(ctx context.Context, c Customer, d Disclosure) (DisclosureExport, error) {
 	var exp DisclosureExport
-	a, err := s.Store.Account(ctx, c.ID)
+	a, err := s.store.Account(ctx, c.ID)
 	if err != nil {
 		return exp, fmt.Errorf("documents: %w", err)
 	}
@@ -257,7 +257,7 @@ func (s *Service) export(ctx context.Context, c Customer, d Disclosure) (Disclos
 			if doc.State != DocValid {
 				continue
 			}
-			link, err := s.Files.PresignExport(ctx, doc, ExportLinkTTL)
+			link, err := s.files.PresignExport(ctx, doc, ExportLinkTTL)
 			if err != nil {
 				return exp, fmt.Errorf("presign export: %w", err)
 			}
@@ -278,7 +278,7 @@ func (s *Service) export(ctx context.Context, c Customer, d Disclosure) (Disclos
 			continue
 		}
 		seen[doc.SubmissionID] = true
-		sub, err := s.Store.Submission(ctx, doc.SubmissionID)
+		sub, err := s.store.Submission(ctx, doc.SubmissionID)
 		if err != nil {
 			return exp, fmt.Errorf("load submission: %w", err)
 		}

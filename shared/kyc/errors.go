@@ -7,7 +7,7 @@ import (
 )
 
 // Kind classifies an error for the outside world. The HTTP layer maps kinds to
-// status codes in one table; event handlers decide retry or drop by kind.
+// status codes in one table.
 type Kind int
 
 const (

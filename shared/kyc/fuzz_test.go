@@ -174,8 +174,8 @@ func FuzzBillingEvent(f *testing.F) {
 		}
 
 		store := newMemStore()
-		svc := NewService(Deps{Store: store, Sealer: fakeSealer{}, Publisher: nopPublisher{}, Now: func() time.Time { return now }},
-			Config{Products: ProductSet{"kyc-vps": true}})
+		svc := NewIntake(store, fakeSealer{}, nopPublisher{}, Config{Products: ProductSet{"kyc-vps": true}},
+			WithClock(func() time.Time { return now }))
 		ctx := context.Background()
 		if e.OrderID != "" && ValidID(e.OrderID) && typ%4 != 0 {
 			// A cancellation or expiry finds an order placed before.

@@ -41,7 +41,7 @@ type IntakeResult struct {
 
 // PlaceOrder applies an OrderPlaced event. A redelivered event changes nothing
 // and reports the order's current state.
-func (s *Service) PlaceOrder(ctx context.Context, e BillingEvent) (IntakeResult, error) {
+func (s *Intake) PlaceOrder(ctx context.Context, e BillingEvent) (IntakeResult, error) {
 	o := Order{OrderID: e.OrderID, ServiceID: e.ServiceID, CustomerID: e.CustomerID, ProductID: e.ProductID,
 		ServerRegion: e.ServerRegion, OrderedAt: e.OrderedAt.UTC(), NextDueDate: e.NextDueDate}
 	if !ValidID(o.CustomerID) {
@@ -75,7 +75,7 @@ func (s *Service) PlaceOrder(ctx context.Context, e BillingEvent) (IntakeResult,
 		}
 		if e.Email != "" {
 			if contact == nil { // sealed once, outside the retries
-				sealed, err := s.Sealer.Seal(ctx, o.CustomerID, []byte(e.Email))
+				sealed, err := s.sealer.Seal(ctx, o.CustomerID, []byte(e.Email))
 				if err != nil {
 					return fmt.Errorf("seal contact: %w", err)
 				}
@@ -93,8 +93,8 @@ func (s *Service) PlaceOrder(ctx context.Context, e BillingEvent) (IntakeResult,
 }
 
 // alreadyPlaced reports the current state of an order that was placed before.
-func (s *Service) alreadyPlaced(ctx context.Context, o Order) (IntakeResult, bool, error) {
-	owner, err := s.Store.OrderOwner(ctx, o.OrderID)
+func (s *Intake) alreadyPlaced(ctx context.Context, o Order) (IntakeResult, bool, error) {
+	owner, err := s.store.OrderOwner(ctx, o.OrderID)
 	if errors.Is(err, ErrNotExist) {
 		return IntakeResult{}, false, nil
 	}
@@ -124,7 +124,7 @@ func stateOf(ch Change, orderID string) HoldState {
 }
 
 // hold returns an order's hold, open or closed.
-func (s *Service) hold(ctx context.Context, customerID, orderID string) (Hold, error) {
+func (s *core) hold(ctx context.Context, customerID, orderID string) (Hold, error) {
 	c, err := s.customer(ctx, customerID)
 	if err != nil {
 		return Hold{}, err
@@ -132,7 +132,7 @@ func (s *Service) hold(ctx context.Context, customerID, orderID string) (Hold, e
 	if h, ok := c.Hold(orderID); ok {
 		return h, nil
 	}
-	h, err := s.Store.ClosedHold(ctx, customerID, orderID)
+	h, err := s.store.ClosedHold(ctx, customerID, orderID)
 	if errors.Is(err, ErrNotExist) {
 		return Hold{}, NotFound("order_not_found", "no order %s", orderID)
 	}
@@ -140,25 +140,25 @@ func (s *Service) hold(ctx context.Context, customerID, orderID string) (Hold, e
 }
 
 // CancelOrder applies an OrderCancelled event.
-func (s *Service) CancelOrder(ctx context.Context, orderID string) (IntakeResult, error) {
+func (s *Intake) CancelOrder(ctx context.Context, orderID string) (IntakeResult, error) {
 	return s.endOrder(ctx, orderID, Cancelled, Customer.CancelOrder)
 }
 
 // ServiceExpired applies a ServiceExpired event.
-func (s *Service) ServiceExpired(ctx context.Context, orderID string) (IntakeResult, error) {
+func (s *Intake) ServiceExpired(ctx context.Context, orderID string) (IntakeResult, error) {
 	return s.endOrder(ctx, orderID, Expired, Customer.ServiceExpired)
 }
 
 // endOrder ends an order's hold by billing's word. Applying it again to a hold
 // it already ended is a no-op.
-func (s *Service) endOrder(ctx context.Context, orderID string, end HoldState,
+func (s *Intake) endOrder(ctx context.Context, orderID string, end HoldState,
 	rule func(Customer, string, time.Time) (Change, error)) (IntakeResult, error) {
 	if !ValidID(orderID) {
 		return IntakeResult{}, Invalid("invalid_orderId", "orderId must be 1-128 letters, digits or . _ : -")
 	}
 	var res IntakeResult
 	err := retry(ctx, func() error {
-		owner, err := s.Store.OrderOwner(ctx, orderID)
+		owner, err := s.store.OrderOwner(ctx, orderID)
 		if errors.Is(err, ErrNotExist) {
 			return NotFound("order_not_found", "no order %s", orderID)
 		}
@@ -194,7 +194,7 @@ func (s *Service) endOrder(ctx context.Context, orderID string, end HoldState,
 }
 
 // ApplyBillingEvent applies one billing event by its type.
-func (s *Service) ApplyBillingEvent(ctx context.Context, t EventType, e BillingEvent) (IntakeResult, error) {
+func (s *Intake) ApplyBillingEvent(ctx context.Context, t EventType, e BillingEvent) (IntakeResult, error) {
 	switch t {
 	case OrderPlaced:
 		return s.PlaceOrder(ctx, e)

@@ -68,7 +68,7 @@ const LegalHoldRetry = 24 * time.Hour
 // purge deletes a document's file once its retention has ended, unless the
 // customer is under a legal hold. Purging twice is harmless: a purged
 // document is not due any more, and deleting a missing file is a no-op.
-func (s *Service) purge(ctx context.Context, due Document, now time.Time) (bool, error) {
+func (s *Sweeper) purge(ctx context.Context, due Document, now time.Time) (bool, error) {
 	purged := false
 	err := retry(ctx, func() error {
 		purged = false
@@ -76,7 +76,7 @@ func (s *Service) purge(ctx context.Context, due Document, now time.Time) (bool,
 		if err != nil {
 			return err
 		}
-		d, err := s.Store.Document(ctx, due.CustomerID, due.ID)
+		d, err := s.store.Document(ctx, due.CustomerID, due.ID)
 		if errors.Is(err, ErrNotExist) {
 			return nil
 		}
@@ -89,9 +89,9 @@ func (s *Service) purge(ctx context.Context, due Document, now time.Time) (bool,
 		prev := d.State
 		if c.LegalHold {
 			d.PurgeAt = now.Add(LegalHoldRetry)
-			return s.Store.UpdateDocument(ctx, d, prev)
+			return s.store.UpdateDocument(ctx, d, prev)
 		}
-		if err := s.Files.Delete(ctx, d.Key); err != nil {
+		if err := s.files.Delete(ctx, d.Key); err != nil {
 			return fmt.Errorf("delete file: %w", err)
 		}
 		d.State, d.PurgedAt, d.PurgeAt, d.FileName = DocPurged, now, time.Time{}, nil
@@ -119,7 +119,7 @@ func (s *Service) SetLegalHold(ctx context.Context, admin Actor, customerID stri
 		return CustomerAdminView{}, Invalid("invalid_reason", "reason is required (at most %d characters)", maxAuthority)
 	}
 	err := retry(ctx, func() error {
-		c, err := s.Store.Customer(ctx, customerID)
+		c, err := s.store.Customer(ctx, customerID)
 		if errors.Is(err, ErrNotExist) {
 			return NotFound("customer_not_found", "no customer %s", customerID)
 		}
@@ -146,18 +146,18 @@ func (s *Service) SetLegalHold(ctx context.Context, admin Actor, customerID stri
 
 // VerifyAudit recomputes a customer's audit chain and names the first broken
 // link, if any.
-func (s *Service) VerifyAudit(ctx context.Context, customerID string) (ChainReport, error) {
+func (s *core) VerifyAudit(ctx context.Context, customerID string) (ChainReport, error) {
 	if !ValidID(customerID) {
 		return ChainReport{}, NotFound("customer_not_found", "no customer %s", customerID)
 	}
-	c, err := s.Store.Customer(ctx, customerID)
+	c, err := s.store.Customer(ctx, customerID)
 	if errors.Is(err, ErrNotExist) {
 		return ChainReport{}, NotFound("customer_not_found", "no customer %s", customerID)
 	}
 	if err != nil {
 		return ChainReport{}, fmt.Errorf("load customer: %w", err)
 	}
-	trail, err := s.Store.Audit(ctx, customerID)
+	trail, err := s.store.Audit(ctx, customerID)
 	if err != nil {
 		return ChainReport{}, fmt.Errorf("audit: %w", err)
 	}

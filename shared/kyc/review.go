@@ -27,7 +27,7 @@ func (s *Service) Queue(ctx context.Context, limit int) ([]QueueItem, error) {
 	if limit <= 0 || limit > MaxQueue {
 		limit = MaxQueue
 	}
-	subs, err := s.Store.PendingSubmissions(ctx, limit)
+	subs, err := s.store.PendingSubmissions(ctx, limit)
 	if err != nil {
 		return nil, fmt.Errorf("pending submissions: %w", err)
 	}
@@ -44,7 +44,7 @@ func (s *Service) submission(ctx context.Context, id string) (Submission, error)
 	if !ValidID(id) {
 		return Submission{}, NotFound("submission_not_found", "no submission %s", id)
 	}
-	sub, err := s.Store.Submission(ctx, id)
+	sub, err := s.store.Submission(ctx, id)
 	if errors.Is(err, ErrNotExist) {
 		return Submission{}, NotFound("submission_not_found", "no submission %s", id)
 	}
@@ -155,7 +155,7 @@ func (s *Service) ViewSubmission(ctx context.Context, reviewer Actor, id string)
 		}
 		var entries []AuditEntry
 		for i, dst := range []*ReviewDocument{&v.Identity, &v.Address} {
-			link, err := s.Files.PresignDownload(ctx, docs[i], s.cfg.LinkTTL)
+			link, err := s.files.PresignDownload(ctx, docs[i], s.cfg.LinkTTL)
 			if err != nil {
 				return fmt.Errorf("presign download: %w", err)
 			}
@@ -201,7 +201,7 @@ func (s *Service) openSealed(ctx context.Context, customerID string, sealed *Sea
 	if sealed == nil {
 		return nil, nil
 	}
-	b, err := s.Sealer.Open(ctx, customerID, *sealed)
+	b, err := s.sealer.Open(ctx, customerID, *sealed)
 	if errors.Is(err, ErrShredded) {
 		*shredded = true
 		return nil, nil
@@ -321,7 +321,7 @@ type sealedDecision struct {
 func (s *Service) sealDecision(ctx context.Context, customerID string, in DecisionInput) (sealedDecision, error) {
 	var out sealedDecision
 	if in.Note != "" {
-		n, err := s.Sealer.Seal(ctx, customerID, []byte(in.Note))
+		n, err := s.sealer.Seal(ctx, customerID, []byte(in.Note))
 		if err != nil {
 			return out, fmt.Errorf("seal note: %w", err)
 		}
@@ -332,13 +332,13 @@ func (s *Service) sealDecision(ctx context.Context, customerID string, in Decisi
 		if err != nil {
 			return out, fmt.Errorf("encode extracted fields: %w", err)
 		}
-		e, err := s.Sealer.Seal(ctx, customerID, b)
+		e, err := s.sealer.Seal(ctx, customerID, b)
 		if err != nil {
 			return out, fmt.Errorf("seal extracted fields: %w", err)
 		}
 		out.extracted = &e
 		if in.Extracted.DocumentNumber != "" {
-			if out.docHash, err = s.Sealer.Fingerprint(ctx, in.Extracted.DocumentNumber); err != nil {
+			if out.docHash, err = s.sealer.Fingerprint(ctx, in.Extracted.DocumentNumber); err != nil {
 				return out, fmt.Errorf("fingerprint document number: %w", err)
 			}
 		}
@@ -359,14 +359,14 @@ func (s *Service) CustomerView(ctx context.Context, customerID string) (Customer
 	if !ValidID(customerID) {
 		return CustomerAdminView{}, NotFound("customer_not_found", "no customer %s", customerID)
 	}
-	a, err := s.Store.Account(ctx, customerID)
+	a, err := s.store.Account(ctx, customerID)
 	if err != nil {
 		return CustomerAdminView{}, fmt.Errorf("load customer: %w", err)
 	}
 	if a.Customer == nil {
 		return CustomerAdminView{}, NotFound("customer_not_found", "no customer %s", customerID)
 	}
-	trail, err := s.Store.Audit(ctx, customerID)
+	trail, err := s.store.Audit(ctx, customerID)
 	if err != nil {
 		return CustomerAdminView{}, fmt.Errorf("audit: %w", err)
 	}
@@ -406,7 +406,7 @@ func (s *Service) OrderView(ctx context.Context, orderID string) (OrderView, err
 	if !ValidID(orderID) {
 		return OrderView{}, NotFound("order_not_found", "no order %s", orderID)
 	}
-	owner, err := s.Store.OrderOwner(ctx, orderID)
+	owner, err := s.store.OrderOwner(ctx, orderID)
 	if errors.Is(err, ErrNotExist) {
 		return OrderView{}, NotFound("order_not_found", "no order %s", orderID)
 	}
@@ -417,7 +417,7 @@ func (s *Service) OrderView(ctx context.Context, orderID string) (OrderView, err
 	if err != nil {
 		return OrderView{}, err
 	}
-	trail, err := s.Store.Audit(ctx, owner)
+	trail, err := s.store.Audit(ctx, owner)
 	if err != nil {
 		return OrderView{}, fmt.Errorf("audit: %w", err)
 	}

@@ -33,39 +33,44 @@ const (
 	MaxLinkTTL   = 5 * time.Minute
 )
 
-// Deps are the ports the service uses. A function wires only the ones its
-// operations need; the others may be nil.
-type Deps struct {
-	Store     Store
-	Files     Files
-	Sealer    Sealer
-	Publisher Publisher
-	// Now is the server clock: approval time is the time a decision commits.
-	Now func() time.Time
-	// NewID returns a new unguessable id; defaults to 128 random bits.
-	NewID func() string
-	Log   *slog.Logger
+// Option changes how a use case runs outside the policy: the clock, the ids
+// of new records, the logger.
+type Option func(*core)
+
+// WithClock sets the server clock (time.Now by default): the approval time of
+// the policy is the time a decision commits.
+func WithClock(now func() time.Time) Option { return func(c *core) { c.clock = now } }
+
+// WithIDs sets the source of new record ids (NewID by default).
+func WithIDs(newID func() string) Option { return func(c *core) { c.newID = newID } }
+
+// WithLogger sets the logger (slog.Default() by default).
+func WithLogger(l *slog.Logger) Option { return func(c *core) { c.log = l } }
+
+// core is what every use case has: the records, the settings, a clock, ids
+// and a logger.
+type core struct {
+	store Store
+	cfg   Config
+	clock func() time.Time
+	newID func() string
+	log   *slog.Logger
 }
 
-// Service applies the policy: it loads records, lets the rules decide, commits
-// the change in one conditional write and publishes its events.
-type Service struct {
-	Deps
-	cfg Config
+func newCore(store Store, cfg Config, opts []Option) core {
+	if store == nil {
+		panic("kyc: nil Store")
+	}
+	c := core{store: store, cfg: cfg.withDefaults(), clock: time.Now, newID: NewID, log: slog.Default()}
+	for _, o := range opts {
+		o(&c)
+	}
+	return c
 }
 
-// NewService returns a service. Missing settings take their defaults; limits
-// that would weaken the policy are clamped.
-func NewService(d Deps, cfg Config) *Service {
-	if d.Now == nil {
-		d.Now = time.Now
-	}
-	if d.NewID == nil {
-		d.NewID = NewID
-	}
-	if d.Log == nil {
-		d.Log = slog.Default()
-	}
+// withDefaults fills in missing settings and clamps limits that would weaken
+// the policy.
+func (cfg Config) withDefaults() Config {
 	if cfg.MaxUploadBytes <= 0 {
 		cfg.MaxUploadBytes = DefaultMaxUploadBytes
 	}
@@ -81,11 +86,88 @@ func NewService(d Deps, cfg Config) *Service {
 	if cfg.Products == nil {
 		cfg.Products = ProductSet{}
 	}
-	return &Service{Deps: d, cfg: cfg}
+	return cfg
 }
 
-// Config returns the service's effective settings.
-func (s *Service) Config() Config { return s.cfg }
+// publishing is a core that commits changes with their events and publishes
+// them.
+type publishing struct {
+	core
+	bus Publisher
+}
+
+func newPublishing(store Store, bus Publisher, cfg Config, opts []Option) publishing {
+	if bus == nil {
+		panic("kyc: nil Publisher")
+	}
+	return publishing{core: newCore(store, cfg, opts), bus: bus}
+}
+
+// Service is the customer's and the staff's use cases (the two APIs):
+// requirements, status, uploads, submissions, the review queue, claims,
+// decisions, customer and order views, legal holds, audit verification and
+// disclosures. It loads records, lets the rules decide, commits the change in
+// one conditional write and publishes its events.
+type Service struct {
+	publishing
+	files  Files
+	sealer Sealer
+}
+
+// NewService returns the service of the two APIs. Every port is required.
+func NewService(store Store, files Files, sealer Sealer, bus Publisher, cfg Config, opts ...Option) *Service {
+	if files == nil || sealer == nil {
+		panic("kyc: NewService needs Files and a Sealer")
+	}
+	return &Service{publishing: newPublishing(store, bus, cfg, opts), files: files, sealer: sealer}
+}
+
+// Intake is the billing system's use cases: orders placed and cancelled,
+// services expired.
+type Intake struct {
+	publishing
+	sealer Sealer // seals the contact address an order may carry
+}
+
+// NewIntake returns the billing intake. Every port is required.
+func NewIntake(store Store, sealer Sealer, bus Publisher, cfg Config, opts ...Option) *Intake {
+	if sealer == nil {
+		panic("kyc: NewIntake needs a Sealer")
+	}
+	return &Intake{publishing: newPublishing(store, bus, cfg, opts), sealer: sealer}
+}
+
+// Validator checks uploaded objects against their document records.
+type Validator struct {
+	core
+	files Files
+}
+
+// NewValidator returns the upload validator. Every port is required.
+func NewValidator(store Store, files Files, cfg Config, opts ...Option) *Validator {
+	if files == nil {
+		panic("kyc: NewValidator needs Files")
+	}
+	return &Validator{core: newCore(store, cfg, opts), files: files}
+}
+
+// Sweeper applies the rules that time triggers, publishes what a crash left
+// unpublished and purges files whose retention ended.
+type Sweeper struct {
+	publishing
+	files Files
+}
+
+// NewSweeper returns the sweep. Every port is required.
+func NewSweeper(store Store, files Files, bus Publisher, cfg Config, opts ...Option) *Sweeper {
+	if files == nil {
+		panic("kyc: NewSweeper needs Files")
+	}
+	return &Sweeper{publishing: newPublishing(store, bus, cfg, opts), files: files}
+}
+
+// Config returns the effective settings.
+func (c *core) Config() Config { return c.cfg }
 
 var idEncoding = base32.StdEncoding.WithPadding(base32.NoPadding)
 
@@ -98,11 +180,11 @@ func NewID() string {
 	return strings.ToLower(idEncoding.EncodeToString(b))
 }
 
-func (s *Service) now() time.Time { return s.Now().UTC() }
+func (c *core) now() time.Time { return c.clock().UTC() }
 
 // customer loads a customer's record; a customer never seen starts unverified.
-func (s *Service) customer(ctx context.Context, id string) (Customer, error) {
-	c, err := s.Store.Customer(ctx, id)
+func (s *core) customer(ctx context.Context, id string) (Customer, error) {
+	c, err := s.store.Customer(ctx, id)
 	if errors.Is(err, ErrNotExist) {
 		return NewCustomer(id, s.now()), nil
 	}
@@ -114,8 +196,8 @@ func (s *Service) customer(ctx context.Context, id string) (Customer, error) {
 
 // account loads a customer's record, documents and closed holds in one read;
 // a customer never seen starts unverified.
-func (s *Service) account(ctx context.Context, id string) (Customer, Account, error) {
-	a, err := s.Store.Account(ctx, id)
+func (s *core) account(ctx context.Context, id string) (Customer, Account, error) {
+	a, err := s.store.Account(ctx, id)
 	if err != nil {
 		return Customer{}, Account{}, fmt.Errorf("load customer: %w", err)
 	}
@@ -129,14 +211,14 @@ func (s *Service) account(ctx context.Context, id string) (Customer, Account, er
 // its events. The events go into an outbox record in the same write, so a
 // crash between the write and the publication loses nothing: the next sweep
 // publishes what is left.
-func (s *Service) commit(ctx context.Context, w Work, ch Change, at time.Time) error {
+func (s *publishing) commit(ctx context.Context, w Work, ch Change, at time.Time) error {
 	head, entries := ch.Customer.Audit.Chain(ch.Audit)
 	w.Customer, w.Closed, w.Audit = ch.Customer, ch.Closed, entries
 	w.Customer.Audit = head
 	if len(ch.Events) > 0 {
-		w.Outbox = &Outbox{ID: s.NewID(), CreatedAt: at, Events: ch.Events}
+		w.Outbox = &Outbox{ID: s.newID(), CreatedAt: at, Events: ch.Events}
 	}
-	if err := s.Store.Commit(ctx, w); err != nil {
+	if err := s.store.Commit(ctx, w); err != nil {
 		return err
 	}
 	s.publish(ctx, w.Outbox)
@@ -145,16 +227,16 @@ func (s *Service) commit(ctx context.Context, w Work, ch Change, at time.Time) e
 
 // publish sends an outbox's events and removes the outbox. A failure is
 // logged, not returned: the change is committed, and the sweep re-publishes.
-func (s *Service) publish(ctx context.Context, o *Outbox) {
+func (s *publishing) publish(ctx context.Context, o *Outbox) {
 	if o == nil {
 		return
 	}
-	if err := s.Publisher.Publish(ctx, o.Events); err != nil {
-		s.Log.WarnContext(ctx, "publish failed; the sweep will publish the outbox", "outbox", o.ID, "err", err)
+	if err := s.bus.Publish(ctx, o.Events); err != nil {
+		s.log.WarnContext(ctx, "publish failed; the sweep will publish the outbox", "outbox", o.ID, "err", err)
 		return
 	}
-	if err := s.Store.DeleteOutbox(ctx, o.ID); err != nil {
-		s.Log.WarnContext(ctx, "outbox not removed; the sweep will publish it again (consumers are idempotent)", "outbox", o.ID, "err", err)
+	if err := s.store.DeleteOutbox(ctx, o.ID); err != nil {
+		s.log.WarnContext(ctx, "outbox not removed; the sweep will publish it again (consumers are idempotent)", "outbox", o.ID, "err", err)
 	}
 }
 
@@ -188,4 +270,12 @@ func (c Customer) record(by Actor, at time.Time, entries ...AuditEntry) Change {
 		ch.audit(e)
 	}
 	return ch.done()
+}
+
+// Auditor verifies customers' audit chains; it needs the records only.
+type Auditor struct{ core }
+
+// NewAuditor returns an audit-chain verifier.
+func NewAuditor(store Store, opts ...Option) *Auditor {
+	return &Auditor{core: newCore(store, Config{}, opts)}
 }

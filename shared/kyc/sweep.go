@@ -38,14 +38,14 @@ const sweepWorkers = 8
 // racing an approval never apply a rule twice: the loser re-reads and finds
 // nothing left to do. Outbox records whose events were not published are
 // published again.
-func (s *Service) Sweep(ctx context.Context, now time.Time) (SweepReport, error) {
+func (s *Sweeper) Sweep(ctx context.Context, now time.Time) (SweepReport, error) {
 	now = now.UTC()
 	rep := SweepReport{Now: now}
 	var errs []error
 	// A full batch may hide more due records behind it: read again, for a
 	// bounded number of rounds, while the previous round made progress.
 	for round := 0; round < maxSweepRounds; round++ {
-		due, err := s.Store.Due(ctx, now, SweepBatch)
+		due, err := s.store.Due(ctx, now, SweepBatch)
 		if err != nil {
 			return rep, fmt.Errorf("due records: %w", err)
 		}
@@ -57,12 +57,12 @@ func (s *Service) Sweep(ctx context.Context, now time.Time) (SweepReport, error)
 	}
 	// The review SLA metric is a report, not a rule: failing to read it does
 	// not fail the sweep (the alarm treats a missing point as not breaching).
-	oldest, err := s.Store.OldestPending(ctx)
+	oldest, err := s.store.OldestPending(ctx)
 	switch {
 	case err == nil:
 		rep.OldestPendingReview = now.Sub(oldest.SubmittedAt)
 	case !errors.Is(err, ErrNotExist):
-		s.Log.WarnContext(ctx, "oldest pending review not read", "err", err)
+		s.log.WarnContext(ctx, "oldest pending review not read", "err", err)
 	}
 	return rep, errors.Join(errs...)
 }
@@ -70,7 +70,7 @@ func (s *Service) Sweep(ctx context.Context, now time.Time) (SweepReport, error)
 // maxSweepRounds bounds the index reads of one sweep.
 const maxSweepRounds = 50
 
-func (s *Service) sweepBatch(ctx context.Context, due Due, now time.Time, rep *SweepReport) []error {
+func (s *Sweeper) sweepBatch(ctx context.Context, due Due, now time.Time, rep *SweepReport) []error {
 	rep.CustomersDue += len(due.Customers)
 	var (
 		mu   sync.Mutex
@@ -101,15 +101,15 @@ func (s *Service) sweepBatch(ctx context.Context, due Due, now time.Time, rep *S
 	close(work)
 	wg.Wait()
 	for _, o := range due.Outboxes {
-		if err := s.Publisher.Publish(ctx, o.Events); err != nil {
+		if err := s.bus.Publish(ctx, o.Events); err != nil {
 			rep.Failed++
 			errs = append(errs, fmt.Errorf("republish outbox %s: %w", o.ID, err))
 			continue
 		}
-		if err := s.Store.DeleteOutbox(ctx, o.ID); err != nil {
+		if err := s.store.DeleteOutbox(ctx, o.ID); err != nil {
 			// Published; the next sweep publishes it again and consumers
 			// recognise the event ids. Not a failure of this sweep.
-			s.Log.WarnContext(ctx, "published outbox not removed", "outbox", o.ID, "err", err)
+			s.log.WarnContext(ctx, "published outbox not removed", "outbox", o.ID, "err", err)
 		}
 		rep.OutboxesPublished++
 		rep.Changed++
@@ -132,13 +132,13 @@ func (s *Service) sweepBatch(ctx context.Context, due Due, now time.Time, rep *S
 // sweepCustomer applies the time rules to one customer. The record from the
 // index may be stale (indexes are eventually consistent); a stale write fails
 // its condition and the retry reads the table.
-func (s *Service) sweepCustomer(ctx context.Context, c Customer, now time.Time) (Change, error) {
+func (s *Sweeper) sweepCustomer(ctx context.Context, c Customer, now time.Time) (Change, error) {
 	var out Change
 	first := true
 	err := retry(ctx, func() error {
 		if !first {
 			var err error
-			if c, err = s.Store.Customer(ctx, c.ID); err != nil {
+			if c, err = s.store.Customer(ctx, c.ID); err != nil {
 				return fmt.Errorf("load customer: %w", err)
 			}
 		}

@@ -33,8 +33,8 @@ func TestModelSweep(t *testing.T) {
 	m.load(holdItems(t, "t", "due", 20, sweepNow.Add(-96*time.Hour)))
 	c := newCounting(m)
 	pub := &nopPublisher{}
-	svc := kyc.NewService(kyc.Deps{Store: dynamostore.New(c, "t"), Publisher: pub, Log: slog.New(slog.DiscardHandler)},
-		kyc.Config{Products: kyc.ParseProducts("kyc-vps")})
+	svc := kyc.NewSweeper(dynamostore.New(c, "t"), noFiles{}, pub, kyc.Config{Products: kyc.ParseProducts("kyc-vps")},
+		kyc.WithLogger(slog.New(slog.DiscardHandler)))
 	for run := range 2 {
 		c.reset()
 		m.track()

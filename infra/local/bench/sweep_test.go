@@ -201,17 +201,21 @@ func seedMoto(tb testing.TB, db *dynamodb.Client, table string, items []map[stri
 // code the sweep function runs, with the store on api and events published
 // to the stack's bus on the emulator.
 type sweeper struct {
-	svc   *kyc.Service
+	svc   *kyc.Sweeper
 	count *counting
 	rec   *faults.Recorder
 }
 
 func newSweeper(api dynamostore.API, table string, eb *eventbridge.Client, bus string, rec *faults.Recorder) *sweeper {
 	c := newCounting(api)
-	svc := kyc.NewService(kyc.Deps{Store: dynamostore.New(c, table), Publisher: eventbus.New(eb, bus),
-		Log: slog.New(slog.DiscardHandler)}, kyc.Config{Products: kyc.ParseProducts("kyc-vps")})
+	svc := kyc.NewSweeper(dynamostore.New(c, table), noFiles{}, eventbus.New(eb, bus), kyc.Config{Products: kyc.ParseProducts("kyc-vps")},
+		kyc.WithLogger(slog.New(slog.DiscardHandler)))
 	return &sweeper{svc: svc, count: c, rec: rec}
 }
+
+// noFiles is the Files of a sweep that has no file to purge: the benchmarks'
+// holds have no documents.
+type noFiles struct{ kyc.Files }
 
 // run sweeps once at sweepNow and returns what it read and how long it took.
 func (s *sweeper) run(tb testing.TB, notDue, due int) (SweepRun, kyc.SweepReport) {

@@ -55,7 +55,7 @@ func run(ctx context.Context, table string, customers []string) (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	svc := kyc.NewService(kyc.Deps{Store: dynamostore.New(dynamodb.NewFromConfig(cfg), table)}, kyc.Config{})
+	svc := kyc.NewAuditor(dynamostore.New(dynamodb.NewFromConfig(cfg), table))
 	enc := json.NewEncoder(os.Stdout)
 	broken := false
 	for _, c := range customers {

@@ -25,7 +25,7 @@ func TestVerify(t *testing.T) {
 	t.Setenv("AWS_ENDPOINT_URL", st.Endpoint)
 	table := st.Functions[contract.FunctionAdminAPI].Env[contract.EnvTable]
 	db := dynamodb.NewFromConfig(cfg)
-	svc := kyc.NewService(kyc.Deps{Store: dynamostore.New(db, table), Publisher: nopBus{}}, kyc.Config{Products: kyc.ProductSet{"kyc-vps": true}})
+	svc := kyc.NewIntake(dynamostore.New(db, table), noSealer{}, nopBus{}, kyc.Config{Products: kyc.ProductSet{"kyc-vps": true}})
 	ctx := context.Background()
 	for i, o := range []string{"o1", "o2", "o3"} {
 		if _, err := svc.PlaceOrder(ctx, kyc.BillingEvent{OrderID: o, ServiceID: "9" + o, CustomerID: "1001", ProductID: "kyc-vps",
@@ -51,3 +51,6 @@ func TestVerify(t *testing.T) {
 type nopBus struct{}
 
 func (nopBus) Publish(context.Context, []kyc.Event) error { return nil }
+
+// noSealer is the Sealer of orders that carry no contact address.
+type noSealer struct{ kyc.Sealer }

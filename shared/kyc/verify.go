@@ -2,7 +2,6 @@ package kyc
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"slices"
 	"time"
@@ -140,126 +139,26 @@ func (s *Service) CreateDocument(ctx context.Context, customerID string, r Docum
 	if !ValidID(customerID) {
 		return NewUpload{}, Forbidden("invalid_subject", "the token's subject is not a customer id")
 	}
-	d, err := NewDocument(customerID, s.NewID(), r, s.cfg.MaxUploadBytes, s.now())
+	d, err := NewDocument(customerID, s.newID(), r, s.cfg.MaxUploadBytes, s.now())
 	if err != nil {
 		return NewUpload{}, err
 	}
 	d.PurgeAt = d.CreatedAt.Add(s.cfg.Retention.Unsubmitted)
-	up, err := s.Files.PresignUpload(ctx, d, s.cfg.MaxUploadBytes, s.cfg.UploadTTL)
+	up, err := s.files.PresignUpload(ctx, d, s.cfg.MaxUploadBytes, s.cfg.UploadTTL)
 	if err != nil {
 		return NewUpload{}, fmt.Errorf("presign upload: %w", err)
 	}
 	if r.FileName != "" {
-		sealed, err := s.Sealer.Seal(ctx, customerID, []byte(r.FileName))
+		sealed, err := s.sealer.Seal(ctx, customerID, []byte(r.FileName))
 		if err != nil {
 			return NewUpload{}, fmt.Errorf("seal file name: %w", err)
 		}
 		d.FileName = &sealed
 	}
-	if err := s.Store.CreateDocument(ctx, d); err != nil {
+	if err := s.store.CreateDocument(ctx, d); err != nil {
 		return NewUpload{}, fmt.Errorf("create document: %w", err)
 	}
 	return NewUpload{DocumentID: d.ID, Upload: up, ExpiresAt: up.ExpiresAt}, nil
-}
-
-// ValidationResult is what the validator did with an uploaded object.
-type ValidationResult struct {
-	Key     string        `json:"key"`
-	Outcome string        `json:"outcome"` // valid, invalid, ignored, removed
-	Reason  InvalidReason `json:"reason,omitempty"`
-}
-
-// ValidateUpload checks an uploaded object version (from the S3 event) against
-// its document record. A valid object makes the document valid; an invalid
-// one is deleted and the document marked invalid with a reason the customer
-// can read. An object no document expects is deleted; so is a new version of
-// a document already submitted (the reviewed version stays).
-func (s *Service) ValidateUpload(ctx context.Context, key, versionID string) (ValidationResult, error) {
-	res := ValidationResult{Key: key}
-	customerID, docID, ok := ParseDocumentKey(key)
-	if !ok {
-		return s.remove(ctx, res, key, versionID, "object outside the document layout")
-	}
-	d, err := s.Store.Document(ctx, customerID, docID)
-	if errors.Is(err, ErrNotExist) {
-		return s.remove(ctx, res, key, versionID, "object without a document record")
-	}
-	if err != nil {
-		return res, fmt.Errorf("load document: %w", err)
-	}
-	if d.SubmissionID != "" || d.State == DocPurged {
-		return s.frozen(ctx, res, d, versionID)
-	}
-	info, err := s.Files.Inspect(ctx, key, versionID)
-	if err != nil {
-		return res, fmt.Errorf("inspect object: %w", err)
-	}
-	if !info.Exists {
-		res.Outcome = "ignored" // a later version replaced and removed it; its own event follows
-		return res, nil
-	}
-	reason, valid := d.Check(info, s.cfg.KMSKeyID, s.cfg.MaxUploadBytes)
-	prev := d.State
-	now := s.now()
-	if valid {
-		d.State, d.Size, d.VersionID, d.ValidatedAt, d.Invalid = DocValid, info.Size, info.VersionID, now, ""
-		res.Outcome = "valid"
-	} else {
-		if err := s.deleteVersion(ctx, key, info.VersionID); err != nil {
-			return res, err
-		}
-		res.Outcome, res.Reason = "invalid", reason
-		if prev == DocValid && d.VersionID != info.VersionID {
-			return res, nil // an earlier version passed and is current again
-		}
-		d.State, d.Invalid, d.ValidatedAt, d.VersionID = DocInvalid, reason, now, ""
-	}
-	if err := s.Store.UpdateDocument(ctx, d, prev); err != nil {
-		return res, fmt.Errorf("update document: %w", err)
-	}
-	return res, nil
-}
-
-// frozen handles an upload to the key of a document already submitted (or
-// purged): the reviewed version must stay the current one, so a new version
-// is removed. An event that names no version (emulators send none) is
-// resolved to the current version; nothing is deleted unless that version is
-// known and is not the validated one.
-func (s *Service) frozen(ctx context.Context, res ValidationResult, d Document, versionID string) (ValidationResult, error) {
-	if versionID == "" {
-		info, err := s.Files.Inspect(ctx, d.Key, "")
-		if err != nil {
-			return res, fmt.Errorf("inspect object: %w", err)
-		}
-		versionID = info.VersionID
-	}
-	if versionID == "" || versionID == d.VersionID {
-		res.Outcome = "ignored"
-		return res, nil
-	}
-	return s.remove(ctx, res, d.Key, versionID, "new version of a submitted document")
-}
-
-func (s *Service) remove(ctx context.Context, res ValidationResult, key, versionID, why string) (ValidationResult, error) {
-	s.Log.WarnContext(ctx, "removing unexpected upload", "why", why)
-	if err := s.deleteVersion(ctx, key, versionID); err != nil {
-		return res, err
-	}
-	res.Outcome = "removed"
-	return res, nil
-}
-
-func (s *Service) deleteVersion(ctx context.Context, key, versionID string) error {
-	var err error
-	if versionID == "" {
-		err = s.Files.Delete(ctx, key)
-	} else {
-		err = s.Files.DeleteVersion(ctx, key, versionID)
-	}
-	if err != nil {
-		return fmt.Errorf("delete object: %w", err)
-	}
-	return nil
 }
 
 // SubmissionReceipt is the answer to a submission.
@@ -289,7 +188,7 @@ func (s *Service) Submit(ctx context.Context, customerID, identityDocID, address
 			return err
 		}
 		now := s.now()
-		id := s.NewID()
+		id := s.newID()
 		ch, err := c.Submit(id, Actor{ActorCustomer, customerID}, now)
 		if err != nil {
 			return err
@@ -310,7 +209,7 @@ func (s *Service) Submit(ctx context.Context, customerID, identityDocID, address
 		sub := Submission{ID: id, CustomerID: customerID, IdentityDocumentID: identityDocID, AddressDocumentID: addressDocID,
 			Status: SubPending, SubmittedAt: now, Version: 1}
 		for _, u := range updates { // before the commit: a submitted file must never meet the unsubmitted-expiry rule
-			if err := s.Files.MarkSubmitted(ctx, u.Document.Key, u.Document.VersionID); err != nil {
+			if err := s.files.MarkSubmitted(ctx, u.Document.Key, u.Document.VersionID); err != nil {
 				return fmt.Errorf("tag submitted object: %w", err)
 			}
 		}
@@ -341,7 +240,7 @@ func (s *Service) submittable(ctx context.Context, a Account, docID string, cat 
 	case d.SubmissionID != "" && d.Decision == nil:
 		return Document{}, Conflict("document_in_review", "document %s is already in a submission under review", docID)
 	}
-	info, err := s.Files.Inspect(ctx, d.Key, d.VersionID)
+	info, err := s.files.Inspect(ctx, d.Key, d.VersionID)
 	if err != nil {
 		return Document{}, fmt.Errorf("inspect object: %w", err)
 	}
