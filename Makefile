@@ -29,7 +29,7 @@ build: ## cross-compile every Lambda (linux/arm64, -tags lambda.norpc) into buil
 
 synth: build ## synthesize the CloudFormation template (cdk-nag enforced) and lint it with cfn-lint
 	rm -rf $(CDK_OUT)
-	CDK_OUTDIR=$(CDK_OUT) KYC_FUNCTIONS_DIR=$(BUILD) go run ./infra
+	CDK_OUTDIR=$(CDK_OUT) KYC_FUNCTIONS_DIR=$(BUILD) go run ./infra/cdk
 	cfn-lint $(TEMPLATE)
 
 # The aws-cdk CLI that deploys the assembly `make synth` wrote. Its bundled

@@ -120,7 +120,7 @@ var Flow = []struct {
 
 // Assumptions of the cost model that no benchmark measures.
 const (
-	MemoryGB       = 0.25    // every function's memory (infra/functions.go: 256 MB)
+	MemoryGB       = 0.25    // every function's memory (infra/cdk/functions.go: 256 MB)
 	DocumentBytes  = 1 << 20 // each of the two documents
 	StorageMonths  = 12      // documents and records kept a year
 	RecordBytes    = 8 << 10 // the customer's DynamoDB items after a verification (record, documents, submission, audit, order, hold)

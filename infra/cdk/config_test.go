@@ -11,7 +11,7 @@ import (
 // cdk.json's context gives the documented defaults, through the same parser
 // the app uses when it runs without the CDK CLI.
 func TestConfigFromCDKJSON(t *testing.T) {
-	ctx, err := cdkJSONContext("../cdk.json")
+	ctx, err := cdkJSONContext("../../cdk.json")
 	if err != nil {
 		t.Fatal(err)
 	}

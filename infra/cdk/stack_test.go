@@ -78,7 +78,7 @@ func TestMain(m *testing.M) {
 }
 
 // synth builds the stack once, from dummy function builds in a temp dir and
-// the feature flags of ../cdk.json, with the nag packs the app uses.
+// the feature flags of ../../cdk.json, with the nag packs the app uses.
 func synth(tb testing.TB) *synthResult {
 	tb.Helper()
 	synthOnce.Do(func() { synthed, synthErr = doSynth() })
@@ -106,7 +106,7 @@ func doSynth() (res *synthResult, err error) {
 	if err := checkFunctionsDir(fnDir); err != nil {
 		return nil, err
 	}
-	ctx, err := cdkJSONContext("../cdk.json")
+	ctx, err := cdkJSONContext("../../cdk.json")
 	if err != nil {
 		return nil, err
 	}

@@ -1,9 +1,9 @@
-// Command infra is the AWS CDK app of the KYC gate: it synthesizes the
+// Command cdk is the AWS CDK app of the KYC gate: it synthesizes the
 // KycGate stack (docs/architecture.md) into CDK_OUTDIR (cdk.out) and fails
 // when cdk-nag (AwsSolutions and Serverless packs) reports any finding that
 // is not suppressed with a reason.
 //
-//	CDK_OUTDIR=cdk.out go run ./infra     # what `make synth` runs
+//	CDK_OUTDIR=cdk.out go run ./infra/cdk     # what `make synth` runs
 //
 // Configuration comes from the CDK context: cdk.json holds the defaults and is
 // read here when the app runs without the CDK CLI (which passes the context in
