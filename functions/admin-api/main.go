@@ -1,6 +1,10 @@
-// Command admin-api is the admin-api Lambda function (docs/architecture.md).
+// Command admin-api serves the reviewer and admin API: queue, claims,
+// decisions, customers, orders, legal holds and disclosures, behind the HTTP
+// API's JWT authorizer.
+// What it needs (environment, grants, trigger) is its contract.Spec;
+// shared/wiring builds it (docs/architecture.md).
 package main
 
-import "github.com/kycgate/kycgate/shared/app"
+import "github.com/kycgate/kycgate/shared/wiring"
 
-func main() { app.Main(app.NewAdminAPI) }
+func main() { wiring.Main(wiring.AdminAPI) }

@@ -1,6 +1,9 @@
-// Command customer-api is the customer-api Lambda function (docs/architecture.md).
+// Command customer-api serves the customer API: requirements, status,
+// uploads and submissions, behind the HTTP API's JWT authorizer.
+// What it needs (environment, grants, trigger) is its contract.Spec;
+// shared/wiring builds it (docs/architecture.md).
 package main
 
-import "github.com/kycgate/kycgate/shared/app"
+import "github.com/kycgate/kycgate/shared/wiring"
 
-func main() { app.Main(app.NewCustomerAPI) }
+func main() { wiring.Main(wiring.CustomerAPI) }

@@ -1,6 +1,9 @@
-// Command notifier is the notifier Lambda function (docs/architecture.md).
+// Command notifier sends the customer notices on its SQS queue by e-mail,
+// and optionally as WHMCS tickets.
+// What it needs (environment, grants, trigger) is its contract.Spec;
+// shared/wiring builds it (docs/architecture.md).
 package main
 
-import "github.com/kycgate/kycgate/shared/app"
+import "github.com/kycgate/kycgate/shared/wiring"
 
-func main() { app.Main(app.NewNotifier) }
+func main() { wiring.Main(wiring.Notifier) }

@@ -20,29 +20,6 @@ import (
 	"github.com/kycgate/kycgate/shared/contract"
 )
 
-// fnSpec is what differs between the functions.
-type fnSpec struct {
-	description string
-	// timeout in seconds: 10 s for the API functions (API Gateway gives up
-	// after 30 s anyway), 60 s for the sweep and the billing adapter (a slow
-	// WHMCS), 30 s for the queue consumers that call out (S3 reads, SES, WHMCS).
-	timeout int
-	// log retention: one year for the functions that serve requests (customer,
-	// admin, billing webhook) and take in billing events, since their logs are
-	// the request trail an audit asks for; three months for the rest.
-	retention awslogs.RetentionDays
-}
-
-var functionSpecs = map[string]fnSpec{
-	contract.FunctionCustomerAPI:    {"Customer KYC API (documents, submissions, status)", 10, awslogs.RetentionDays_ONE_YEAR},
-	contract.FunctionAdminAPI:       {"Reviewer/admin API (queue, decisions, disclosures)", 10, awslogs.RetentionDays_ONE_YEAR},
-	contract.FunctionBillingIntake:  {"Billing events in: EventBridge (via SQS) and the HMAC-signed webhook", 10, awslogs.RetentionDays_ONE_YEAR},
-	contract.FunctionValidator:      {"Validates uploaded documents (size, magic bytes, encryption) on S3 events", 30, awslogs.RetentionDays_THREE_MONTHS},
-	contract.FunctionSweep:          {"Scheduled sweep: deadlines, reminders, outbox, purge, review SLA metric", 60, awslogs.RetentionDays_THREE_MONTHS},
-	contract.FunctionBillingAdapter: {"Applies service commands to the billing system (WHMCS API or webhook)", 60, awslogs.RetentionDays_THREE_MONTHS},
-	contract.FunctionNotifier:       {"Customer notices by e-mail (SES) and billing-system ticket", 30, awslogs.RetentionDays_THREE_MONTHS},
-}
-
 // memoryMB is every function's memory. 256 MB rather than 128: Lambda gives
 // CPU in proportion to memory, and the API functions do TLS, KMS envelope
 // crypto and JSON; Go binaries use ~30 MB, so more would only buy CPU.
@@ -52,13 +29,7 @@ const memoryMB = 256
 // (WHMCS is usually one small server). 2 is the SQS event source minimum.
 const adapterMaxConcurrency = 2
 
-func functionTimeoutSeconds(name string) int {
-	s, ok := functionSpecs[name]
-	if !ok {
-		panic("infra: no spec for function " + name)
-	}
-	return s.timeout
-}
+func functionTimeoutSeconds(name string) int { return contract.SpecOf(name).TimeoutSeconds }
 
 // Functions holds every Lambda of contract.Functions with its role and log group.
 type Functions struct {
@@ -101,33 +72,30 @@ func newFunctions(scope constructs.Construct, id string, d functionDeps) *Functi
 }
 
 func (f *Functions) add(c constructs.Construct, name string, d functionDeps) {
-	spec, ok := functionSpecs[name]
-	if !ok {
-		panic("infra: no spec for function " + name)
-	}
+	spec := contract.SpecOf(name)
 	id := constructID(name)
 	role := awsiam.NewRole(c, jsii.String(id+"Role"), &awsiam.RoleProps{
 		AssumedBy:   awsiam.NewServicePrincipal(jsii.String("lambda.amazonaws.com"), nil),
 		Description: jsii.String("Execution role of the " + name + " function (least privilege, no managed policies)"),
 	})
 	logGroup := awslogs.NewLogGroup(c, jsii.String(id+"Logs"), &awslogs.LogGroupProps{
-		Retention:     spec.retention,
+		Retention:     logRetention(spec.LogRetentionDays),
 		RemovalPolicy: awscdk.RemovalPolicy_RETAIN,
 	})
 	props := &awslambda.FunctionProps{
-		Description:   jsii.String("KYC gate: " + spec.description),
+		Description:   jsii.String("KYC gate: " + spec.Description),
 		Runtime:       awslambda.Runtime_PROVIDED_AL2023(),
 		Architecture:  awslambda.Architecture_ARM_64(),
 		Handler:       jsii.String("bootstrap"),
 		Code:          awslambda.Code_FromAsset(jsii.String(filepath.Join(d.dir, name)), nil),
 		MemorySize:    jsii.Number(memoryMB),
-		Timeout:       awscdk.Duration_Seconds(jsii.Number(spec.timeout)),
+		Timeout:       awscdk.Duration_Seconds(jsii.Number(spec.TimeoutSeconds)),
 		Role:          role,
 		LogGroup:      logGroup,
 		LoggingFormat: awslambda.LoggingFormat_JSON,
-		Environment:   f.environment(name, d),
+		Environment:   f.environment(spec, d),
 	}
-	if name == contract.FunctionSweep {
+	if spec.Has(contract.StartSweepDLQ) {
 		// Invoked asynchronously by EventBridge Scheduler: what fails after
 		// Lambda's retries is kept here (CDK adds sqs:SendMessage on it).
 		props.DeadLetterQueue = f.SweepDLQ
@@ -152,9 +120,12 @@ func (f *Functions) add(c constructs.Construct, name string, d functionDeps) {
 	f.Fn[name] = fn
 	f.Role[name] = role
 	f.LogGroup[name] = logGroup
-	f.grant(name, role, d)
+	f.grant(spec, role, d)
 
 	if wq, ok := d.queues.Work[name]; ok {
+		if !spec.Triggered(contract.TriggerQueue) {
+			panic("infra: " + name + " has a queue but its spec has no queue trigger")
+		}
 		esProps := &awslambdaeventsources.SqsEventSourceProps{
 			BatchSize:               jsii.Number(10),
 			ReportBatchItemFailures: jsii.Bool(true),
@@ -184,131 +155,124 @@ func (f *Functions) add(c constructs.Construct, name string, d functionDeps) {
 	f.suppress(name, fn, role, d)
 }
 
-// environment is each function's configuration. Every value that names a
-// resource is a token (Ref/GetAtt), never a literal name.
-func (f *Functions) environment(name string, d functionDeps) *map[string]*string {
-	table := d.table.Table.TableName()
-	bucket := d.docs.Bucket.BucketName()
-	key := d.keys.Data.KeyArn()
-	mac := d.keys.Mac.KeyArn()
-	bus := d.bus.Bus.EventBusName()
-	products := jsii.String(strings.Join(d.cfg.KYCProducts, ","))
-	maxBytes := jsii.String(strconv.FormatInt(d.cfg.MaxUploadBytes, 10))
-	retention := jsii.String(d.cfg.Retention.Env())
-
-	env := map[string]*string{contract.EnvTable: table}
-	set := func(k string, v *string) { env[k] = v }
-	setIf := func(k, v string) {
+// environment is each function's configuration: the variables its spec
+// lists. Every value that names a resource is a token (Ref/GetAtt), never a
+// literal name.
+func (f *Functions) environment(spec contract.Spec, d functionDeps) *map[string]*string {
+	values := map[string]*string{
+		contract.EnvTable:            d.table.Table.TableName(),
+		contract.EnvBucket:           d.docs.Bucket.BucketName(),
+		contract.EnvKeyID:            d.keys.Data.KeyArn(),
+		contract.EnvMacKeyID:         d.keys.Mac.KeyArn(),
+		contract.EnvEventBus:         d.bus.Bus.EventBusName(),
+		contract.EnvKYCProducts:      jsii.String(strings.Join(d.cfg.KYCProducts, ",")),
+		contract.EnvMaxUploadBytes:   jsii.String(strconv.FormatInt(d.cfg.MaxUploadBytes, 10)),
+		contract.EnvRetention:        jsii.String(d.cfg.Retention.Env()),
+		contract.EnvWebhookSecretARN: d.secrets.Webhook.SecretArn(),
+		contract.EnvBillingMode:      jsii.String(d.cfg.BillingMode),
+		contract.EnvBillingSecretARN: d.secrets.Billing.SecretArn(),
+		contract.EnvMailFrom:         jsii.String(d.cfg.MailFrom),
+		contract.EnvPortalURL:        jsii.String(d.cfg.PortalURL),
+		contract.EnvReviewSLA:        jsii.String(fmt.Sprintf("%dh", d.cfg.ReviewSLAHours)),
+		contract.EnvMetricsNamespace: jsii.String(d.cfg.MetricsNamespace),
+	}
+	for k, v := range map[string]string{
+		contract.EnvBillingURL:   d.cfg.BillingURL,
+		contract.EnvMailReplyTo:  d.cfg.MailReplyTo,
+		contract.EnvTicketMode:   d.cfg.Tickets,
+		contract.EnvTicketDeptID: d.cfg.TicketDeptID,
+	} {
 		if v != "" {
-			env[k] = jsii.String(v)
+			values[k] = jsii.String(v)
 		}
 	}
-	switch name {
-	case contract.FunctionCustomerAPI:
-		set(contract.EnvBucket, bucket)
-		set(contract.EnvKeyID, key)
-		set(contract.EnvEventBus, bus)
-		set(contract.EnvKYCProducts, products)
-		set(contract.EnvMaxUploadBytes, maxBytes)
-		set(contract.EnvRetention, retention)
-	case contract.FunctionAdminAPI:
-		set(contract.EnvBucket, bucket)
-		set(contract.EnvKeyID, key)
-		set(contract.EnvMacKeyID, mac)
-		set(contract.EnvEventBus, bus)
-		set(contract.EnvRetention, retention)
-	case contract.FunctionBillingIntake:
-		set(contract.EnvEventBus, bus)
-		set(contract.EnvKYCProducts, products)
-		set(contract.EnvKeyID, key)
-		set(contract.EnvWebhookSecretARN, d.secrets.Webhook.SecretArn())
-	case contract.FunctionValidator:
-		set(contract.EnvBucket, bucket)
-		set(contract.EnvKeyID, key)
-		set(contract.EnvMaxUploadBytes, maxBytes)
-	case contract.FunctionSweep:
-		set(contract.EnvBucket, bucket)
-		set(contract.EnvEventBus, bus)
-		set(contract.EnvReviewSLA, jsii.String(fmt.Sprintf("%dh", d.cfg.ReviewSLAHours)))
-		set(contract.EnvMetricsNamespace, jsii.String(d.cfg.MetricsNamespace))
-		set(contract.EnvRetention, retention)
-	case contract.FunctionBillingAdapter:
-		set(contract.EnvBillingMode, jsii.String(d.cfg.BillingMode))
-		setIf(contract.EnvBillingURL, d.cfg.BillingURL)
-		set(contract.EnvBillingSecretARN, d.secrets.Billing.SecretArn())
-		setIf(contract.EnvTicketMode, d.cfg.Tickets)
-		setIf(contract.EnvTicketDeptID, d.cfg.TicketDeptID)
-	case contract.FunctionNotifier:
-		set(contract.EnvKeyID, key)
-		set(contract.EnvMailFrom, jsii.String(d.cfg.MailFrom))
-		setIf(contract.EnvMailReplyTo, d.cfg.MailReplyTo)
-		set(contract.EnvPortalURL, jsii.String(d.cfg.PortalURL))
-		setIf(contract.EnvBillingURL, d.cfg.BillingURL)
-		set(contract.EnvBillingSecretARN, d.secrets.Billing.SecretArn())
-		setIf(contract.EnvTicketMode, d.cfg.Tickets)
-		setIf(contract.EnvTicketDeptID, d.cfg.TicketDeptID)
-	default:
-		panic("infra: no environment for function " + name)
+	env := map[string]*string{}
+	for _, k := range spec.Env {
+		v, ok := values[k]
+		if !ok {
+			panic(fmt.Sprintf("infra: %s needs %s, which the configuration does not give", spec.Name, k))
+		}
+		env[k] = v
+	}
+	for _, k := range spec.OptionalEnv {
+		if v, ok := values[k]; ok {
+			env[k] = v
+		}
 	}
 	return &env
 }
 
-// grant gives each function exactly what its code calls (see the table in
-// docs/architecture.md and the report of the Foundation issue).
-func (f *Functions) grant(name string, role awsiam.Role, d functionDeps) {
+// grant gives a function exactly the access its spec lists: each
+// contract.Access is one set of statements here, and nothing else is
+// granted (see the table in docs/architecture.md).
+func (f *Functions) grant(spec contract.Spec, role awsiam.Role, d functionDeps) {
 	t, docs, keys := d.table, d.docs, d.keys
-	switch name {
-	case contract.FunctionCustomerAPI:
-		t.grantItems(role, itemReadWrite)
-		t.grantQuery(role, true)
-		// Signs upload forms (PutObject); re-validates the uploaded version at
-		// submission and tags that version submitted.
-		docs.grantObjects(role, "s3:PutObject", "s3:GetObject", "s3:GetObjectVersion", "s3:PutObjectTagging", "s3:PutObjectVersionTagging")
-		keys.grantData(role, "kms:GenerateDataKey", "kms:Decrypt")
-		d.bus.grantPut(role)
-	case contract.FunctionAdminAPI:
-		t.grantItems(role, itemReadWrite)
-		t.grantQuery(role, true, contract.IndexDue, contract.IndexQueue)
-		// Signs review links to the validated version.
-		docs.grantObjects(role, "s3:GetObject", "s3:GetObjectVersion")
-		keys.grantData(role, "kms:GenerateDataKey", "kms:Decrypt")
-		keys.grantMac(role)
-		d.bus.grantPut(role)
-	case contract.FunctionBillingIntake:
-		t.grantItems(role, itemReadWrite)
-		keys.grantData(role, "kms:GenerateDataKey", "kms:Decrypt")
-		d.bus.grantPut(role)
-		grantSecretRead(role, d.secrets.Webhook)
-	case contract.FunctionValidator:
-		// Reads a document record and writes it back conditionally (PutItem).
-		t.grantItems(role, []string{"dynamodb:GetItem", "dynamodb:PutItem"}, "CUST#*")
-		docs.grantObjects(role, "s3:GetObject", "s3:GetObjectVersion", "s3:DeleteObject", "s3:DeleteObjectVersion")
-		docs.grantListVersions(role) // deletes every version of an object no document expects
-		keys.grantData(role, "kms:Decrypt")
-	case contract.FunctionSweep:
-		t.grantItems(role, itemReadWrite)
-		t.grantQuery(role, false, contract.IndexDue, contract.IndexQueue)
-		docs.grantObjects(role, "s3:DeleteObject", "s3:DeleteObjectVersion")
+	var (
+		queryTable   bool
+		indexes      []string
+		objects, kms []string
+		listVersions bool
+	)
+	for _, a := range spec.Access {
+		switch a {
+		case contract.TableItems:
+			t.grantItems(role, itemReadWrite)
+		case contract.QueryTable:
+			queryTable = true
+		case contract.QueryDue:
+			indexes = append(indexes, contract.IndexDue)
+		case contract.QueryQueue:
+			indexes = append(indexes, contract.IndexQueue)
+		case contract.DocumentRecords:
+			// Reads a document record and writes it back conditionally.
+			t.grantItems(role, []string{"dynamodb:GetItem", "dynamodb:PutItem"}, "CUST#*")
+		case contract.CustomerRecords:
+			// Reads a customer's contact record and data key.
+			t.grantItems(role, []string{"dynamodb:GetItem"}, "CUST#*")
+		case contract.CommandLedger:
+			t.grantItems(role, []string{"dynamodb:GetItem", "dynamodb:UpdateItem"}, contract.PrefixCommand+"*")
+		case contract.NoticeLedger:
+			t.grantItems(role, []string{"dynamodb:GetItem", "dynamodb:UpdateItem"}, contract.PrefixNotice+"*")
+		case contract.SignUploads:
+			objects = append(objects, "s3:PutObject")
+		case contract.ReadObjects:
+			objects = append(objects, "s3:GetObject", "s3:GetObjectVersion")
+		case contract.TagObjects:
+			objects = append(objects, "s3:PutObjectTagging", "s3:PutObjectVersionTagging")
+		case contract.DeleteObjects:
+			objects = append(objects, "s3:DeleteObject", "s3:DeleteObjectVersion")
+			listVersions = true // deletes every version of an object
+		case contract.GenerateDataKeys:
+			kms = append(kms, "kms:GenerateDataKey")
+		case contract.DecryptData:
+			kms = append(kms, "kms:Decrypt")
+		case contract.Fingerprint:
+			keys.grantMac(role)
+		case contract.PublishEvents:
+			d.bus.grantPut(role)
+		case contract.ReadWebhookSecret:
+			grantSecretRead(role, d.secrets.Webhook)
+		case contract.ReadBillingSecret:
+			grantSecretRead(role, d.secrets.Billing)
+		case contract.SendEmail:
+			grantSendEmail(role, d.cfg.MailFrom)
+		case contract.StartSweepDLQ:
+			// The function's DeadLetterQueue (set in add) grants its own SendMessage.
+		default:
+			panic(fmt.Sprintf("infra: %s: no grant for access %q", spec.Name, a))
+		}
+	}
+	if queryTable || len(indexes) > 0 {
+		t.grantQuery(role, queryTable, indexes...)
+	}
+	if len(objects) > 0 {
+		docs.grantObjects(role, objects...)
+	}
+	if listVersions {
 		docs.grantListVersions(role)
-		// GenerateDataKey also covers writing to its KMS-encrypted DLQ.
-		keys.grantData(role, "kms:GenerateDataKey", "kms:Decrypt")
-		d.bus.grantPut(role)
-	case contract.FunctionBillingAdapter:
-		// Only its own record of applied commands (pk CMD#<eventId>), written
-		// with conditional UpdateItem.
-		t.grantItems(role, []string{"dynamodb:GetItem", "dynamodb:UpdateItem"}, contract.PrefixCommand+"*")
-		keys.grantData(role, "kms:GenerateDataKey", "kms:Decrypt")
-		grantSecretRead(role, d.secrets.Billing)
-	case contract.FunctionNotifier:
-		// Reads the customer's contact record and data key (pk CUST#<id>), and
-		// keeps its record of notices sent (pk NOTIFY#<eventId>).
-		t.grantItems(role, []string{"dynamodb:GetItem"}, "CUST#*")
-		t.grantItems(role, []string{"dynamodb:GetItem", "dynamodb:UpdateItem"}, contract.PrefixNotice+"*")
-		keys.grantData(role, "kms:Decrypt")
-		grantSecretRead(role, d.secrets.Billing)
-		grantSendEmail(role, d.cfg.MailFrom)
-	default:
-		panic("infra: no grants for function " + name)
+	}
+	if len(kms) > 0 {
+		keys.grantData(role, kms...)
 	}
 }
 
@@ -386,4 +350,15 @@ func checkFunctionsDir(dir string) error {
 		return fmt.Errorf("function builds missing (run `make build`, or set KYC_FUNCTIONS_DIR): %s", strings.Join(missing, ", "))
 	}
 	return nil
+}
+
+// logRetention is the log group retention of a number of days.
+func logRetention(days int) awslogs.RetentionDays {
+	switch days {
+	case 365:
+		return awslogs.RetentionDays_ONE_YEAR
+	case 90:
+		return awslogs.RetentionDays_THREE_MONTHS
+	}
+	panic(fmt.Sprintf("infra: no log retention of %d days", days))
 }

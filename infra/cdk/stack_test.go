@@ -701,7 +701,7 @@ func TestFunctionEnvironmentReferencesResources(t *testing.T) {
 		contract.FunctionBillingIntake:  {contract.EnvTable, contract.EnvEventBus, contract.EnvKYCProducts, contract.EnvKeyID, contract.EnvWebhookSecretARN},
 		contract.FunctionValidator:      {contract.EnvTable, contract.EnvBucket, contract.EnvKeyID, contract.EnvMaxUploadBytes},
 		contract.FunctionSweep:          {contract.EnvTable, contract.EnvBucket, contract.EnvEventBus, contract.EnvReviewSLA, contract.EnvMetricsNamespace, contract.EnvRetention},
-		contract.FunctionBillingAdapter: {contract.EnvTable, contract.EnvBillingMode, contract.EnvBillingURL, contract.EnvBillingSecretARN, contract.EnvTicketMode, contract.EnvTicketDeptID},
+		contract.FunctionBillingAdapter: {contract.EnvTable, contract.EnvBillingMode, contract.EnvBillingURL, contract.EnvBillingSecretARN},
 		contract.FunctionNotifier:       {contract.EnvTable, contract.EnvKeyID, contract.EnvMailFrom, contract.EnvPortalURL, contract.EnvBillingURL, contract.EnvBillingSecretARN, contract.EnvTicketMode, contract.EnvTicketDeptID},
 	}
 	for _, name := range contract.Functions {

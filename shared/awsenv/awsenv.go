@@ -7,8 +7,6 @@ package awsenv
 import (
 	"context"
 	"fmt"
-	"os"
-	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
@@ -31,23 +29,4 @@ func S3(cfg aws.Config) *s3.Client {
 	return s3.NewFromConfig(cfg, func(o *s3.Options) {
 		o.UsePathStyle = cfg.BaseEndpoint != nil
 	})
-}
-
-// Env reads required environment variables and reports every missing one at
-// once, so a misconfigured function fails at start with one clear message.
-func Env(names ...string) (map[string]string, error) {
-	out := make(map[string]string, len(names))
-	var missing []string
-	for _, n := range names {
-		v, ok := os.LookupEnv(n)
-		if !ok || v == "" {
-			missing = append(missing, n)
-			continue
-		}
-		out[n] = v
-	}
-	if len(missing) > 0 {
-		return nil, fmt.Errorf("missing environment: %s", strings.Join(missing, ", "))
-	}
-	return out, nil
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/kycgate/kycgate/shared/billing"
 	"github.com/kycgate/kycgate/shared/kyc"
+	"github.com/kycgate/kycgate/shared/ledger"
 	"github.com/kycgate/kycgate/shared/whmcs"
 	"github.com/kycgate/kycgate/shared/whmcs/whmcstest"
 )
@@ -43,7 +44,7 @@ func TestMappingToWHMCSActions(t *testing.T) {
 			t.Errorf("service after all commands: %+v", sv)
 		}
 		for _, id := range []string{"o-1:provision", "o-1:extend", "o-1:suspend", "o-1:unsuspend"} {
-			if e := entry(t, r.ledger, id); e.State != billing.StateApplied || e.Outcome != billing.OutcomeApplied {
+			if e := entry(t, r.ledger, id); e.State != ledger.StateApplied || e.Outcome != billing.OutcomeApplied {
 				t.Errorf("ledger %s = %+v", id, e)
 			}
 		}
@@ -126,7 +127,7 @@ func TestStaleApplyingMarker(t *testing.T) {
 				t.Fatal(err)
 			}
 			r.fake.AddService(whmcstest.Service{ID: 5001, ClientID: 42, Status: whmcs.StatusActive})
-			r.clock.Add(billing.DefaultStaleAfter + time.Second)
+			r.clock.Add(ledger.DefaultStaleAfter + time.Second)
 			if failed := r.deliver(t, provision()); len(failed) != 0 {
 				t.Fatalf("failed %v\n%s", failed, r.logs)
 			}
@@ -134,7 +135,7 @@ func TestStaleApplyingMarker(t *testing.T) {
 				t.Fatalf("ModuleCreate sent %d times for an active service", n)
 			}
 			e := entry(t, r.ledger, "o-1:provision")
-			if e.State != billing.StateApplied || e.Outcome != billing.OutcomeAlreadyActive || e.Attempts != 2 {
+			if e.State != ledger.StateApplied || e.Outcome != billing.OutcomeAlreadyActive || e.Attempts != 2 {
 				t.Fatalf("ledger %+v", e)
 			}
 		})
@@ -146,7 +147,7 @@ func TestStaleApplyingMarker(t *testing.T) {
 			if _, err := r.ledger.Claim(ctx, "o-1:suspend", nil); err != nil {
 				t.Fatal(err)
 			}
-			r.clock.Add(billing.DefaultStaleAfter + time.Second)
+			r.clock.Add(ledger.DefaultStaleAfter + time.Second)
 			if failed := r.deliver(t, suspend()); len(failed) != 0 {
 				t.Fatalf("failed %v\n%s", failed, r.logs)
 			}
@@ -173,7 +174,7 @@ func TestErrorReplies(t *testing.T) {
 			!strings.Contains(logs, `"eventId":"o-9:provision"`) {
 			t.Fatalf("the failure is not logged with the event id and WHMCS's message:\n%s", logs)
 		}
-		if got := entry(t, r.ledger, "o-9:provision"); got.State != billing.StateFailed || got.Uncertain || got.ErrorKind != "rejected" {
+		if got := entry(t, r.ledger, "o-9:provision"); got.State != ledger.StateFailed || got.Uncertain || got.ErrorKind != "rejected" {
 			t.Fatalf("ledger %+v", got)
 		}
 		// Someone fixes WHMCS; the queue's next receive applies the command
@@ -254,14 +255,14 @@ func TestSlowRepliesAndTimeouts(t *testing.T) {
 			if failed := r.deliver(t, provision()); len(failed) != 1 {
 				t.Fatalf("failed %v, want the timed-out command back", failed)
 			}
-			if e := entry(t, r.ledger, "o-1:provision"); e.State != billing.StateFailed || !e.Uncertain || e.ErrorKind != "unknown_outcome" {
+			if e := entry(t, r.ledger, "o-1:provision"); e.State != ledger.StateFailed || !e.Uncertain || e.ErrorKind != "unknown_outcome" {
 				t.Fatalf("ledger %+v", e)
 			}
 			// A redelivery right away must not race a WHMCS that may still be working.
 			if failed := r.deliver(t, provision()); len(failed) != 1 {
 				t.Fatalf("immediate redelivery: failed %v, want it held back", failed)
 			}
-			r.clock.Add(billing.DefaultStaleAfter + time.Second)
+			r.clock.Add(ledger.DefaultStaleAfter + time.Second)
 			if failed := r.deliver(t, provision()); len(failed) != 0 {
 				t.Fatalf("redelivery after the stale period failed: %v\n%s", failed, r.logs)
 			}

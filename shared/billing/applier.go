@@ -7,22 +7,23 @@ import (
 	"log/slog"
 
 	"github.com/kycgate/kycgate/shared/kyc"
+	"github.com/kycgate/kycgate/shared/ledger"
 )
 
 // Applier applies each command once, in the order After demands.
 type Applier struct {
-	ledger Ledger
+	ledger ledger.Ledger
 	biller Biller
 	log    *slog.Logger
 }
 
 // NewApplier returns an applier that records commands in ledger and carries
 // them out with biller.
-func NewApplier(ledger Ledger, biller Biller, log *slog.Logger) *Applier {
+func NewApplier(l ledger.Ledger, biller Biller, log *slog.Logger) *Applier {
 	if log == nil {
 		log = slog.Default()
 	}
-	return &Applier{ledger: ledger, biller: biller, log: log}
+	return &Applier{ledger: l, biller: biller, log: log}
 }
 
 // Result is what became of a delivered command.
@@ -37,7 +38,7 @@ type Result struct {
 }
 
 // Apply applies a command unless the ledger shows it applied. It fails with
-// ErrDeferred while the command's predecessor is not applied, ErrBusy while
+// ErrDeferred while the command's predecessor is not applied, ledger.ErrBusy while
 // another attempt holds it, ErrInvalid for a command that cannot be applied,
 // and with the Biller's error otherwise (see Classify).
 func (a *Applier) Apply(ctx context.Context, e kyc.Event) (Result, error) {
@@ -49,14 +50,14 @@ func (a *Applier) Apply(ctx context.Context, e kyc.Event) (Result, error) {
 		if err != nil {
 			return Result{}, err
 		}
-		if !ok || prev.State != StateApplied {
+		if !ok || prev.State != ledger.StateApplied {
 			return Result{}, fmt.Errorf("%s waits for %s: %w", e.ID, e.After, ErrDeferred)
 		}
 	}
 	claim, err := a.ledger.Claim(ctx, e.ID, map[string]string{
 		"type": string(e.Type), "orderId": e.OrderID, "serviceId": e.ServiceID, "customerId": e.CustomerID,
 	})
-	if errors.Is(err, ErrDone) {
+	if errors.Is(err, ledger.ErrDone) {
 		prev, _, _ := a.ledger.Entry(ctx, e.ID)
 		return Result{Outcome: prev.Outcome, Duplicate: true}, nil
 	}
@@ -66,17 +67,17 @@ func (a *Applier) Apply(ctx context.Context, e kyc.Event) (Result, error) {
 	res := Result{Attempt: claim.Attempt, Resumed: claim.Resumed}
 	outcome, err := a.biller.Apply(ctx, Command{Event: e, Resumed: claim.Resumed})
 	if err != nil {
-		c := Classify(err)
+		c := ledger.Classify(err)
 		// A fresh context: the record must be written even when the
 		// invocation's context is what ran out.
-		if ferr := a.ledger.Fail(context.WithoutCancel(ctx), claim, c.Uncertain, c.Kind); ferr != nil && !errors.Is(ferr, ErrLost) {
+		if ferr := a.ledger.Fail(context.WithoutCancel(ctx), claim, c.Uncertain, c.Kind); ferr != nil && !errors.Is(ferr, ledger.ErrLost) {
 			a.log.Error("ledger: recording a failed attempt failed", "eventId", e.ID, "err", ferr)
 		}
 		return res, err
 	}
 	res.Outcome = outcome
 	if err := a.ledger.Done(context.WithoutCancel(ctx), claim, outcome); err != nil {
-		if errors.Is(err, ErrLost) {
+		if errors.Is(err, ledger.ErrLost) {
 			// A later attempt took the claim over after ours went stale; the
 			// command is applied all the same and that attempt will find so.
 			a.log.Warn("ledger: claim taken over while applying", "eventId", e.ID)

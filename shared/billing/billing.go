@@ -19,7 +19,6 @@ package billing
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"slices"
 
@@ -39,7 +38,7 @@ type Command struct {
 // Biller carries a command out in the billing system. It returns a short
 // outcome word kept in the ledger ("applied", "already_active", ...) and
 // never personal data. Its errors should implement Transient() and
-// Uncertain() (see Classify); others count as transient and uncertain.
+// Uncertain() (see ledger.Classify); others count as transient and uncertain.
 type Biller interface {
 	Apply(ctx context.Context, c Command) (outcome string, err error)
 }
@@ -55,54 +54,26 @@ const (
 	OutcomeKeptOtherSuspension = "kept_other_suspension"
 )
 
-// Errors of the applier.
+// Errors of the applier. Each says how ledger.Classify is to take it.
 var (
 	// ErrDeferred: the command's predecessor (After) is not applied yet.
-	ErrDeferred = errors.New("predecessor not applied yet")
+	ErrDeferred error = &applierError{"predecessor not applied yet", true, "deferred"}
 	// ErrInvalid: the command cannot be applied as it stands (no retry helps).
-	ErrInvalid = errors.New("invalid command")
+	ErrInvalid error = &applierError{"invalid command", false, "invalid"}
 )
 
-// Class is how a failure is to be handled and reported.
-type Class struct {
-	// Transient: trying again later may succeed on its own.
-	Transient bool
-	// Uncertain: the billing system may have applied the command.
-	Uncertain bool
-	// Kind is a short word for logs and the ledger.
-	Kind string
+// applierError is a failure decided before the billing system was called:
+// never uncertain.
+type applierError struct {
+	msg       string
+	transient bool
+	kind      string
 }
 
-// Classify describes an error of a Biller or the Applier.
-func Classify(err error) Class {
-	switch {
-	case errors.Is(err, ErrDeferred):
-		return Class{Transient: true, Kind: "deferred"}
-	case errors.Is(err, ErrBusy):
-		return Class{Transient: true, Kind: "busy"}
-	case errors.Is(err, ErrInvalid):
-		return Class{Kind: "invalid"}
-	}
-	var k interface {
-		Transient() bool
-		Uncertain() bool
-	}
-	if errors.As(err, &k) {
-		c := Class{Transient: k.Transient(), Uncertain: k.Uncertain(), Kind: "permanent"}
-		var kinded interface{ KindName() string }
-		switch {
-		case errors.As(err, &kinded):
-			c.Kind = kinded.KindName()
-		case c.Transient:
-			c.Kind = "transient"
-		}
-		return c
-	}
-	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
-		return Class{Transient: true, Uncertain: true, Kind: "timeout"}
-	}
-	return Class{Transient: true, Uncertain: true, Kind: "error"}
-}
+func (e *applierError) Error() string    { return e.msg }
+func (e *applierError) Transient() bool  { return e.transient }
+func (e *applierError) Uncertain() bool  { return false }
+func (e *applierError) KindName() string { return e.kind }
 
 // IsCommand reports whether an event type is a service command.
 func IsCommand(t kyc.EventType) bool { return slices.Contains(kyc.ServiceCommands, t) }

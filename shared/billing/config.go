@@ -1,11 +1,9 @@
 package billing
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"sync"
 
 	"github.com/kycgate/kycgate/shared/whmcs"
 )
@@ -82,40 +80,3 @@ func NewBiller(mode, endpoint string, secret Secret) (Biller, error) {
 	}
 	return nil, fmt.Errorf("billing mode %q: must be %q or %q", mode, ModeWHMCS, ModeWebhook)
 }
-
-// Lazy is a Biller built on first use by build (for example after reading
-// the secret), and again on a later use if building failed.
-func Lazy(build func(context.Context) (Biller, error)) Biller {
-	return &lazy{build: build}
-}
-
-type lazy struct {
-	build func(context.Context) (Biller, error)
-	mu    sync.Mutex
-	b     Biller
-}
-
-func (l *lazy) Apply(ctx context.Context, c Command) (string, error) {
-	l.mu.Lock()
-	if l.b == nil {
-		b, err := l.build(ctx)
-		if err != nil {
-			l.mu.Unlock()
-			return "", &configError{err}
-		}
-		l.b = b
-	}
-	b := l.b
-	l.mu.Unlock()
-	return b.Apply(ctx, c)
-}
-
-// configError: the Biller could not be built (the secret is unreadable or
-// empty). Nothing was sent; a later try may succeed once it is fixed.
-type configError struct{ err error }
-
-func (e *configError) Error() string    { return "billing not configured: " + e.err.Error() }
-func (e *configError) Unwrap() error    { return e.err }
-func (e *configError) Transient() bool  { return true }
-func (e *configError) Uncertain() bool  { return false }
-func (e *configError) KindName() string { return "not_configured" }

@@ -1,8 +1,6 @@
 package billing_test
 
 import (
-	"context"
-	"errors"
 	"strings"
 	"testing"
 
@@ -41,37 +39,5 @@ func TestNewBillerFromSecret(t *testing.T) {
 	}
 	if _, err := billing.ParseSecret([]byte(`"just a string"`)); err == nil {
 		t.Fatal("non-object secret accepted")
-	}
-}
-
-type countingBiller struct{ n int }
-
-func (c *countingBiller) Apply(context.Context, billing.Command) (string, error) {
-	c.n++
-	return billing.OutcomeApplied, nil
-}
-
-func TestLazyBuildsOnceAndRetriesFailures(t *testing.T) {
-	builds, fail := 0, true
-	inner := &countingBiller{}
-	b := billing.Lazy(func(context.Context) (billing.Biller, error) {
-		builds++
-		if fail {
-			return nil, errors.New("secret is empty")
-		}
-		return inner, nil
-	})
-	_, err := b.Apply(context.Background(), billing.Command{Event: provision()})
-	if c := billing.Classify(err); err == nil || !c.Transient || c.Uncertain || c.Kind != "not_configured" {
-		t.Fatalf("first apply: %v (%+v)", err, c)
-	}
-	fail = false
-	for range 3 {
-		if _, err := b.Apply(context.Background(), billing.Command{Event: provision()}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if builds != 2 || inner.n != 3 {
-		t.Fatalf("builds %d, applies %d", builds, inner.n)
 	}
 }

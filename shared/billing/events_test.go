@@ -9,7 +9,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
-	"github.com/kycgate/kycgate/shared/billing"
+	"github.com/kycgate/kycgate/shared/eventbus"
 	"github.com/kycgate/kycgate/shared/kyc"
 	"github.com/kycgate/kycgate/shared/whmcs"
 	"github.com/kycgate/kycgate/shared/whmcs/whmcstest"
@@ -48,7 +48,7 @@ func TestSampleEvents(t *testing.T) {
 			t.Fatalf("%s: no records", o.file)
 		}
 		for _, rec := range batch.Records {
-			e, err := billing.DecodeEnvelope([]byte(rec.Body))
+			e, err := eventbus.Decode([]byte(rec.Body))
 			if err != nil || e.Type != o.typ || e.ServiceID != "9001" || e.ID == "" || rec.EventSource != "aws:sqs" {
 				t.Fatalf("%s: %+v, %v", o.file, e, err)
 			}

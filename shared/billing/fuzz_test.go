@@ -9,8 +9,10 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/kycgate/kycgate/shared/billing"
+	"github.com/kycgate/kycgate/shared/eventbus"
 	"github.com/kycgate/kycgate/shared/fuzzseed"
 	"github.com/kycgate/kycgate/shared/kyc"
+	"github.com/kycgate/kycgate/shared/ledger/ledgertest"
 )
 
 // fuzzBiller counts the commands that reach the billing system.
@@ -34,12 +36,12 @@ func FuzzBillingAdapter(f *testing.F) {
 	addBillingAdapterSeeds(f)
 	f.Fuzz(func(t *testing.T, body []byte) {
 		biller := &fuzzBiller{seen: map[string]int{}}
-		h := billing.NewHandler(billing.NewApplier(billing.NewMemoryLedger(), biller, slog.New(slog.DiscardHandler)), slog.New(slog.DiscardHandler))
+		h := billing.NewHandler(billing.NewApplier(ledgertest.NewMemory(), biller, slog.New(slog.DiscardHandler)), slog.New(slog.DiscardHandler))
 		batch := events.SQSEvent{Records: []events.SQSMessage{{MessageId: "m1", Body: string(body)}, {MessageId: "m2", Body: string(body)}}}
 		if _, err := h.Handle(context.Background(), batch); err != nil {
 			t.Fatalf("Handle returned an error: %v", err)
 		}
-		e, err := billing.DecodeEnvelope(body)
+		e, err := eventbus.Decode(body)
 		for id, n := range biller.seen {
 			switch {
 			case err != nil:

@@ -2,16 +2,14 @@ package billing
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
-	"fmt"
 	"log/slog"
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 
-	"github.com/kycgate/kycgate/shared/contract"
-	"github.com/kycgate/kycgate/shared/kyc"
+	"github.com/kycgate/kycgate/shared/eventbus"
+	"github.com/kycgate/kycgate/shared/ledger"
 )
 
 // DefaultReserve is the time a handler keeps back at the end of an
@@ -63,7 +61,7 @@ func (h *Handler) Handle(ctx context.Context, batch events.SQSEvent) (events.SQS
 
 // record handles one message and reports whether it is done with.
 func (h *Handler) record(ctx context.Context, rec events.SQSMessage) bool {
-	e, err := DecodeEnvelope([]byte(rec.Body))
+	e, err := eventbus.Decode([]byte(rec.Body))
 	if err != nil {
 		h.log.ErrorContext(ctx, "unreadable message", "messageId", rec.MessageId, "err", err)
 		return false
@@ -85,11 +83,11 @@ func (h *Handler) record(ctx context.Context, rec events.SQSMessage) bool {
 		}
 		return true
 	}
-	c := Classify(err)
+	c := ledger.Classify(err)
 	switch {
 	case errors.Is(err, ErrDeferred):
 		log.InfoContext(ctx, "command deferred until its predecessor is applied", "after", e.After)
-	case errors.Is(err, ErrBusy):
+	case errors.Is(err, ledger.ErrBusy):
 		log.InfoContext(ctx, "command in progress in another attempt")
 	case c.Transient:
 		log.WarnContext(ctx, "command failed, will be retried", "kind", c.Kind, "attempt", res.Attempt, "err", err)
@@ -99,26 +97,4 @@ func (h *Handler) record(ctx context.Context, rec events.SQSMessage) bool {
 		log.ErrorContext(ctx, "command failed permanently", "kind", c.Kind, "attempt", res.Attempt, "err", err)
 	}
 	return false
-}
-
-// DecodeEnvelope reads an EventBridge event as delivered to SQS and returns
-// its detail as a kyc.Event with Type set from detail-type. Only events of
-// source "kyc" are accepted.
-func DecodeEnvelope(body []byte) (kyc.Event, error) {
-	var env events.EventBridgeEvent
-	if err := json.Unmarshal(body, &env); err != nil {
-		return kyc.Event{}, fmt.Errorf("body is not an EventBridge event: %w", err)
-	}
-	if env.Source != contract.SourceKYC {
-		return kyc.Event{}, fmt.Errorf("source %q, want %q", env.Source, contract.SourceKYC)
-	}
-	if env.DetailType == "" || len(env.Detail) == 0 {
-		return kyc.Event{}, errors.New("no detail-type or detail")
-	}
-	var e kyc.Event
-	if err := json.Unmarshal(env.Detail, &e); err != nil {
-		return kyc.Event{}, fmt.Errorf("detail is not a kyc event: %w", err)
-	}
-	e.Type = kyc.EventType(env.DetailType)
-	return e, nil
 }

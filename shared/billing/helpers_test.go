@@ -13,18 +13,15 @@ import (
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
-	"github.com/kycgate/kycgate/infra/local/emulator"
-	"github.com/kycgate/kycgate/infra/local/stacktest"
 	"github.com/kycgate/kycgate/shared/billing"
 	"github.com/kycgate/kycgate/shared/contract"
 	"github.com/kycgate/kycgate/shared/kyc"
+	"github.com/kycgate/kycgate/shared/ledger"
+	"github.com/kycgate/kycgate/shared/ledger/ledgertest"
 	"github.com/kycgate/kycgate/shared/whmcs"
 	"github.com/kycgate/kycgate/shared/whmcs/whmcstest"
 )
-
-func TestMain(m *testing.M) { emulator.Main(m) }
 
 var creds = whmcs.Credentials{Identifier: "adapter-identifier", Secret: "adapter-secret-do-not-log"}
 
@@ -41,39 +38,27 @@ func (c *clock) Add(d time.Duration) {
 	c.t = c.t.Add(d)
 }
 
-// ledgerKinds are the Ledger implementations every scenario runs against:
-// in memory always, in DynamoDB when the emulator runs (not under -short).
-var ledgerKinds = []string{"memory", "dynamodb"}
+// ledgerKinds are the Ledger implementations the scenarios run against:
+// the memory ledger. The DynamoDB ledger keeps the same contract
+// (ledgertest.TestLedger, run on DynamoDB beside the local stack in
+// infra/local/systemtest).
+var ledgerKinds = []string{"memory"}
 
 // newLedger returns a fresh ledger of a kind on the given clock.
-func newLedger(tb testing.TB, kind string, clk *clock) billing.Ledger {
+func newLedger(tb testing.TB, kind string, clk *clock) ledger.Ledger {
 	tb.Helper()
-	switch kind {
-	case "memory":
-		l := billing.NewMemoryLedger()
-		l.Now = clk.Now
-		return l
-	case "dynamodb":
-		l := billing.NewCommandLedger(dynamoTable(tb))
-		l.Now = clk.Now
-		return l
+	if kind != "memory" {
+		tb.Fatalf("unknown ledger kind %q", kind)
 	}
-	tb.Fatalf("unknown ledger kind %q", kind)
-	return nil
-}
-
-// dynamoTable is the table of the synthesized stack, deployed on the
-// emulator for this test.
-func dynamoTable(tb testing.TB) (*dynamodb.Client, string) {
-	tb.Helper()
-	st, cfg := stacktest.Deploy(tb)
-	return dynamodb.NewFromConfig(cfg), st.Functions[contract.FunctionBillingAdapter].Env[contract.EnvTable]
+	l := ledgertest.NewMemory()
+	l.Now = clk.Now
+	return l
 }
 
 // rig is an adapter wired to a fake WHMCS.
 type rig struct {
 	fake    *whmcstest.Server
-	ledger  billing.Ledger
+	ledger  ledger.Ledger
 	clock   *clock
 	handler *billing.Handler
 	logs    *syncBuffer
@@ -195,7 +180,7 @@ func actions(s *whmcstest.Server) []string {
 	return out
 }
 
-func entry(tb testing.TB, l billing.Ledger, id string) billing.Entry {
+func entry(tb testing.TB, l ledger.Ledger, id string) ledger.Entry {
 	tb.Helper()
 	e, ok, err := l.Entry(context.Background(), id)
 	if err != nil || !ok {
@@ -207,12 +192,7 @@ func entry(tb testing.TB, l billing.Ledger, id string) billing.Entry {
 // forEachLedger runs a scenario against every ledger kind.
 func forEachLedger(t *testing.T, f func(t *testing.T, kind string)) {
 	for _, kind := range ledgerKinds {
-		t.Run(kind, func(t *testing.T) {
-			if kind == "dynamodb" {
-				emulator.Integration(t)
-			}
-			f(t, kind)
-		})
+		t.Run(kind, func(t *testing.T) { f(t, kind) })
 	}
 }
 

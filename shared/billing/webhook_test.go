@@ -16,6 +16,8 @@ import (
 
 	"github.com/kycgate/kycgate/shared/billing"
 	"github.com/kycgate/kycgate/shared/kyc"
+	"github.com/kycgate/kycgate/shared/ledger"
+	"github.com/kycgate/kycgate/shared/ledger/ledgertest"
 	"github.com/kycgate/kycgate/shared/webhooksig"
 	"github.com/kycgate/kycgate/shared/whmcs"
 	"github.com/kycgate/kycgate/shared/whmcs/whmcstest"
@@ -60,7 +62,7 @@ func (rc *receiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(status)
 }
 
-func webhookRig(t *testing.T, rc http.Handler, o billing.WebhookOptions) (*billing.Handler, *billing.MemoryLedger, *syncBuffer) {
+func webhookRig(t *testing.T, rc http.Handler, o billing.WebhookOptions) (*billing.Handler, *ledgertest.Memory, *syncBuffer) {
 	t.Helper()
 	srv := httptest.NewServer(rc)
 	t.Cleanup(srv.Close)
@@ -71,10 +73,10 @@ func webhookRig(t *testing.T, rc http.Handler, o billing.WebhookOptions) (*billi
 	if err != nil {
 		t.Fatal(err)
 	}
-	ledger := billing.NewMemoryLedger()
+	l := ledgertest.NewMemory()
 	logs := &syncBuffer{}
 	log := slog.New(slog.NewJSONHandler(logs, nil))
-	return billing.NewHandler(billing.NewApplier(ledger, hook, log), log), ledger, logs
+	return billing.NewHandler(billing.NewApplier(l, hook, log), log), l, logs
 }
 
 func failedIDs(tb testing.TB, h *billing.Handler, evs ...kyc.Event) []string {
@@ -92,7 +94,7 @@ func failedIDs(tb testing.TB, h *billing.Handler, evs ...kyc.Event) []string {
 
 func TestWebhookSignedCommand(t *testing.T) {
 	rc := &receiver{}
-	h, ledger, _ := webhookRig(t, rc, billing.WebhookOptions{})
+	h, l, _ := webhookRig(t, rc, billing.WebhookOptions{})
 	if failed := failedIDs(t, h, provision(), extend(), extend()); len(failed) != 0 {
 		t.Fatalf("failed %v", failed)
 	}
@@ -117,7 +119,7 @@ func TestWebhookSignedCommand(t *testing.T) {
 		got.Extension == nil || got.Extension.Days != 2 || got.At.IsZero() {
 		t.Fatalf("body %+v", got)
 	}
-	if e, _, _ := ledger.Entry(context.Background(), "o-1:extend"); e.State != billing.StateApplied {
+	if e, _, _ := l.Entry(context.Background(), "o-1:extend"); e.State != ledger.StateApplied {
 		t.Fatalf("ledger %+v", e)
 	}
 }
@@ -141,14 +143,14 @@ func TestWebhookRetries(t *testing.T) {
 	})
 	t.Run("5xx beyond the attempts gives the message back", func(t *testing.T) {
 		rc := &receiver{statuses: []int{503, 503, 503}}
-		h, ledger, logs := webhookRig(t, rc, billing.WebhookOptions{Attempts: 2})
+		h, l, logs := webhookRig(t, rc, billing.WebhookOptions{Attempts: 2})
 		if failed := failedIDs(t, h, provision()); len(failed) != 1 {
 			t.Fatalf("failed %v", failed)
 		}
 		if len(rc.got) != 2 {
 			t.Fatalf("%d requests, want 2", len(rc.got))
 		}
-		if e, _, _ := ledger.Entry(context.Background(), "o-1:provision"); e.State != billing.StateFailed || !e.Uncertain {
+		if e, _, _ := l.Entry(context.Background(), "o-1:provision"); e.State != ledger.StateFailed || !e.Uncertain {
 			t.Fatalf("ledger %+v", e)
 		}
 		if !strings.Contains(logs.String(), "will be retried") {

@@ -16,17 +16,6 @@ const (
 	FunctionNotifier       = "notifier"
 )
 
-// Functions lists every Lambda of the system, in build order.
-var Functions = []string{
-	FunctionCustomerAPI,
-	FunctionAdminAPI,
-	FunctionBillingIntake,
-	FunctionValidator,
-	FunctionSweep,
-	FunctionBillingAdapter,
-	FunctionNotifier,
-}
-
 // TagFunction is the resource tag whose value is one of the function names
 // above. The local stack finds each function in the template by it.
 const TagFunction = "kyc:function"
@@ -34,26 +23,25 @@ const TagFunction = "kyc:function"
 // Environment variables the stack sets on the functions. A function reads only
 // the ones it needs.
 const (
-	EnvTable              = "KYC_TABLE"                // DynamoDB table name
-	EnvBucket             = "KYC_BUCKET"               // documents bucket name
-	EnvKeyID              = "KYC_KEY_ID"               // customer-managed KMS key ARN (SSE-KMS and sealing)
-	EnvMacKeyID           = "KYC_MAC_KEY_ID"           // KMS HMAC key ARN (keyed hashes of document numbers)
-	EnvEventBus           = "KYC_EVENT_BUS"            // EventBridge bus name
-	EnvKYCProducts        = "KYC_PRODUCTS"             // comma-separated product ids that require KYC
-	EnvMaxUploadBytes     = "KYC_MAX_UPLOAD_BYTES"     // largest accepted document, bytes
-	EnvWebhookSecretARN   = "KYC_WEBHOOK_SECRET_ARN"   // Secrets Manager secret: HMAC key of the billing webhook
-	EnvBillingMode        = "KYC_BILLING_MODE"         // "whmcs" or "webhook"
-	EnvBillingSecretARN   = "KYC_BILLING_SECRET_ARN"   // Secrets Manager secret: WHMCS credentials or outbound webhook key
-	EnvBillingURL         = "KYC_BILLING_URL"          // WHMCS API URL (…/includes/api.php) or outbound webhook URL
-	EnvMailFrom           = "KYC_MAIL_FROM"            // SES sender address
-	EnvMailReplyTo        = "KYC_MAIL_REPLY_TO"        // optional Reply-To
-	EnvPortalURL          = "KYC_PORTAL_URL"           // customer portal (emails link here; login required)
-	EnvTicketMode         = "KYC_TICKETS"              // "whmcs" to also open WHMCS tickets, empty for none
-	EnvTicketDeptID       = "KYC_TICKET_DEPT_ID"       // WHMCS support department for KYC tickets
-	EnvReviewSLA          = "KYC_REVIEW_SLA"           // Go duration; the sweep reports the oldest pending review against it
-	EnvMetricsNamespace   = "KYC_METRICS_NAMESPACE"    // CloudWatch namespace of the embedded metrics
-	EnvRetention          = "KYC_RETENTION"            // "unsubmitted=168h,rejected=2160h,afterExpiry=2160h" (kyc.ParseRetention)
-	EnvSecretsPrefetchOff = "KYC_SECRETS_PREFETCH_OFF" // set to read secrets on first use instead of at cold start
+	EnvTable            = "KYC_TABLE"              // DynamoDB table name
+	EnvBucket           = "KYC_BUCKET"             // documents bucket name
+	EnvKeyID            = "KYC_KEY_ID"             // customer-managed KMS key ARN (SSE-KMS and sealing)
+	EnvMacKeyID         = "KYC_MAC_KEY_ID"         // KMS HMAC key ARN (keyed hashes of document numbers)
+	EnvEventBus         = "KYC_EVENT_BUS"          // EventBridge bus name
+	EnvKYCProducts      = "KYC_PRODUCTS"           // comma-separated product ids that require KYC
+	EnvMaxUploadBytes   = "KYC_MAX_UPLOAD_BYTES"   // largest accepted document, bytes
+	EnvWebhookSecretARN = "KYC_WEBHOOK_SECRET_ARN" // Secrets Manager secret: HMAC key of the billing webhook
+	EnvBillingMode      = "KYC_BILLING_MODE"       // "whmcs" or "webhook"
+	EnvBillingSecretARN = "KYC_BILLING_SECRET_ARN" // Secrets Manager secret: WHMCS credentials or outbound webhook key
+	EnvBillingURL       = "KYC_BILLING_URL"        // WHMCS API URL (…/includes/api.php) or outbound webhook URL
+	EnvMailFrom         = "KYC_MAIL_FROM"          // SES sender address
+	EnvMailReplyTo      = "KYC_MAIL_REPLY_TO"      // optional Reply-To
+	EnvPortalURL        = "KYC_PORTAL_URL"         // customer portal (emails link here; login required)
+	EnvTicketMode       = "KYC_TICKETS"            // "whmcs" to also open WHMCS tickets, empty for none
+	EnvTicketDeptID     = "KYC_TICKET_DEPT_ID"     // WHMCS support department for KYC tickets
+	EnvReviewSLA        = "KYC_REVIEW_SLA"         // Go duration; the sweep reports the oldest pending review against it
+	EnvMetricsNamespace = "KYC_METRICS_NAMESPACE"  // CloudWatch namespace of the embedded metrics
+	EnvRetention        = "KYC_RETENTION"          // "unsubmitted=168h,rejected=2160h,afterExpiry=2160h" (kyc.ParseRetention)
 )
 
 // DynamoDB table layout. One table, single-table design (docs/architecture.md).
@@ -76,7 +64,8 @@ const (
 // Partition-key prefixes of the records the billing adapter and the notifier
 // keep, and which their IAM policies limit them to (dynamodb:LeadingKeys).
 const (
-	PrefixCommand = "CMD#"    // pk CMD#<eventId>, sk "CMD": a service command applied to billing (billing-adapter)
+	PrefixCommand = "CMD#" // pk CMD#<eventId>, sk SKCommand: a service command applied to billing (billing-adapter)
+	SKCommand     = "CMD"
 	PrefixNotice  = "NOTIFY#" // pk NOTIFY#<eventId>, sk "email"|"ticket": a customer notice sent (notifier)
 )
 

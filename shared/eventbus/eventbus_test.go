@@ -82,7 +82,7 @@ func detailID(tb testing.TB, e types.PutEventsRequestEntry) string {
 	return d.ID
 }
 
-func events(n int) []kyc.Event {
+func sampleEvents(n int) []kyc.Event {
 	at := time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)
 	out := make([]kyc.Event, n)
 	for i := range out {
@@ -133,7 +133,7 @@ func TestPublishEntries(t *testing.T) {
 
 func TestPublishBatchesOfTen(t *testing.T) {
 	f := &fakeBridge{}
-	evs := events(23)
+	evs := sampleEvents(23)
 	if err := testBus(f).Publish(context.Background(), evs); err != nil {
 		t.Fatalf("Publish: %v", err)
 	}
@@ -157,7 +157,7 @@ func TestPublishBatchesOfTen(t *testing.T) {
 
 func TestPublishBatchesBySize(t *testing.T) {
 	f := &fakeBridge{}
-	evs := events(5)
+	evs := sampleEvents(5)
 	for i := range evs {
 		evs[i].Type = kyc.KycRejected
 		evs[i].CustomerMessage = strings.Repeat("m", 100_000) // ~100 KB each
@@ -183,7 +183,7 @@ func TestPublishBatchesBySize(t *testing.T) {
 
 func TestPublishRefusesOversizedEvent(t *testing.T) {
 	f := &fakeBridge{}
-	evs := events(3)
+	evs := sampleEvents(3)
 	evs[2].CustomerMessage = strings.Repeat("m", MaxRequestBytes)
 	err := testBus(f).Publish(context.Background(), evs)
 	if err == nil || !strings.Contains(err.Error(), "o2:provision") {
@@ -220,7 +220,7 @@ func TestPublishRetriesFailedEntries(t *testing.T) {
 	f.respond = failEntries("InternalFailure", func(call int, id string) bool {
 		return (call == 0 && (id == "o3:provision" || id == "o7:provision")) || (call == 1 && id == "o7:provision")
 	}, t)
-	if err := testBus(f).Publish(context.Background(), events(10)); err != nil {
+	if err := testBus(f).Publish(context.Background(), sampleEvents(10)); err != nil {
 		t.Fatalf("Publish: %v", err)
 	}
 	var got []string
@@ -243,7 +243,7 @@ func TestPublishRetriesFailedEntries(t *testing.T) {
 
 func TestPublishReportsPersistentFailures(t *testing.T) {
 	f := &fakeBridge{}
-	evs := events(23)
+	evs := sampleEvents(23)
 	evs[4].CustomerMessage = "private words to the customer"
 	f.respond = failEntries("ThrottlingException", func(_ int, id string) bool { return id == "o4:provision" || id == "o21:provision" }, t)
 	err := testBus(f).Publish(context.Background(), evs)
@@ -291,7 +291,7 @@ func TestPublishCallError(t *testing.T) {
 		}
 		return nil, nil
 	}
-	err := testBus(f).Publish(context.Background(), events(25))
+	err := testBus(f).Publish(context.Background(), sampleEvents(25))
 	if err == nil || !strings.Contains(err.Error(), "service unavailable") {
 		t.Fatalf("Publish = %v, want the call's error", err)
 	}
@@ -314,7 +314,7 @@ func TestPublishContextEndsDuringBackoff(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Millisecond)
 	defer cancel()
 	start := time.Now()
-	err := b.Publish(ctx, events(2))
+	err := b.Publish(ctx, sampleEvents(2))
 	if !errors.Is(err, context.DeadlineExceeded) {
 		t.Errorf("Publish = %v, want the context's error", err)
 	}

@@ -180,20 +180,3 @@ func errorBodyOf(code, msg string) errorBody {
 	b.Error.Code, b.Error.Message = code, msg
 	return b
 }
-
-// FirstOf authenticates with the first authenticator that accepts the
-// request. The local stack uses FirstOf(APIGatewayJWT{}, a JWTVerifier): an
-// API Gateway event (make invoke) carries its authorizer's claims, a plain
-// HTTP request a bearer token. Lambda uses APIGatewayJWT alone.
-func FirstOf(auths ...Authenticator) Authenticator { return firstOf(auths) }
-
-type firstOf []Authenticator
-
-func (f firstOf) Authenticate(r *http.Request) (Identity, error) {
-	for _, a := range f {
-		if id, err := a.Authenticate(r); err == nil {
-			return id, nil
-		}
-	}
-	return Identity{}, errUnauthenticated
-}

@@ -80,15 +80,26 @@ type Sealer struct {
 
 var _ kyc.Sealer = (*Sealer)(nil)
 
+// Option changes a Sealer.
+type Option func(*Sealer)
+
+// WithClock sets the clock the key cache's lifetime is measured by
+// (time.Now by default).
+func WithClock(now func() time.Time) Option { return func(s *Sealer) { s.now = now } }
+
 // New returns a sealer that wraps data keys under cmkID, stores them in keys,
 // and computes fingerprints with the HMAC key macKeyID. It is safe for
 // concurrent use; build one per process so its cache is shared.
-func New(kmsClient *kms.Client, keys KeyStore, cmkID, macKeyID string) *Sealer {
-	return &Sealer{
+func New(kmsClient *kms.Client, keys KeyStore, cmkID, macKeyID string, opts ...Option) *Sealer {
+	s := &Sealer{
 		kms: kmsClient, keys: keys, cmkID: cmkID, macKeyID: macKeyID,
 		cache: newKeyCache(CacheSize, CacheTTL),
 		now:   time.Now,
 	}
+	for _, o := range opts {
+		o(s)
+	}
+	return s
 }
 
 // Seal encrypts plaintext with the customer's data key, creating the key on

@@ -10,7 +10,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
-	"github.com/kycgate/kycgate/shared/billing"
+	"github.com/kycgate/kycgate/shared/eventbus"
 	"github.com/kycgate/kycgate/shared/kyc"
 )
 
@@ -32,7 +32,7 @@ func TestSampleEvents(t *testing.T) {
 			t.Fatalf("%s: %v", f, err)
 		}
 		for _, rec := range batch.Records {
-			e, err := billing.DecodeEnvelope([]byte(rec.Body))
+			e, err := eventbus.Decode([]byte(rec.Body))
 			if err != nil || !isNotice(e.Type) || e.CustomerID != "1001" || e.ID == "" {
 				t.Fatalf("%s: %+v, %v", f, e, err)
 			}

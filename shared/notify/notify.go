@@ -10,7 +10,7 @@
 // send. Logs carry ids and outcomes, never addresses or texts.
 //
 // Each notice is sent once per event id as far as a record of sent notices
-// (a billing.Ledger under NOTIFY#<eventId>) allows: a redelivered event is
+// (a ledger.Ledger under NOTIFY#<eventId>) allows: a redelivered event is
 // skipped, and a send that failed is retried. If that record cannot be read
 // or written, the notice is sent anyway (a duplicate e-mail is better than a
 // missing KYC request).
@@ -27,9 +27,10 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
-	"github.com/kycgate/kycgate/shared/billing"
 	"github.com/kycgate/kycgate/shared/contract"
+	"github.com/kycgate/kycgate/shared/eventbus"
 	"github.com/kycgate/kycgate/shared/kyc"
+	"github.com/kycgate/kycgate/shared/ledger"
 )
 
 // CustomerReader reads a customer's record (kyc.ErrNotExist if there is none).
@@ -88,7 +89,7 @@ type Config struct {
 	// Tickets, if set, opens tickets for TicketTypes.
 	Tickets Tickets
 	// SentEmail and SentTicket record sent notices (nil: none, at least once).
-	SentEmail, SentTicket billing.Ledger
+	SentEmail, SentTicket ledger.Ledger
 	Log                   *slog.Logger
 }
 
@@ -195,18 +196,18 @@ func (n *Notifier) email(ctx context.Context, log *slog.Logger, e kyc.Event, cus
 
 // once runs send unless the ledger shows it done for this event. It reports
 // whether the notice has gone out (now or before).
-func (n *Notifier) once(ctx context.Context, log *slog.Logger, l billing.Ledger, eventID string, send func(context.Context) (string, error)) (bool, error) {
+func (n *Notifier) once(ctx context.Context, log *slog.Logger, l ledger.Ledger, eventID string, send func(context.Context) (string, error)) (bool, error) {
 	if l == nil {
 		out, err := send(ctx)
 		return err == nil && gone(out), err
 	}
 	claim, err := l.Claim(ctx, eventID, nil)
 	switch {
-	case errors.Is(err, billing.ErrDone):
+	case errors.Is(err, ledger.ErrDone):
 		e, _, _ := l.Entry(ctx, eventID)
 		log.InfoContext(ctx, "notice already sent", "outcome", e.Outcome)
 		return gone(e.Outcome), nil
-	case errors.Is(err, billing.ErrBusy):
+	case errors.Is(err, ledger.ErrBusy):
 		return false, fmt.Errorf("notice %s: %w", eventID, err)
 	case err != nil:
 		log.ErrorContext(ctx, "record of sent notices unavailable: sending without de-duplication", "err", err)
@@ -218,7 +219,7 @@ func (n *Notifier) once(ctx context.Context, log *slog.Logger, l billing.Ledger,
 	if err != nil {
 		// A send whose outcome is unknown holds the record for the ledger's
 		// stale period, so a redelivery in the meantime does not send twice.
-		c := billing.Classify(err)
+		c := ledger.Classify(err)
 		if ferr := l.Fail(bg, claim, c.Uncertain, c.Kind); ferr != nil {
 			log.ErrorContext(ctx, "recording a failed notice failed", "err", ferr)
 		}
@@ -248,7 +249,7 @@ func NewHandler(n *Notifier) *Handler { return &Handler{n: n, log: n.c.Log} }
 func (h *Handler) Handle(ctx context.Context, batch events.SQSEvent) (events.SQSEventResponse, error) {
 	var resp events.SQSEventResponse
 	for _, rec := range batch.Records {
-		e, err := billing.DecodeEnvelope([]byte(rec.Body))
+		e, err := eventbus.Decode([]byte(rec.Body))
 		if err == nil {
 			err = h.n.Notify(ctx, e)
 		}

@@ -17,9 +17,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sesv2"
 	"github.com/aws/smithy-go"
 
-	"github.com/kycgate/kycgate/shared/billing"
 	"github.com/kycgate/kycgate/shared/contract"
 	"github.com/kycgate/kycgate/shared/kyc"
+	"github.com/kycgate/kycgate/shared/ledger/ledgertest"
 	"github.com/kycgate/kycgate/shared/notify"
 	"github.com/kycgate/kycgate/shared/whmcs"
 	"github.com/kycgate/kycgate/shared/whmcs/whmcstest"
@@ -115,7 +115,7 @@ func newNotifyRig(t *testing.T, o rigOpts) *nrig {
 	}
 	c := notify.Config{Customers: cust, Sealer: o.sealer, Mailer: mailer, Renderer: renderer, Log: log}
 	if o.ledger {
-		c.SentEmail, c.SentTicket = billing.NewMemoryLedger(), billing.NewMemoryLedger()
+		c.SentEmail, c.SentTicket = ledgertest.NewMemory(), ledgertest.NewMemory()
 	}
 	if o.tickets {
 		r.whmcs = whmcstest.NewServer(whmcs.Credentials{Identifier: "id", Secret: "secret"})
@@ -351,47 +351,5 @@ func TestTickets(t *testing.T) {
 	}
 	if r.ses.count() != sent {
 		t.Fatalf("the e-mail was sent again with the ticket's retry")
-	}
-}
-
-func TestNewFromEnv(t *testing.T) {
-	base := map[string]string{
-		contract.EnvTable: "kyc", contract.EnvMailFrom: "kyc@provider.example", contract.EnvPortalURL: portal,
-	}
-	deps := notify.Deps{Customers: customers{}, Sealer: sealer{}, SES: &sesFake{}}
-	env := func(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
-	if _, err := notify.NewFromEnv(context.Background(), env(base), deps); err != nil {
-		t.Fatal(err)
-	}
-	for _, k := range []string{contract.EnvTable, contract.EnvMailFrom, contract.EnvPortalURL} {
-		m := map[string]string{}
-		for kk, v := range base {
-			if kk != k {
-				m[kk] = v
-			}
-		}
-		if _, err := notify.NewFromEnv(context.Background(), env(m), deps); err == nil || !strings.Contains(err.Error(), k) {
-			t.Errorf("without %s: %v", k, err)
-		}
-	}
-	bad := map[string]string{contract.EnvTicketMode: "zendesk"}
-	for k, v := range base {
-		bad[k] = v
-	}
-	if _, err := notify.NewFromEnv(context.Background(), env(bad), deps); err == nil {
-		t.Error("unknown ticket mode accepted")
-	}
-	// Tickets without a department: e-mails only, with a warning.
-	logs := &bytes.Buffer{}
-	deps.Log = slog.New(slog.NewJSONHandler(logs, nil))
-	noDept := map[string]string{contract.EnvTicketMode: "whmcs"}
-	for k, v := range base {
-		noDept[k] = v
-	}
-	if _, err := notify.NewFromEnv(context.Background(), env(noDept), deps); err != nil {
-		t.Fatal(err)
-	}
-	if !strings.Contains(logs.String(), "tickets off") {
-		t.Fatalf("logs:\n%s", logs)
 	}
 }

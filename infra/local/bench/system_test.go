@@ -28,11 +28,11 @@ import (
 	"github.com/kycgate/kycgate/infra/local/dev"
 	"github.com/kycgate/kycgate/infra/local/stack"
 	"github.com/kycgate/kycgate/infra/local/stacktest"
-	"github.com/kycgate/kycgate/shared/app"
 	"github.com/kycgate/kycgate/shared/awsenv/faults"
 	"github.com/kycgate/kycgate/shared/contract"
 	"github.com/kycgate/kycgate/shared/httpapi"
 	"github.com/kycgate/kycgate/shared/kyc"
+	"github.com/kycgate/kycgate/shared/wiring"
 )
 
 // clock is the server clock of the system: it stands still unless moved.
@@ -55,12 +55,12 @@ type system struct {
 	st     *stack.Stack
 	rec    *faults.Recorder
 	meter  *Meter
-	cfg    aws.Config  // not counted: the harness's configuration
-	c      app.Clients // counted: the functions' clients
-	plain  app.Clients // not counted: the harness's clients
+	cfg    aws.Config     // not counted: the harness's configuration
+	c      wiring.Clients // counted: the functions' clients
+	plain  wiring.Clients // not counted: the harness's clients
 	clock  *clock
 	key    *rsa.PrivateKey
-	fns    map[string]*app.Function
+	fns    map[string]*wiring.Function
 	mux    *http.ServeMux
 	secret []byte
 }
@@ -79,8 +79,8 @@ var start = time.Date(2026, 11, 26, 10, 0, 0, 0, time.UTC)
 func newSystem(tb testing.TB) *system {
 	tb.Helper()
 	st, cfg := stacktest.Deploy(tb)
-	s := &system{tb: tb, st: st, rec: faults.NewRecorder(), meter: NewMeter(), plain: app.NewClients(cfg),
-		clock: &clock{t: start}, key: testKey(), fns: map[string]*app.Function{}, mux: http.NewServeMux()}
+	s := &system{tb: tb, st: st, rec: faults.NewRecorder(), meter: NewMeter(), plain: wiring.NewClients(cfg),
+		clock: &clock{t: start}, key: testKey(), fns: map[string]*wiring.Function{}, mux: http.NewServeMux()}
 	cfg.Logger = logging.Nop{} // the SDK's warnings about unchecked range reads
 	patient(&cfg)
 	s.cfg = cfg
@@ -90,24 +90,23 @@ func newSystem(tb testing.TB) *system {
 	// concurrent transactions) is still one call.
 	faults.Install(&counted, s.rec, nil)
 	counted.APIOptions = append(counted.APIOptions, s.meter.Option())
-	s.c = app.NewClients(counted)
+	s.c = wiring.NewClients(counted)
 
 	verifier := httpapi.JWTVerifier{Issuer: st.Authorizer.Issuer, Audiences: st.Authorizer.Audience,
 		Keys: map[string]*rsa.PublicKey{"bench": &s.key.PublicKey}, Now: s.clock.Now}
 	// The per-customer limits stay the defaults: the counter they keep is one
 	// of the calls measured.
-	o := app.Options{Now: s.clock.Now, Log: slog.New(slog.DiscardHandler)}
-	b := app.Bindings{Auth: verifier, Metrics: io.Discard}
+	h := wiring.Host{Clock: s.clock.Now, Log: slog.New(slog.DiscardHandler), Auth: verifier, Metrics: io.Discard}
 	ctx := context.Background()
 	for _, name := range []string{contract.FunctionCustomerAPI, contract.FunctionAdminAPI, contract.FunctionBillingIntake,
 		contract.FunctionValidator, contract.FunctionSweep} {
-		fn, err := dev.Build(ctx, st, name, s.c, o, b) // the constructors the Lambda mains use
+		fn, err := dev.Build(ctx, st, name, s.c, h) // as the Lambda mains build them
 		if err != nil {
 			tb.Fatal(err)
 		}
 		s.fns[name] = fn
 	}
-	s.buildDownstream(ctx, o, b)
+	s.buildDownstream(ctx, h)
 	for _, r := range contract.Routes {
 		s.mux.Handle(r.Pattern, s.fns[r.Function].HTTP)
 	}
@@ -125,7 +124,7 @@ func newSystem(tb testing.TB) *system {
 // server does (dev.Localize): the billing adapter against the local WHMCS
 // sink, whose credentials go into the billing secret, the notifier with its
 // sender known to the emulator's SES.
-func (s *system) buildDownstream(ctx context.Context, o app.Options, b app.Bindings) {
+func (s *system) buildDownstream(ctx context.Context, h wiring.Host) {
 	mux := http.NewServeMux()
 	srv := httptest.NewServer(mux)
 	s.tb.Cleanup(srv.Close)
@@ -135,7 +134,7 @@ func (s *system) buildDownstream(ctx context.Context, o app.Options, b app.Bindi
 	}
 	mux.Handle(dev.SinkPath+"/", http.StripPrefix(dev.SinkPath, sink))
 	for _, name := range []string{contract.FunctionBillingAdapter, contract.FunctionNotifier} {
-		fn, err := dev.Build(ctx, s.st, name, s.c, o, b)
+		fn, err := dev.Build(ctx, s.st, name, s.c, h)
 		if err != nil {
 			s.tb.Fatal(err)
 		}
@@ -216,7 +215,7 @@ func (s *system) pending(function string) []events.SQSMessage {
 	q := s.st.Functions[function].Queues[0].URL
 	var out []events.SQSMessage
 	for {
-		res, err := s.plain.SQS.ReceiveMessage(context.Background(), &sqs.ReceiveMessageInput{
+		res, err := sqs.NewFromConfig(s.cfg).ReceiveMessage(context.Background(), &sqs.ReceiveMessageInput{
 			QueueUrl: &q, MaxNumberOfMessages: 10, VisibilityTimeout: 30})
 		if err != nil {
 			s.tb.Fatal(err)
@@ -226,7 +225,7 @@ func (s *system) pending(function string) []events.SQSMessage {
 		}
 		for _, m := range res.Messages {
 			out = append(out, events.SQSMessage{MessageId: aws.ToString(m.MessageId), Body: aws.ToString(m.Body), EventSource: "aws:sqs"})
-			_, _ = s.plain.SQS.DeleteMessage(context.Background(), &sqs.DeleteMessageInput{QueueUrl: &q, ReceiptHandle: m.ReceiptHandle})
+			_, _ = sqs.NewFromConfig(s.cfg).DeleteMessage(context.Background(), &sqs.DeleteMessageInput{QueueUrl: &q, ReceiptHandle: m.ReceiptHandle})
 		}
 	}
 }

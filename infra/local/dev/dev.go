@@ -41,14 +41,15 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"github.com/kycgate/kycgate/infra/local/dev/localjwt"
 	"github.com/kycgate/kycgate/infra/local/emulator"
 	"github.com/kycgate/kycgate/infra/local/stack"
-	"github.com/kycgate/kycgate/shared/app"
 	"github.com/kycgate/kycgate/shared/contract"
 	"github.com/kycgate/kycgate/shared/httpapi"
 	"github.com/kycgate/kycgate/shared/whmcs/whmcstest"
+	"github.com/kycgate/kycgate/shared/wiring"
 )
 
 // Environment variables of the local commands.
@@ -126,7 +127,7 @@ type Server struct {
 	st         *stack.Stack
 	sink       *whmcstest.Server
 	subs       []Substitution
-	fns        map[string]*app.Function
+	fns        map[string]*wiring.Function
 	sweepEvery time.Duration
 	url        string
 }
@@ -143,7 +144,7 @@ type serverInfo struct {
 // process group included) and removes the files that say a stack is
 // running.
 func Run(ctx context.Context, cfg Config, out io.Writer, log *slog.Logger) (err error) {
-	s := &Server{cfg: cfg, log: log, fns: map[string]*app.Function{}}
+	s := &Server{cfg: cfg, log: log, fns: map[string]*wiring.Function{}}
 	if err := s.refuseSecond(); err != nil {
 		return err
 	}
@@ -294,11 +295,10 @@ func (s *Server) setUp(ctx context.Context, awsCfg aws.Config) error {
 	})
 	verifier := httpapi.JWTVerifier{Issuer: s.st.Authorizer.Issuer, Audiences: s.st.Authorizer.Audience,
 		Keys: map[string]*rsa.PublicKey{localjwt.KeyID: &key.PublicKey}}
-	clients := app.NewClients(awsCfg)
+	clients := wiring.NewClients(awsCfg)
 	for _, name := range s.st.FunctionNames() {
 		flog := s.log.With("fn", name)
-		fn, err := Build(ctx, s.st, name, clients, app.Options{Log: flog},
-			app.Bindings{Auth: verifier, Metrics: &lineLog{log: flog}})
+		fn, err := Build(ctx, s.st, name, clients, wiring.Host{Log: flog, Auth: verifier, Metrics: &lineLog{log: flog}})
 		if err != nil {
 			return err
 		}
@@ -352,11 +352,11 @@ func checkRoutes(st *stack.Stack) error {
 }
 
 func (s *Server) startPollers(ctx context.Context, awsCfg aws.Config, wg *sync.WaitGroup) {
-	clients := app.NewClients(awsCfg)
+	queues := sqs.NewFromConfig(awsCfg)
 	for _, name := range s.st.FunctionNames() {
 		fn := s.st.Functions[name]
 		for _, q := range fn.Queues {
-			p := &poller{sqs: clients.SQS, fn: s.fns[name], name: name, trigger: q, region: s.st.Region, timeout: fn.Timeout, log: s.log}
+			p := &poller{sqs: queues, fn: s.fns[name], name: name, trigger: q, region: s.st.Region, timeout: fn.Timeout, log: s.log}
 			wg.Add(1)
 			go func() { defer wg.Done(); p.run(ctx) }()
 		}

@@ -19,23 +19,11 @@ import (
 
 	"github.com/kycgate/kycgate/infra/local/emulator"
 	"github.com/kycgate/kycgate/infra/local/stack"
-	"github.com/kycgate/kycgate/shared/app"
+	"github.com/kycgate/kycgate/shared/wiring"
 	"github.com/kycgate/kycgate/shared/contract"
 )
 
 func TestMain(m *testing.M) { emulator.Main(m) }
-
-// Every function of the system has the constructor its Lambda main uses.
-func TestEveryFunctionHasAConstructor(t *testing.T) {
-	for _, name := range contract.Functions {
-		if Constructors[name] == nil {
-			t.Errorf("no constructor for %s", name)
-		}
-	}
-	if len(Constructors) != len(contract.Functions) {
-		t.Errorf("constructors for %v, functions %v", knownFunctions(), contract.Functions)
-	}
-}
 
 func contractStack() *stack.Stack {
 	st := &stack.Stack{Functions: map[string]*stack.Function{}}
@@ -182,7 +170,7 @@ func TestPollerRedeliversFailuresThenDeadLetters(t *testing.T) {
 
 	var mu sync.Mutex
 	seen := map[string]int{}
-	fn := &app.Function{Invoke: func(_ context.Context, raw json.RawMessage) (any, error) {
+	fn := &wiring.Function{Invoke: func(_ context.Context, raw json.RawMessage) (any, error) {
 		var ev events.SQSEvent
 		if err := json.Unmarshal(raw, &ev); err != nil {
 			return nil, err

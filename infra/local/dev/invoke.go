@@ -12,8 +12,8 @@ import (
 
 	"github.com/kycgate/kycgate/infra/local/emulator"
 	"github.com/kycgate/kycgate/infra/local/stack"
-	"github.com/kycgate/kycgate/shared/app"
 	"github.com/kycgate/kycgate/shared/httpapi"
+	"github.com/kycgate/kycgate/shared/wiring"
 )
 
 // Invocation is one function of the running local stack, built as its
@@ -23,7 +23,7 @@ import (
 type Invocation struct {
 	Name    string
 	Timeout time.Duration
-	fn      *app.Function
+	fn      *wiring.Function
 }
 
 // Prepare loads the running local stack of localDir and builds one function.
@@ -47,8 +47,7 @@ func Prepare(ctx context.Context, localDir, name string, log *slog.Logger, metri
 		return nil, err
 	}
 	awsCfg.Region = st.Region
-	f, err := Build(ctx, st, name, app.NewClients(awsCfg), app.Options{Log: log},
-		app.Bindings{Auth: httpapi.APIGatewayJWT{}, Metrics: metrics})
+	f, err := Build(ctx, st, name, wiring.NewClients(awsCfg), wiring.Host{Log: log, Auth: httpapi.APIGatewayJWT{}, Metrics: metrics})
 	if err != nil {
 		return nil, err
 	}

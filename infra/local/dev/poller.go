@@ -15,7 +15,7 @@ import (
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
 	"github.com/kycgate/kycgate/infra/local/stack"
-	"github.com/kycgate/kycgate/shared/app"
+	"github.com/kycgate/kycgate/shared/wiring"
 )
 
 // pollWait is the long-poll wait of each ReceiveMessage. Lambda's pollers
@@ -30,7 +30,7 @@ const pollWait = 5
 // AWS.
 type poller struct {
 	sqs     *sqs.Client
-	fn      *app.Function
+	fn      *wiring.Function
 	name    string // function name
 	trigger stack.QueueTrigger
 	region  string

@@ -1,4 +1,4 @@
-package app_test
+package flows
 
 // Fault tests: every AWS call of order intake, submission, decision and the
 // sweep fails in every way its service can fail, before or after the call

@@ -1,4 +1,4 @@
-package app_test
+package flows
 
 // Fuzz target for the S3 event notifications the validator decodes (from
 // its SQS queue, or directly). It runs the real validator function on SDK
@@ -23,10 +23,11 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 
-	"github.com/kycgate/kycgate/shared/app"
 	"github.com/kycgate/kycgate/shared/contract"
 	"github.com/kycgate/kycgate/shared/fuzzseed"
 	"github.com/kycgate/kycgate/shared/kyc"
+	"github.com/kycgate/kycgate/shared/triggers"
+	"github.com/kycgate/kycgate/shared/wiring"
 )
 
 // memAWS answers the validator's calls: no DynamoDB item exists, no S3
@@ -86,8 +87,8 @@ func FuzzS3Notification(f *testing.F) {
 			HTTPClient: m, BaseEndpoint: aws.String("http://aws.invalid"), RetryMaxAttempts: 1}
 		env := map[string]string{contract.EnvTable: "kyc-fuzz", contract.EnvBucket: fuzzBucket,
 			contract.EnvKeyID: "arn:aws:kms:us-east-1:000000000000:key/fuzz"}
-		fn, err := app.NewValidatorFunction(context.Background(), func(k string) string { return env[k] }, app.NewClients(cfg),
-			app.Options{Log: slog.New(slog.DiscardHandler)}, app.Bindings{})
+		fn, err := wiring.Validator.Build(context.Background(), func(k string) string { return env[k] }, wiring.NewClients(cfg),
+			wiring.Host{Log: slog.New(slog.DiscardHandler)})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -98,7 +99,7 @@ func FuzzS3Notification(f *testing.F) {
 		out, invokeErr := fn.Invoke(context.Background(), raw)
 
 		// The keys the notification names, as the validator reads them.
-		var n app.S3Notification
+		var n triggers.S3Notification
 		_ = json.Unmarshal(body, &n)
 		var keys []string
 		for _, r := range n.Records {

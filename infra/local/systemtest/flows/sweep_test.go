@@ -1,4 +1,4 @@
-package app_test
+package flows
 
 import (
 	"context"
@@ -10,9 +10,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/kycgate/kycgate/shared/app"
 	"github.com/kycgate/kycgate/shared/contract"
 	"github.com/kycgate/kycgate/shared/kyc"
+	"github.com/kycgate/kycgate/shared/wiring"
 )
 
 // TestSweepSuspendsThenApprovalUnsuspends: an order 4 days old without KYC is
@@ -152,7 +152,7 @@ func TestOutboxSurvivesAFailedPublish(t *testing.T) {
 		}
 		return s.st.Functions[contract.FunctionBillingIntake].Env[k]
 	}
-	fn, err := app.NewBillingIntake(context.Background(), broken, s.c, app.Options{Now: s.clock.Now}, app.Bindings{})
+	fn, err := wiring.BillingIntake.Build(context.Background(), broken, s.c, wiring.Host{Clock: s.clock.Now})
 	if err != nil {
 		t.Fatal(err)
 	}

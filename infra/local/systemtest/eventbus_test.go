@@ -1,4 +1,4 @@
-package eventbus_test
+package systemtest
 
 import (
 	"context"
@@ -20,8 +20,6 @@ import (
 	"github.com/kycgate/kycgate/shared/eventbus"
 	"github.com/kycgate/kycgate/shared/kyc"
 )
-
-func TestMain(m *testing.M) { emulator.Main(m) }
 
 // busEnv is the bus of the synthesized stack, deployed on the emulator for
 // this test, with one rule of the test's own (source "kyc", some

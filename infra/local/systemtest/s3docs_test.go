@@ -1,4 +1,4 @@
-package s3docs_test
+package systemtest
 
 import (
 	"bytes"
@@ -29,8 +29,6 @@ import (
 	"github.com/kycgate/kycgate/shared/kyc"
 	"github.com/kycgate/kycgate/shared/s3docs"
 )
-
-func TestMain(m *testing.M) { emulator.Main(m) }
 
 // docsEnv is the documents bucket of the synthesized stack, deployed on the
 // emulator for this test: versioned, SSE-KMS by default under the stack's

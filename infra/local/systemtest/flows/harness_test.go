@@ -1,4 +1,4 @@
-package app_test
+package flows
 
 import (
 	"bytes"
@@ -29,11 +29,11 @@ import (
 	"github.com/kycgate/kycgate/infra/local/emulator"
 	"github.com/kycgate/kycgate/infra/local/stack"
 	"github.com/kycgate/kycgate/infra/local/stacktest"
-	"github.com/kycgate/kycgate/shared/app"
 	"github.com/kycgate/kycgate/shared/contract"
 	"github.com/kycgate/kycgate/shared/httpapi"
 	"github.com/kycgate/kycgate/shared/kyc"
 	"github.com/kycgate/kycgate/shared/webhooksig"
+	"github.com/kycgate/kycgate/shared/wiring"
 )
 
 func TestMain(m *testing.M) { emulator.Main(m) }
@@ -55,11 +55,11 @@ type sys struct {
 	t        *testing.T
 	st       *stack.Stack
 	cfg      aws.Config
-	c        app.Clients
+	c        wiring.Clients
 	clock    *clock
 	key      *rsa.PrivateKey
 	srv      *httptest.Server
-	fns      map[string]*app.Function
+	fns      map[string]*wiring.Function
 	table    string
 	secret   []byte
 	metrics  *bytes.Buffer
@@ -84,8 +84,8 @@ func newSys(t *testing.T) *sys {
 func newSysWith(t *testing.T, rates map[string]httpapi.Rate) *sys {
 	t.Helper()
 	st, cfg := stacktest.Deploy(t)
-	s := &sys{t: t, st: st, cfg: cfg, c: app.NewClients(cfg), clock: &clock{t: time.Date(2026, 11, 26, 10, 0, 0, 0, time.UTC)},
-		key: testKey, fns: map[string]*app.Function{}, metrics: &bytes.Buffer{}}
+	s := &sys{t: t, st: st, cfg: cfg, c: wiring.NewClients(cfg), clock: &clock{t: time.Date(2026, 11, 26, 10, 0, 0, 0, time.UTC)},
+		key: testKey, fns: map[string]*wiring.Function{}, metrics: &bytes.Buffer{}}
 	s.build(rates)
 	return s
 }
@@ -94,7 +94,7 @@ func newSysWith(t *testing.T, rates map[string]httpapi.Rate) *sys {
 // on the stack and clock of s.
 func newSysFrom(t *testing.T, s *sys) *sys {
 	t.Helper()
-	n := &sys{t: t, st: s.st, cfg: s.cfg, c: s.c, clock: s.clock, key: s.key, fns: map[string]*app.Function{}, metrics: &bytes.Buffer{}}
+	n := &sys{t: t, st: s.st, cfg: s.cfg, c: s.c, clock: s.clock, key: s.key, fns: map[string]*wiring.Function{}, metrics: &bytes.Buffer{}}
 	n.build(nil)
 	return n
 }
@@ -104,12 +104,11 @@ func (s *sys) build(rates map[string]httpapi.Rate) {
 	s.verifier = httpapi.JWTVerifier{Issuer: st.Authorizer.Issuer, Audiences: st.Authorizer.Audience,
 		Keys: map[string]*rsa.PublicKey{"test": &s.key.PublicKey}, Now: s.clock.Now}
 	s.table = st.Functions[contract.FunctionCustomerAPI].Env[contract.EnvTable]
-	o := app.Options{Now: s.clock.Now, Rates: rates}
-	b := app.Bindings{Auth: httpapi.FirstOf(httpapi.APIGatewayJWT{}, s.verifier), Metrics: s.metrics}
+	h := wiring.Host{Clock: s.clock.Now, Rates: rates, Auth: firstOf{httpapi.APIGatewayJWT{}, s.verifier}, Metrics: s.metrics}
 	ctx := context.Background()
 	for _, name := range []string{contract.FunctionCustomerAPI, contract.FunctionAdminAPI, contract.FunctionBillingIntake,
 		contract.FunctionValidator, contract.FunctionSweep} {
-		fn, err := dev.Build(ctx, st, name, s.c, o, b) // the constructors the Lambda mains use
+		fn, err := dev.Build(ctx, st, name, s.c, h) // as the Lambda mains build them
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -259,7 +258,7 @@ func (s *sys) validate() {
 		if r := out.(events.SQSEventResponse); len(r.BatchItemFailures) > 0 {
 			s.t.Fatalf("validator failed a message: %+v", r)
 		}
-		_, _ = s.c.SQS.DeleteMessage(context.Background(), &sqs.DeleteMessageInput{QueueUrl: &q, ReceiptHandle: m.ReceiptHandle})
+		_, _ = sqs.NewFromConfig(s.cfg).DeleteMessage(context.Background(), &sqs.DeleteMessageInput{QueueUrl: &q, ReceiptHandle: m.ReceiptHandle})
 	}
 }
 
@@ -293,7 +292,7 @@ func (s *sys) published(function string) []kycEvent {
 		_ = json.Unmarshal(e.Detail, &ev)
 		ev.Type, ev.Source, ev.Raw = kyc.EventType(e.DetailType), e.Source, e.Detail
 		out = append(out, ev)
-		_, _ = s.c.SQS.DeleteMessage(context.Background(), &sqs.DeleteMessageInput{QueueUrl: &q, ReceiptHandle: m.ReceiptHandle})
+		_, _ = sqs.NewFromConfig(s.cfg).DeleteMessage(context.Background(), &sqs.DeleteMessageInput{QueueUrl: &q, ReceiptHandle: m.ReceiptHandle})
 	}
 	return out
 }
@@ -319,7 +318,7 @@ func (s *sys) receive(queue string) []sqsMessage {
 	s.t.Helper()
 	var out []sqsMessage
 	for {
-		res, err := s.c.SQS.ReceiveMessage(context.Background(), &sqs.ReceiveMessageInput{
+		res, err := sqs.NewFromConfig(s.cfg).ReceiveMessage(context.Background(), &sqs.ReceiveMessageInput{
 			QueueUrl: &queue, MaxNumberOfMessages: 10, WaitTimeSeconds: 0, VisibilityTimeout: 30})
 		if err != nil {
 			s.t.Fatal(err)
@@ -449,4 +448,21 @@ func (s *sys) decide(sub, reviewer string, approve bool) kyc.DecisionResult {
 		"version":   item.Version, "customerMessage": "Please send a statement from the last three months.",
 	}, &res)
 	return res
+}
+
+// firstOf authenticates with the first authenticator that accepts the
+// request: an API Gateway event (a sample invoked through a Lambda entry
+// point) carries its authorizer's claims, a plain HTTP request a bearer
+// token.
+type firstOf []httpapi.Authenticator
+
+func (f firstOf) Authenticate(r *http.Request) (httpapi.Identity, error) {
+	var err error
+	for _, a := range f {
+		var id httpapi.Identity
+		if id, err = a.Authenticate(r); err == nil {
+			return id, nil
+		}
+	}
+	return httpapi.Identity{}, err
 }

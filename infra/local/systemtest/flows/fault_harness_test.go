@@ -1,4 +1,4 @@
-package app_test
+package flows
 
 // The harness of the fault tests (fault_test.go): the whole system on the
 // emulator, built as in harness_test.go but with the faults middleware on
@@ -40,14 +40,17 @@ import (
 	"github.com/aws/smithy-go/middleware"
 
 	"github.com/kycgate/kycgate/infra/local/stacktest"
-	"github.com/kycgate/kycgate/shared/app"
 	"github.com/kycgate/kycgate/shared/awsenv/faults"
 	"github.com/kycgate/kycgate/shared/billing"
 	"github.com/kycgate/kycgate/shared/contract"
 	"github.com/kycgate/kycgate/shared/httpapi"
 	"github.com/kycgate/kycgate/shared/kyc"
+	"github.com/kycgate/kycgate/shared/ledger"
+	"github.com/kycgate/kycgate/shared/ledger/ledgertest"
+	"github.com/kycgate/kycgate/shared/triggers"
 	"github.com/kycgate/kycgate/shared/whmcs"
 	"github.com/kycgate/kycgate/shared/whmcs/whmcstest"
+	"github.com/kycgate/kycgate/shared/wiring"
 )
 
 // faultT0 is the server clock of the fault tests.
@@ -119,8 +122,8 @@ func newFaultSys(t *testing.T) *fsys {
 	default:
 		t.Fatalf("KYC_FAULTS_MUTANT=%q: drop-outbox, split-commit or no-ledger", mutant)
 	}
-	s := &sys{t: t, st: st, cfg: cfg, c: app.NewClients(cfg), clock: &clock{t: faultT0},
-		key: testKey, fns: map[string]*app.Function{}, metrics: &bytes.Buffer{}}
+	s := &sys{t: t, st: st, cfg: cfg, c: wiring.NewClients(cfg), clock: &clock{t: faultT0},
+		key: testKey, fns: map[string]*wiring.Function{}, metrics: &bytes.Buffer{}}
 	s.verifier = httpapi.JWTVerifier{Issuer: st.Authorizer.Issuer, Audiences: st.Authorizer.Audience,
 		Keys: map[string]*rsa.PublicKey{"test": &s.key.PublicKey}, Now: s.clock.Now}
 	s.table = st.Functions[contract.FunctionCustomerAPI].Env[contract.EnvTable]
@@ -139,13 +142,13 @@ func newFaultSys(t *testing.T) *fsys {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var ledger billing.Ledger = billing.NewMemoryLedger()
+	var commands ledger.Ledger = ledgertest.NewMemory()
 	if mutant == "no-ledger" {
-		ledger = forgetful{billing.NewMemoryLedger()}
+		commands = forgetful{ledgertest.NewMemory()}
 	}
 	f.adapterLog = &syncBuffer{}
 	alog := slog.New(slog.NewTextHandler(f.adapterLog, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	f.adapter = billing.NewHandler(billing.NewApplier(ledger, billing.NewWHMCS(wc), alog), alog)
+	f.adapter = billing.NewHandler(billing.NewApplier(commands, billing.NewWHMCS(wc), alog), alog)
 	return f
 }
 
@@ -176,21 +179,16 @@ func (f *fsys) newCase(t *testing.T) *fcase {
 		service: strconv.Itoa(9000000 + n), ids: &atomic.Int64{}, log: &syncBuffer{}}
 	f.whmcs.AddService(whmcstest.Service{ID: 9000000 + n, ClientID: 42})
 	s := *f.sys
-	s.t, s.fns = t, map[string]*app.Function{}
-	o := app.Options{Now: s.clock.Now, Log: slog.New(slog.NewTextHandler(c.log, &slog.HandlerOptions{Level: slog.LevelWarn})),
+	s.t, s.fns = t, map[string]*wiring.Function{}
+	h := wiring.Host{Clock: s.clock.Now, Log: slog.New(slog.NewTextHandler(c.log, &slog.HandlerOptions{Level: slog.LevelWarn})),
 		NewID: func() string { return fmt.Sprintf("%sn%04d", c.cust, c.ids.Add(1)) },
 		// Submissions are counted (the limiter's UpdateItem is part of the
 		// operation); document creations, only setup here, are not.
-		Rates: map[string]httpapi.Rate{"submission": {N: 100000, Per: time.Hour}}}
-	b := app.Bindings{Auth: s.verifier, Metrics: s.metrics}
-	for name, build := range map[string]app.Constructor{
-		contract.FunctionCustomerAPI:   app.NewCustomerAPI,
-		contract.FunctionAdminAPI:      app.NewAdminAPI,
-		contract.FunctionBillingIntake: app.NewBillingIntake,
-		contract.FunctionValidator:     app.NewValidatorFunction,
-		contract.FunctionSweep:         app.NewSweep,
-	} {
-		fn, err := build(context.Background(), stacktest.Env(s.st, name), s.c, o, b)
+		Rates: map[string]httpapi.Rate{"submission": {N: 100000, Per: time.Hour}},
+		Auth:  s.verifier, Metrics: s.metrics}
+	for _, def := range []wiring.Definition{wiring.CustomerAPI, wiring.AdminAPI, wiring.BillingIntake, wiring.Validator, wiring.Sweep} {
+		name := def.Spec.Name
+		fn, err := def.Build(context.Background(), stacktest.Env(s.st, name), s.c, h)
 		if err != nil {
 			t.Fatalf("build %s: %v", name, err)
 		}
@@ -270,8 +268,8 @@ func (c *fcase) upload(cat kyc.Category, typ kyc.DocType, ct string, data []byte
 	if err != nil {
 		c.t.Fatalf("put object: %v", err)
 	}
-	var n app.S3Notification
-	n.Records = make([]app.S3Record, 1)
+	var n triggers.S3Notification
+	n.Records = make([]triggers.S3Record, 1)
 	n.Records[0].EventName = "ObjectCreated:Put"
 	n.Records[0].S3.Bucket.Name = c.f.bucket
 	n.Records[0].S3.Object.Key = up.Upload.Fields["key"]
@@ -738,7 +736,7 @@ func (f *fsys) drain(t *testing.T) {
 	for _, fn := range []string{contract.FunctionBillingAdapter, contract.FunctionNotifier} {
 		q := f.st.Functions[fn].Queues[0].URL
 		for {
-			res, err := f.c.SQS.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{QueueUrl: &q, MaxNumberOfMessages: 10, VisibilityTimeout: 60})
+			res, err := sqs.NewFromConfig(f.cfg).ReceiveMessage(ctx, &sqs.ReceiveMessageInput{QueueUrl: &q, MaxNumberOfMessages: 10, VisibilityTimeout: 60})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -766,7 +764,7 @@ func (f *fsys) drain(t *testing.T) {
 			for i, m := range res.Messages {
 				del = append(del, sqstypes.DeleteMessageBatchRequestEntry{Id: aws.String(strconv.Itoa(i)), ReceiptHandle: m.ReceiptHandle})
 			}
-			if _, err := f.c.SQS.DeleteMessageBatch(ctx, &sqs.DeleteMessageBatchInput{QueueUrl: &q, Entries: del}); err != nil {
+			if _, err := sqs.NewFromConfig(f.cfg).DeleteMessageBatch(ctx, &sqs.DeleteMessageBatchInput{QueueUrl: &q, Entries: del}); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -935,13 +933,13 @@ func splitCommit(client func() *dynamodb.Client) func(*middleware.Stack) error {
 }
 
 // forgetful is a ledger that never finds a command applied.
-type forgetful struct{ *billing.MemoryLedger }
+type forgetful struct{ *ledgertest.Memory }
 
-func (l forgetful) Claim(ctx context.Context, id string, note map[string]string) (billing.Claim, error) {
+func (l forgetful) Claim(ctx context.Context, id string, note map[string]string) (ledger.Claim, error) {
 	if e, ok, _ := l.Entry(ctx, id); ok {
-		e.State = billing.StateFailed
+		e.State = ledger.StateFailed
 		e.InDoubt = false
 		l.Set(e)
 	}
-	return l.MemoryLedger.Claim(ctx, id, note)
+	return l.Memory.Claim(ctx, id, note)
 }

@@ -1,0 +1,177 @@
+package contract
+
+import "fmt"
+
+// Trigger is what invokes a function, and so the one shape of event it
+// accepts.
+type Trigger string
+
+const (
+	// TriggerHTTP: routes of the HTTP API (API Gateway payload 2.0 events).
+	TriggerHTTP Trigger = "http"
+	// TriggerQueue: the function's SQS queue through an event source mapping
+	// with partial batch responses (SQS events).
+	TriggerQueue Trigger = "queue"
+	// TriggerSchedule: EventBridge Scheduler, with an EventBridge-shaped
+	// "Scheduled Event" whose time is the scheduled time.
+	TriggerSchedule Trigger = "schedule"
+)
+
+// Access is one thing a function may do to the stack's resources. The CDK
+// stack turns each into exactly one set of IAM statements (infra/cdk
+// grants.go), so a function's role allows what its spec lists and nothing
+// else.
+type Access string
+
+const (
+	// The table.
+	TableItems      Access = "table:items"       // Get/Put/Update/Delete/ConditionCheck item (and so TransactWriteItems) on every item
+	QueryTable      Access = "table:query"       // Query on the table (a customer's partition)
+	QueryDue        Access = "table:query-due"   // Query on the due index
+	QueryQueue      Access = "table:query-queue" // Query on the review queue index
+	DocumentRecords Access = "table:documents"   // GetItem/PutItem on CUST#* (a document record, conditionally)
+	CustomerRecords Access = "table:customers"   // GetItem on CUST#* (a customer's contact address and data key)
+	CommandLedger   Access = "table:commands"    // GetItem/UpdateItem on CMD#*
+	NoticeLedger    Access = "table:notices"     // GetItem/UpdateItem on NOTIFY#*
+
+	// The documents bucket (objects under docs/).
+	SignUploads   Access = "s3:sign-uploads" // PutObject: the presigned POST forms
+	ReadObjects   Access = "s3:read"         // GetObject(Version): inspection, review links
+	TagObjects    Access = "s3:tag"          // PutObject(Version)Tagging: mark a version submitted
+	DeleteObjects Access = "s3:delete"       // DeleteObject(Version), ListBucketVersions
+
+	// The keys.
+	GenerateDataKeys Access = "kms:generate-data-key" // GenerateDataKey under the CMK (customer data keys, KMS-encrypted queues)
+	DecryptData      Access = "kms:decrypt"           // Decrypt under the CMK
+	Fingerprint      Access = "kms:mac"               // GenerateMac with the HMAC key (document numbers)
+
+	// Everything else.
+	PublishEvents     Access = "events:put"     // PutEvents on the bus
+	ReadWebhookSecret Access = "secret:webhook" // GetSecretValue of the webhook secret
+	ReadBillingSecret Access = "secret:billing" // GetSecretValue of the billing secret
+	SendEmail         Access = "ses:send"       // SendEmail from the configured sender only
+	StartSweepDLQ     Access = "sqs:sweep-dlq"  // SendMessage to the sweep's DLQ (asynchronous invocations)
+)
+
+// Spec is what a function is and what it needs: the one place the CDK stack
+// (role, environment, trigger), the wiring (configuration read once at cold
+// start) and the local stack take a function's needs from.
+type Spec struct {
+	Name        string
+	Description string
+	Triggers    []Trigger
+	// Env are the environment variables the function reads; all are
+	// required. OptionalEnv are read when set.
+	Env         []string
+	OptionalEnv []string
+	Access      []Access
+	// TimeoutSeconds of one invocation.
+	TimeoutSeconds int
+	// LogRetentionDays: a year for the functions that serve requests and
+	// take in billing events (their logs are the request trail an audit asks
+	// for), three months for the rest.
+	LogRetentionDays int
+}
+
+// Specs are every function of the system, in build order.
+var Specs = []Spec{
+	{
+		Name:        FunctionCustomerAPI,
+		Description: "Customer KYC API (documents, submissions, status)",
+		Triggers:    []Trigger{TriggerHTTP},
+		Env:         []string{EnvTable, EnvBucket, EnvKeyID, EnvEventBus, EnvKYCProducts, EnvMaxUploadBytes, EnvRetention},
+		Access: []Access{TableItems, QueryTable, SignUploads, ReadObjects, TagObjects, GenerateDataKeys, DecryptData,
+			PublishEvents},
+		TimeoutSeconds: 10, LogRetentionDays: 365,
+	},
+	{
+		Name:        FunctionAdminAPI,
+		Description: "Reviewer/admin API (queue, decisions, disclosures)",
+		Triggers:    []Trigger{TriggerHTTP},
+		Env:         []string{EnvTable, EnvBucket, EnvKeyID, EnvMacKeyID, EnvEventBus, EnvRetention},
+		Access: []Access{TableItems, QueryTable, QueryDue, QueryQueue, ReadObjects, GenerateDataKeys, DecryptData, Fingerprint,
+			PublishEvents},
+		TimeoutSeconds: 10, LogRetentionDays: 365,
+	},
+	{
+		Name:           FunctionBillingIntake,
+		Description:    "Billing events in: EventBridge (via SQS) and the HMAC-signed webhook",
+		Triggers:       []Trigger{TriggerQueue, TriggerHTTP},
+		Env:            []string{EnvTable, EnvKeyID, EnvEventBus, EnvKYCProducts, EnvWebhookSecretARN},
+		Access:         []Access{TableItems, GenerateDataKeys, DecryptData, PublishEvents, ReadWebhookSecret},
+		TimeoutSeconds: 10, LogRetentionDays: 365,
+	},
+	{
+		Name:           FunctionValidator,
+		Description:    "Validates uploaded documents (size, magic bytes, encryption) on S3 events",
+		Triggers:       []Trigger{TriggerQueue},
+		Env:            []string{EnvTable, EnvBucket, EnvKeyID, EnvMaxUploadBytes},
+		Access:         []Access{DocumentRecords, ReadObjects, DeleteObjects, DecryptData},
+		TimeoutSeconds: 30, LogRetentionDays: 90,
+	},
+	{
+		Name:           FunctionSweep,
+		Description:    "Scheduled sweep: deadlines, reminders, outbox, purge, review SLA metric",
+		Triggers:       []Trigger{TriggerSchedule},
+		Env:            []string{EnvTable, EnvBucket, EnvEventBus, EnvReviewSLA, EnvMetricsNamespace, EnvRetention},
+		Access:         []Access{TableItems, QueryDue, QueryQueue, DeleteObjects, GenerateDataKeys, DecryptData, PublishEvents, StartSweepDLQ},
+		TimeoutSeconds: 60, LogRetentionDays: 90,
+	},
+	{
+		Name:           FunctionBillingAdapter,
+		Description:    "Applies service commands to the billing system (WHMCS API or webhook)",
+		Triggers:       []Trigger{TriggerQueue},
+		Env:            []string{EnvTable, EnvBillingMode, EnvBillingURL, EnvBillingSecretARN},
+		Access:         []Access{CommandLedger, GenerateDataKeys, DecryptData, ReadBillingSecret},
+		TimeoutSeconds: 60, LogRetentionDays: 90,
+	},
+	{
+		Name:           FunctionNotifier,
+		Description:    "Customer notices by e-mail (SES) and billing-system ticket",
+		Triggers:       []Trigger{TriggerQueue},
+		Env:            []string{EnvTable, EnvKeyID, EnvMailFrom, EnvPortalURL},
+		OptionalEnv:    []string{EnvMailReplyTo, EnvTicketMode, EnvTicketDeptID, EnvBillingURL, EnvBillingSecretARN},
+		Access:         []Access{CustomerRecords, NoticeLedger, DecryptData, ReadBillingSecret, SendEmail},
+		TimeoutSeconds: 30, LogRetentionDays: 90,
+	},
+}
+
+// Functions lists every function name, in the order of Specs.
+var Functions = func() []string {
+	var out []string
+	for _, s := range Specs {
+		out = append(out, s.Name)
+	}
+	return out
+}()
+
+// SpecOf returns the spec of a function; it panics for a name that is not a
+// function (a programming error).
+func SpecOf(name string) Spec {
+	for _, s := range Specs {
+		if s.Name == name {
+			return s
+		}
+	}
+	panic(fmt.Sprintf("contract: no function %q", name))
+}
+
+// Has reports whether the function has the access a.
+func (s Spec) Has(a Access) bool {
+	for _, x := range s.Access {
+		if x == a {
+			return true
+		}
+	}
+	return false
+}
+
+// Triggered reports whether the function is invoked by t.
+func (s Spec) Triggered(t Trigger) bool {
+	for _, x := range s.Triggers {
+		if x == t {
+			return true
+		}
+	}
+	return false
+}

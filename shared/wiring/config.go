@@ -1,0 +1,173 @@
+// Package wiring builds each function of the KYC gate from one typed
+// configuration, read once from the environment at cold start, and the SDK
+// clients. The Lambda mains, the local dev server, `make invoke` and the
+// system tests all build functions here, so every way of running a function
+// runs the same code wired the same way. What a function needs is its
+// contract.Spec; the CDK stack sets the environment and grants from the same
+// spec.
+package wiring
+
+import (
+	"errors"
+	"fmt"
+	"net/mail"
+	"net/url"
+	"slices"
+	"strconv"
+	"time"
+
+	"github.com/kycgate/kycgate/shared/billing"
+	"github.com/kycgate/kycgate/shared/contract"
+	"github.com/kycgate/kycgate/shared/kyc"
+)
+
+// Config is a function's configuration. Only the fields of the variables its
+// spec lists are set.
+type Config struct {
+	Table    string // contract.EnvTable
+	Bucket   string // contract.EnvBucket
+	KeyID    string // contract.EnvKeyID: the CMK (SSE-KMS of documents, customer data keys)
+	MacKeyID string // contract.EnvMacKeyID: the HMAC key of document numbers
+	EventBus string // contract.EnvEventBus
+
+	Products       kyc.ProductSet // contract.EnvKYCProducts
+	MaxUploadBytes int64          // contract.EnvMaxUploadBytes
+	Retention      kyc.Retention  // contract.EnvRetention
+
+	WebhookSecretARN string // contract.EnvWebhookSecretARN
+
+	BillingMode      string // contract.EnvBillingMode: billing.ModeWHMCS or billing.ModeWebhook
+	BillingURL       string // contract.EnvBillingURL
+	BillingSecretARN string // contract.EnvBillingSecretARN
+
+	MailFrom     string // contract.EnvMailFrom
+	MailReplyTo  string // contract.EnvMailReplyTo
+	PortalURL    string // contract.EnvPortalURL
+	TicketMode   string // contract.EnvTicketMode: "" or TicketsWHMCS
+	TicketDeptID string // contract.EnvTicketDeptID
+
+	ReviewSLA        time.Duration // contract.EnvReviewSLA
+	MetricsNamespace string        // contract.EnvMetricsNamespace
+}
+
+// TicketsWHMCS is the value of contract.EnvTicketMode that also opens WHMCS
+// tickets for customer notices.
+const TicketsWHMCS = "whmcs"
+
+// Load reads the configuration of a function from env (os.Getenv in Lambda;
+// the function's environment in the synthesized template locally). Every
+// variable of spec.Env must be set; every variable read is parsed. All
+// problems are reported at once, so a misconfigured function fails at start
+// with one clear message.
+func Load(spec contract.Spec, env func(string) string) (Config, error) {
+	var (
+		c    Config
+		errs []error
+	)
+	bad := func(name, why string) { errs = append(errs, fmt.Errorf("%s: %s", name, why)) }
+	var missing []string
+	for _, name := range spec.Env {
+		if env(name) == "" {
+			missing = append(missing, name)
+		}
+	}
+	if len(missing) > 0 {
+		errs = append(errs, fmt.Errorf("missing environment: %v", missing))
+	}
+	for _, name := range append(slices.Clone(spec.Env), spec.OptionalEnv...) {
+		v := env(name)
+		if v == "" {
+			continue
+		}
+		switch name {
+		case contract.EnvTable:
+			c.Table = v
+		case contract.EnvBucket:
+			c.Bucket = v
+		case contract.EnvKeyID:
+			c.KeyID = v
+		case contract.EnvMacKeyID:
+			c.MacKeyID = v
+		case contract.EnvEventBus:
+			c.EventBus = v
+		case contract.EnvKYCProducts:
+			c.Products = kyc.ParseProducts(v)
+		case contract.EnvMaxUploadBytes:
+			n, err := strconv.ParseInt(v, 10, 64)
+			if err != nil || n <= 0 {
+				bad(name, fmt.Sprintf("%q is not a byte count", v))
+			}
+			c.MaxUploadBytes = n
+		case contract.EnvRetention:
+			r, err := kyc.ParseRetention(v)
+			if err != nil {
+				bad(name, err.Error())
+			}
+			c.Retention = r
+		case contract.EnvWebhookSecretARN:
+			c.WebhookSecretARN = v
+		case contract.EnvBillingMode:
+			if v != billing.ModeWHMCS && v != billing.ModeWebhook {
+				bad(name, fmt.Sprintf("%q: must be %q or %q", v, billing.ModeWHMCS, billing.ModeWebhook))
+			}
+			c.BillingMode = v
+		case contract.EnvBillingURL:
+			if u, err := url.Parse(v); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+				bad(name, "not an http(s) URL")
+			}
+			c.BillingURL = v
+		case contract.EnvBillingSecretARN:
+			c.BillingSecretARN = v
+		case contract.EnvMailFrom:
+			if a, err := mail.ParseAddress(v); err != nil || a.Address != v {
+				bad(name, "not a plain e-mail address")
+			}
+			c.MailFrom = v
+		case contract.EnvMailReplyTo:
+			if a, err := mail.ParseAddress(v); err != nil || a.Address != v {
+				bad(name, "not a plain e-mail address")
+			}
+			c.MailReplyTo = v
+		case contract.EnvPortalURL:
+			if u, err := url.Parse(v); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+				bad(name, "not an http(s) URL")
+			}
+			c.PortalURL = v
+		case contract.EnvTicketMode:
+			if v != TicketsWHMCS {
+				bad(name, fmt.Sprintf("%q: must be %q or empty", v, TicketsWHMCS))
+			}
+			c.TicketMode = v
+		case contract.EnvTicketDeptID:
+			c.TicketDeptID = v
+		case contract.EnvReviewSLA:
+			d, err := time.ParseDuration(v)
+			if err != nil || d <= 0 {
+				bad(name, fmt.Sprintf("%q is not a positive Go duration", v))
+			}
+			c.ReviewSLA = d
+		case contract.EnvMetricsNamespace:
+			c.MetricsNamespace = v
+		default:
+			bad(name, "the wiring does not read this variable (contract.Specs lists it)")
+		}
+	}
+	if c.TicketMode == TicketsWHMCS {
+		for _, need := range []struct{ name, v string }{
+			{contract.EnvTicketDeptID, c.TicketDeptID}, {contract.EnvBillingURL, c.BillingURL}, {contract.EnvBillingSecretARN, c.BillingSecretARN},
+		} {
+			if need.v == "" {
+				bad(need.name, "required when "+contract.EnvTicketMode+"="+TicketsWHMCS)
+			}
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		return Config{}, fmt.Errorf("%s: %w", spec.Name, err)
+	}
+	return c, nil
+}
+
+// policy is the policy engine's configuration.
+func (c Config) policy() kyc.Config {
+	return kyc.Config{Products: c.Products, MaxUploadBytes: c.MaxUploadBytes, KMSKeyID: c.KeyID, Retention: c.Retention}
+}

@@ -1,0 +1,162 @@
+package wiring
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"time"
+
+	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/aws/aws-lambda-go/lambdacontext"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
+	"github.com/aws/aws-sdk-go-v2/service/kms"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+	"github.com/aws/aws-sdk-go-v2/service/sesv2"
+
+	"github.com/kycgate/kycgate/shared/awsenv"
+	"github.com/kycgate/kycgate/shared/billing"
+	"github.com/kycgate/kycgate/shared/dynamostore"
+	"github.com/kycgate/kycgate/shared/eventbus"
+	"github.com/kycgate/kycgate/shared/httpapi"
+	"github.com/kycgate/kycgate/shared/kmsseal"
+	"github.com/kycgate/kycgate/shared/kyc"
+	"github.com/kycgate/kycgate/shared/s3docs"
+)
+
+// Clients are the SDK clients, built once per process from one configuration.
+type Clients struct {
+	DynamoDB    *dynamodb.Client
+	S3          *s3.Client
+	KMS         *kms.Client
+	EventBridge *eventbridge.Client
+	Secrets     *secretsmanager.Client
+	SES         *sesv2.Client
+}
+
+// NewClients builds every client from cfg. Building a client does no I/O.
+func NewClients(cfg aws.Config) Clients {
+	return Clients{
+		DynamoDB:    dynamodb.NewFromConfig(cfg),
+		S3:          awsenv.S3(cfg),
+		KMS:         kms.NewFromConfig(cfg),
+		EventBridge: eventbridge.NewFromConfig(cfg),
+		Secrets:     secretsmanager.NewFromConfig(cfg),
+		SES:         sesv2.NewFromConfig(cfg),
+	}
+}
+
+// Host is what differs between Lambda, the dev server and the tests.
+type Host struct {
+	// Clock is the policy's "now" (time.Now when nil): the time a decision
+	// commits, an order is received, a document is created. The dev server's
+	// is a clock a person can move forward. Token, signature and rate-limit
+	// checks always use real time.
+	Clock func() time.Time
+	// NewID makes new record ids (128 random bits when nil; tests make them
+	// deterministic).
+	NewID func() string
+	Log   *slog.Logger
+	// Auth authenticates API callers: API Gateway's verified claims in
+	// Lambda, a JWT verifier locally. Required by the API functions.
+	Auth httpapi.Authenticator
+	// Metrics receives the sweep's embedded-metric lines (standard output in
+	// Lambda).
+	Metrics io.Writer
+	// Rates are the per-customer limits (httpapi.DefaultRates when nil).
+	Rates map[string]httpapi.Rate
+}
+
+// Main is the whole of a Lambda's main: JSON logs with the request id, the
+// SDK configuration and clients built once per cold start, the function
+// built from its environment, then the runtime loop. A function that cannot
+// start logs why and exits; handlers return their errors to the runtime.
+func Main(d Definition) {
+	log := lambdacontext.NewLogger()
+	slog.SetDefault(log)
+	ctx := context.Background()
+	cfg, err := awsenv.Load(ctx)
+	if err != nil {
+		log.Error("aws config", "err", err)
+		os.Exit(1)
+	}
+	fn, err := d.Build(ctx, os.Getenv, NewClients(cfg), Host{Log: log, Auth: httpapi.APIGatewayJWT{}, Metrics: os.Stdout})
+	if err != nil {
+		log.Error("function not configured", "err", err)
+		os.Exit(1)
+	}
+	lambda.Start(fn.Invoke)
+}
+
+// resources builds the ports a function's configuration gives it.
+type resources struct {
+	cfg     Config
+	clients Clients
+	host    Host
+	log     *slog.Logger
+	store   *dynamostore.Store
+}
+
+func newResources(cfg Config, c Clients, h Host) *resources {
+	log := h.Log
+	if log == nil {
+		log = slog.Default()
+	}
+	return &resources{cfg: cfg, clients: c, host: h, log: log, store: dynamostore.New(c.DynamoDB, cfg.Table)}
+}
+
+// options are the policy engine's options from the host.
+func (r *resources) options() []kyc.Option {
+	opts := []kyc.Option{kyc.WithLogger(r.log)}
+	if r.host.Clock != nil {
+		opts = append(opts, kyc.WithClock(r.host.Clock))
+	}
+	if r.host.NewID != nil {
+		opts = append(opts, kyc.WithIDs(r.host.NewID))
+	}
+	return opts
+}
+
+func (r *resources) files() kyc.Files { return s3docs.New(r.clients.S3, r.cfg.Bucket, r.cfg.KeyID) }
+
+// sealer seals with the customer's data key; fingerprints need the HMAC key,
+// which only the functions that record document numbers have.
+func (r *resources) sealer() kyc.Sealer {
+	return kmsseal.New(r.clients.KMS, kmsseal.NewDynamoKeys(r.clients.DynamoDB, r.cfg.Table), r.cfg.KeyID, r.cfg.MacKeyID)
+}
+
+func (r *resources) bus() kyc.Publisher { return eventbus.New(r.clients.EventBridge, r.cfg.EventBus) }
+
+func (r *resources) auth() httpapi.Authenticator {
+	if r.host.Auth == nil {
+		panic("wiring: an API function needs Host.Auth")
+	}
+	return r.host.Auth
+}
+
+// secret reads a Secrets Manager secret's string, once, at cold start. Errors
+// never carry the value.
+func (r *resources) secret(ctx context.Context, arn string) ([]byte, error) {
+	out, err := r.clients.Secrets.GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: &arn})
+	if err != nil {
+		return nil, fmt.Errorf("read secret: %w", err)
+	}
+	if out.SecretString == nil {
+		return nil, errors.New("read secret: it has no string value")
+	}
+	return []byte(*out.SecretString), nil
+}
+
+// billingSecret reads and parses the billing secret.
+func (r *resources) billingSecret(ctx context.Context) (billing.Secret, error) {
+	b, err := r.secret(ctx, r.cfg.BillingSecretARN)
+	if err != nil {
+		return billing.Secret{}, fmt.Errorf("billing secret: %w", err)
+	}
+	return billing.ParseSecret(b)
+}
