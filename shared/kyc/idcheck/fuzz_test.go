@@ -9,6 +9,7 @@ package idcheck
 
 import (
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -87,11 +88,11 @@ func FuzzCheck(f *testing.F) {
 		if again := Check(in); !reflect.DeepEqual(r, again) {
 			t.Fatalf("Check is not deterministic: %+v, then %+v", r, again)
 		}
-		if !contains(knownFormats, r.NumberFormat) {
+		if !slices.Contains(knownFormats, r.NumberFormat) {
 			t.Fatalf("NumberFormat %q is not a declared format", r.NumberFormat)
 		}
 		for _, fi := range r.Findings {
-			if !containsField(knownFields, fi.Field) || !containsCode(knownCodes, fi.Code) || !inCatalogue(fi.Message) {
+			if !slices.Contains(knownFields, fi.Field) || !slices.Contains(knownCodes, fi.Code) || !slices.Contains(messages[:], fi.Message) {
 				t.Fatalf("finding %+v: field, code or message not from the declared sets", fi)
 			}
 			for _, s := range []string{number, mrz, docType} {
@@ -113,31 +114,4 @@ func FuzzCheck(f *testing.F) {
 			}
 		}
 	})
-}
-
-func containsField(fs []Field, f Field) bool {
-	for _, x := range fs {
-		if x == f {
-			return true
-		}
-	}
-	return false
-}
-
-func containsCode(cs []Code, c Code) bool {
-	for _, x := range cs {
-		if x == c {
-			return true
-		}
-	}
-	return false
-}
-
-func inCatalogue(m string) bool {
-	for _, x := range messages {
-		if x == m {
-			return true
-		}
-	}
-	return false
 }

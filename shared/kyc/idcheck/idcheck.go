@@ -67,18 +67,18 @@ type Code string
 
 // The kinds of findings.
 const (
-	CodeMissing              Code = "missing"               // nothing was recorded
-	CodeTooLong              Code = "too_long"              // longer than any real value
-	CodeInvalidCharacter     Code = "invalid_character"     // a character no document number uses
-	CodeUnrecognisedFormat   Code = "unrecognised_format"   // a national ID in none of the known formats
-	CodeCheckDigitMismatch   Code = "check_digit_mismatch"  // the check digit does not match the data it protects
-	CodeMRZNumberMismatch    Code = "mrz_number_mismatch"   // the recorded number is not the MRZ's
-	CodeMRZLineCount         Code = "mrz_line_count"        // not 2 or 3 lines
-	CodeMRZLineLength        Code = "mrz_line_length"       // lines of a length no MRZ has
-	CodeMRZInvalidCharacter  Code = "mrz_invalid_character" // a character other than A-Z, 0-9 and <
-	CodeInvalidDate          Code = "invalid_date"          // not a calendar date
-	CodeInvalidValue         Code = "invalid_value"         // a field holds what it cannot hold
-	CodeDocumentTypeMismatch Code = "document_type_mismatch"
+	CodeMissing              Code = "missing"                // nothing was recorded
+	CodeTooLong              Code = "too_long"               // longer than any real value
+	CodeInvalidCharacter     Code = "invalid_character"      // a character no document number uses
+	CodeUnrecognisedFormat   Code = "unrecognised_format"    // a national ID in none of the known formats
+	CodeCheckDigitMismatch   Code = "check_digit_mismatch"   // the check digit does not match the data it protects
+	CodeMRZNumberMismatch    Code = "mrz_number_mismatch"    // the recorded number is not the MRZ's
+	CodeMRZLineCount         Code = "mrz_line_count"         // not 2 or 3 lines
+	CodeMRZLineLength        Code = "mrz_line_length"        // lines of a length no MRZ has
+	CodeMRZInvalidCharacter  Code = "mrz_invalid_character"  // a character other than A-Z, 0-9 and <
+	CodeInvalidDate          Code = "invalid_date"           // not a calendar date
+	CodeInvalidValue         Code = "invalid_value"          // a field holds what it cannot hold
+	CodeDocumentTypeMismatch Code = "document_type_mismatch" // the recorded type contradicts the MRZ (visa or not)
 )
 
 // Finding is one warning for the reviewer. Its Message is English, from a
@@ -95,9 +95,10 @@ func (f Finding) Error() string { return string(f.Field) + ": " + f.Message }
 
 // Input is what a reviewer recorded about one identity document.
 type Input struct {
-	// DocumentType is the document type if known: "national_id",
-	// "passport", "visa", "driving_license", or anything else (treated as
-	// unknown). It decides which number formats apply; see Check.
+	// DocumentType is the document type as the catalogue names it
+	// ("national_id", "passport", "visa", "driving_license", ...; case and
+	// surrounding spaces do not matter), or "" if unknown. It decides which
+	// number formats apply; see Check.
 	DocumentType string
 	// DocumentNumber is the number as the reviewer typed it.
 	DocumentNumber string

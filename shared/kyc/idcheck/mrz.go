@@ -109,7 +109,7 @@ func layoutOf(lines []string) (Format, *Finding) {
 		}
 		return FormatTD1, nil
 	case 2:
-		visa := lines[0][0] == 'V'
+		visa := strings.HasPrefix(lines[0], "V")
 		switch {
 		case len(lines[0]) != len(lines[1]):
 		case len(lines[0]) == 44 && visa:

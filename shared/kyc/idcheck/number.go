@@ -1,6 +1,7 @@
 package idcheck
 
 import (
+	"slices"
 	"strings"
 	"unicode"
 )
@@ -36,7 +37,7 @@ func ParseNumber(s string) (n Number, ok bool) {
 // parseNumber recognises a normalised number in one of the allowed formats.
 func parseNumber(c string, allowed []Format) (Number, bool) {
 	f, body := shapeOf(c)
-	if f == FormatNone || !contains(allowed, f) {
+	if f == FormatNone || !slices.Contains(allowed, f) {
 		return Number{}, false
 	}
 	switch f {
@@ -45,15 +46,6 @@ func parseNumber(c string, allowed []Format) (Number, bool) {
 	default:
 		return Number{Format: f, Canonical: body, CheckDigitOK: taiwanValid(body)}, true
 	}
-}
-
-func contains(fs []Format, f Format) bool {
-	for _, x := range fs {
-		if x == f {
-			return true
-		}
-	}
-	return false
 }
 
 // normaliseNumber maps full-width forms to ASCII, upper-cases letters and

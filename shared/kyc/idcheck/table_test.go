@@ -203,6 +203,11 @@ func TestVerifyInconsistentMRZ(t *testing.T) {
 	if got := m.Verify(); len(got) != 1 {
 		t.Errorf("Verify with lower case lines = %v", got)
 	}
+	for _, lines := range [][]string{nil, {"", ""}, {"", "", ""}, {"V"}} {
+		if got := (&idcheck.MRZ{Format: idcheck.FormatTD3, Lines: lines}).Verify(); len(got) != 1 || got[0].Field != idcheck.FieldMRZ {
+			t.Errorf("Verify with lines %q = %v", lines, got)
+		}
+	}
 }
 
 func TestDate(t *testing.T) {
