@@ -10,7 +10,6 @@ import (
 
 	"github.com/kycgate/kycgate/shared/billing"
 	"github.com/kycgate/kycgate/shared/eventbus"
-	"github.com/kycgate/kycgate/shared/fuzzseed"
 	"github.com/kycgate/kycgate/shared/kyc"
 	"github.com/kycgate/kycgate/shared/ledger/ledgertest"
 )
@@ -57,7 +56,7 @@ func FuzzBillingAdapter(f *testing.F) {
 	})
 }
 
-func addBillingAdapterSeeds(f fuzzseed.Seeder) {
+func addBillingAdapterSeeds(f *testing.F) {
 	for _, s := range []string{
 		`{"version":"0","id":"eb-1","detail-type":"ServiceProvisionRequested","source":"kyc","account":"000000000000","time":"2026-11-26T10:00:00Z","region":"us-east-1","resources":[],"detail":{"type":"ServiceProvisionRequested","eventId":"o-1:provision","at":"2026-11-26T10:00:00Z","customerId":"42","orderId":"o-1","serviceId":"5001","productId":"kyc-vps"}}`,
 		`{"detail-type":"ServiceSuspendRequested","source":"kyc","detail":{"eventId":"o-1:suspend","customerId":"42","orderId":"o-1","serviceId":"5001","after":"o-1:provision","reason":"KYC verification not completed within 3 days of ordering","rendered":true}}`,
@@ -72,13 +71,4 @@ func addBillingAdapterSeeds(f fuzzseed.Seeder) {
 	} {
 		f.Add([]byte(s))
 	}
-}
-
-// TestWriteFuzzSeeds writes the seeds of the fuzz targets into
-// testdata/fuzz/<FuzzName>/ when KYC_WRITE_FUZZ_SEEDS is set; the committed
-// corpus is made so. Without it, it is skipped.
-func TestWriteFuzzSeeds(t *testing.T) {
-	fuzzseed.WriteAll(t, map[string]func(fuzzseed.Seeder){
-		"FuzzBillingAdapter": addBillingAdapterSeeds,
-	})
 }

@@ -31,7 +31,6 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 
 	"github.com/kycgate/kycgate/shared/contract"
-	"github.com/kycgate/kycgate/shared/fuzzseed"
 	"github.com/kycgate/kycgate/shared/kyc"
 	"github.com/kycgate/kycgate/shared/webhooksig"
 )
@@ -540,7 +539,7 @@ func FuzzParseGroups(f *testing.F) {
 	})
 }
 
-func addCustomerRequestsSeeds(tb testing.TB, f fuzzseed.Seeder) {
+func addCustomerRequestsSeeds(tb testing.TB, f *testing.F) {
 	for _, s := range []struct {
 		submission bool
 		ct, body   string
@@ -569,7 +568,7 @@ func addCustomerRequestsSeeds(tb testing.TB, f fuzzseed.Seeder) {
 	}
 }
 
-func addDecisionRequestSeeds(tb testing.TB, f fuzzseed.Seeder) {
+func addDecisionRequestSeeds(tb testing.TB, f *testing.F) {
 	for _, s := range []string{
 		`{"decisions":{"identity":{"result":"approve"},"address":{"result":"approve"}},"version":2}`,
 		`{"decisions":{"identity":{"result":"approve"},"address":{"result":"reject","reasons":["too_old"]}},"version":2,"customerMessage":"Please send a statement from the last three months."}`,
@@ -591,7 +590,7 @@ func addDecisionRequestSeeds(tb testing.TB, f fuzzseed.Seeder) {
 	f.Add("..", []byte(`{}`))
 }
 
-func addWebhookSeeds(tb testing.TB, f fuzzseed.Seeder) {
+func addWebhookSeeds(tb testing.TB, f *testing.F) {
 	ts := strconv.FormatInt(fuzzNow.Unix(), 10)
 	for _, b := range webhookSeeds {
 		f.Add([]byte(b), ts, webhooksig.Sign(fuzzSecret, fuzzNow.Unix(), []byte(b)))
@@ -603,13 +602,13 @@ func addWebhookSeeds(tb testing.TB, f fuzzseed.Seeder) {
 	f.Add([]byte(webhookSeeds[0]), "-9223372036854775808", "v1=")
 }
 
-func addWebhookSignedSeeds(tb testing.TB, f fuzzseed.Seeder) {
+func addWebhookSignedSeeds(tb testing.TB, f *testing.F) {
 	for i, b := range webhookSeeds {
 		f.Add([]byte(b), int16(i*30-120), uint16(i*7), uint8(1))
 	}
 }
 
-func addJWTVerifySeeds(tb testing.TB, f fuzzseed.Seeder) {
+func addJWTVerifySeeds(tb testing.TB, f *testing.F) {
 	valid := fuzzToken(tb, jwt.SigningMethodRS256, "k1", fuzzKey, fuzzClaims(nil))
 	pub, _ := x509.MarshalPKIXPublicKey(&fuzzKey.PublicKey)
 	pubPEM := pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: pub})
@@ -638,7 +637,7 @@ func addJWTVerifySeeds(tb testing.TB, f fuzzseed.Seeder) {
 	}
 }
 
-func addJWTClaimsSeeds(tb testing.TB, f fuzzseed.Seeder) {
+func addJWTClaimsSeeds(tb testing.TB, f *testing.F) {
 	for _, c := range []string{
 		`{"iss":"https://issuer.example","aud":"kyc-app","sub":"cust-1","exp":1800000000}`,
 		`{"iss":"https://issuer.example","aud":["kyc-app"],"sub":"rev-1","exp":1800000000,"cognito:groups":["kyc-reviewers"]}`,
@@ -657,24 +656,9 @@ func addJWTClaimsSeeds(tb testing.TB, f fuzzseed.Seeder) {
 	}
 }
 
-func addParseGroupsSeeds(tb testing.TB, f fuzzseed.Seeder) {
+func addParseGroupsSeeds(tb testing.TB, f *testing.F) {
 	for _, s := range []string{"[kyc-reviewers kyc-admins]", "kyc-reviewers,kyc-admins", `["kyc-reviewers","kyc-admins"]`, "[]", "",
 		"kyc-admins", " [kyc-admins] ", `[""]`, `["a b"]`, "[a,b c]", "[[kyc-admins]]", `"kyc-admins"`, "\x00"} {
 		f.Add(s)
 	}
-}
-
-// TestWriteFuzzSeeds writes the seeds of the fuzz targets into
-// testdata/fuzz/<FuzzName>/ when KYC_WRITE_FUZZ_SEEDS is set; the committed
-// corpus is made so. Without it, it is skipped.
-func TestWriteFuzzSeeds(t *testing.T) {
-	fuzzseed.WriteAll(t, map[string]func(fuzzseed.Seeder){
-		"FuzzCustomerRequests": func(s fuzzseed.Seeder) { addCustomerRequestsSeeds(t, s) },
-		"FuzzDecisionRequest":  func(s fuzzseed.Seeder) { addDecisionRequestSeeds(t, s) },
-		"FuzzWebhook":          func(s fuzzseed.Seeder) { addWebhookSeeds(t, s) },
-		"FuzzWebhookSigned":    func(s fuzzseed.Seeder) { addWebhookSignedSeeds(t, s) },
-		"FuzzJWTVerify":        func(s fuzzseed.Seeder) { addJWTVerifySeeds(t, s) },
-		"FuzzJWTClaims":        func(s fuzzseed.Seeder) { addJWTClaimsSeeds(t, s) },
-		"FuzzParseGroups":      func(s fuzzseed.Seeder) { addParseGroupsSeeds(t, s) },
-	})
 }

@@ -94,26 +94,26 @@ func (c Customer) Hold(orderID string) (Hold, bool) {
 	return c.Holds[i], true
 }
 
-// change accumulates what an operation decides.
-type change struct {
+// draft accumulates what an operation decides; done returns it as a Change.
+type draft struct {
 	Change
 	by Actor
 	at time.Time
 }
 
-func (c Customer) begin(by Actor, at time.Time) *change {
+func (c Customer) begin(by Actor, at time.Time) *draft {
 	c.Holds = slices.Clone(c.Holds)
-	return &change{Change: Change{Customer: c}, by: by, at: at}
+	return &draft{Change: Change{Customer: c}, by: by, at: at}
 }
 
-func (ch *change) audit(e AuditEntry) {
+func (ch *draft) audit(e AuditEntry) {
 	e.At, e.Actor = ch.at, ch.by
 	ch.Audit = append(ch.Audit, e)
 }
 
 // apply records a hold transition: the hold's new state (kept open or moved
 // to Closed), its events, and an audit entry.
-func (ch *change) apply(from HoldState, t transition, action string) {
+func (ch *draft) apply(from HoldState, t transition, action string) {
 	h := t.hold
 	i := slices.IndexFunc(ch.Customer.Holds, func(o Hold) bool { return o.OrderID == h.OrderID })
 	switch {
@@ -146,7 +146,7 @@ func (ch *change) apply(from HoldState, t transition, action string) {
 	ch.audit(AuditEntry{Action: action, OrderID: h.OrderID, From: string(from), To: string(h.State), Detail: detail})
 }
 
-func (ch *change) done() Change { return ch.Change }
+func (ch *draft) done() Change { return ch.Change }
 
 // PlaceOrder applies the policy to a new order of this customer.
 //

@@ -15,8 +15,6 @@ import (
 	"sync"
 	"testing"
 	"time"
-
-	"github.com/kycgate/kycgate/shared/fuzzseed"
 )
 
 // FuzzParseDate: ParseDate and Date.UnmarshalText never panic, agree with
@@ -316,20 +314,3 @@ func (fakeSealer) Fingerprint(context.Context, string) (string, error)        { 
 type nopPublisher struct{}
 
 func (nopPublisher) Publish(context.Context, []Event) error { return nil }
-
-// TestWriteFuzzSeeds writes the seeds of the fuzz targets into
-// testdata/fuzz/<FuzzName>/ in go's corpus format when KYC_WRITE_FUZZ_SEEDS
-// is set; the committed corpus is made so. Without it, it does nothing.
-func TestWriteFuzzSeeds(t *testing.T) {
-	fuzzseed.WriteAll(t, map[string]func(fuzzseed.Seeder){
-		"FuzzParseDate":        func(s fuzzseed.Seeder) { addAll(s, seedsParseDate()) },
-		"FuzzParseDocumentKey": func(s fuzzseed.Seeder) { addAll(s, seedsParseDocumentKey()) },
-		"FuzzBillingEvent":     func(s fuzzseed.Seeder) { addAll(s, seedsBillingEvent()) },
-	})
-}
-
-func addAll(s fuzzseed.Seeder, seeds [][]any) {
-	for _, seed := range seeds {
-		s.Add(seed...)
-	}
-}

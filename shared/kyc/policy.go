@@ -62,7 +62,7 @@ func ExtensionFor(orderedAt, approvedAt time.Time) Extension {
 	return Extension{Exact: d, Days: days}
 }
 
-// HoldState is where an order stands with respect to KYC (SPEC §2).
+// HoldState is where an order stands with respect to KYC (docs/policy.md, "States").
 type HoldState string
 
 const (

@@ -24,7 +24,7 @@ type want struct {
 }
 
 // TestPolicy proves each rule of the provider's policy and each decision of
-// SPEC §1 on a timeline. Every row quotes the sentence it proves.
+// the policy (docs/policy.md) on a timeline. Every row quotes the sentence it proves.
 func TestPolicy(t *testing.T) {
 	tests := []struct {
 		name  string
@@ -42,7 +42,7 @@ func TestPolicy(t *testing.T) {
 		},
 		{
 			name:  "submission at exactly 72h approved later is on time",
-			quote: "SPEC: Timely response means a complete submission (made by orderedAt + 72h).",
+			quote: "Decision: Timely response means a complete submission (made by orderedAt + 72h).",
 			run:   func(w *world) { w.order("o1", 0); w.mustSubmit(72 * h); w.sweep(80 * h); w.approve(100 * h) },
 			order: "o1",
 			want:  want{state: ProvisionedExtended, commands: []EventType{provision, extend}, due: due0.AddDays(5), days: 5, exact: 100 * h},
@@ -56,7 +56,7 @@ func TestPolicy(t *testing.T) {
 		},
 		{
 			name:  "time taken is rounded up to whole days, exact duration kept",
-			quote: "SPEC P6: extend nextDueDate by t − orderedAt, rounded up to whole days for date-only billing systems (the exact duration is recorded too).",
+			quote: "P6: extend nextDueDate by t − orderedAt, rounded up to whole days for date-only billing systems (the exact duration is recorded too).",
 			run:   func(w *world) { w.order("o1", 0); w.mustSubmit(h); w.approve(25*h + time.Minute) },
 			order: "o1",
 			want:  want{state: ProvisionedExtended, commands: []EventType{provision, extend}, due: due0.AddDays(2), days: 2, exact: 25*h + time.Minute},
@@ -91,42 +91,42 @@ func TestPolicy(t *testing.T) {
 		},
 		{
 			name:  "late approval before any sweep provisions only",
-			quote: "SPEC: An approval committed after the deadline of a hold that the sweep has not reached yet (no timely submission) gives what the policy gives a late customer: provisioned, no extension, state released; no pointless suspend/unsuspend pair.",
+			quote: "Decision: An approval committed after the deadline of a hold that the sweep has not reached yet (no timely submission) gives what the policy gives a late customer: provisioned, no extension, state released; no pointless suspend/unsuspend pair.",
 			run:   func(w *world) { w.order("o1", 0); w.mustSubmit(72*h + 1); w.approve(80 * h) },
 			order: "o1",
 			want:  want{state: Released, commands: []EventType{provision}, due: due0},
 		},
 		{
 			name:  "timely submission approved after the deadline counts as on time",
-			quote: "SPEC: If, at the deadline, the customer has a complete submission waiting for review that was made before the deadline, the hold waits for the reviewer (awaiting_review); approval then counts as on time (provision + extension by the time taken).",
+			quote: "Decision: If, at the deadline, the customer has a complete submission waiting for review that was made before the deadline, the hold waits for the reviewer (awaiting_review); approval then counts as on time (provision + extension by the time taken).",
 			run:   func(w *world) { w.order("o1", 0); w.mustSubmit(70 * h); w.sweep(73 * h); w.approve(90 * h) },
 			order: "o1",
 			want:  want{state: ProvisionedExtended, commands: []EventType{provision, extend}, due: due0.AddDays(4), days: 4, exact: 90 * h},
 		},
 		{
 			name:  "timely submission approved after the deadline before any sweep",
-			quote: "SPEC: A reviewer backlog must never punish a customer who answered in time.",
+			quote: "Decision: A reviewer backlog must never punish a customer who answered in time.",
 			run:   func(w *world) { w.order("o1", 0); w.mustSubmit(72 * h); w.approve(90 * h) },
 			order: "o1",
 			want:  want{state: ProvisionedExtended, commands: []EventType{provision, extend}, due: due0.AddDays(4), days: 4, exact: 90 * h},
 		},
 		{
 			name:  "timely submission rejected after the deadline suspends right away",
-			quote: "SPEC: A rejection decided after the deadline suspends right away (provision + suspend).",
+			quote: "Decision: A rejection decided after the deadline suspends right away (provision + suspend).",
 			run:   func(w *world) { w.order("o1", 0); w.mustSubmit(70 * h); w.sweep(73 * h); w.reject(80 * h) },
 			order: "o1",
 			want:  want{state: SuspendedKYC, commands: []EventType{provision, suspend}, due: due0, rendered: true},
 		},
 		{
 			name:  "timely submission rejected after the deadline before any sweep",
-			quote: "SPEC: Deadlines are decided by timestamps, not by when the sweep runs.",
+			quote: "Decision: Deadlines are decided by timestamps, not by when the sweep runs.",
 			run:   func(w *world) { w.order("o1", 0); w.mustSubmit(70 * h); w.reject(80 * h) },
 			order: "o1",
 			want:  want{state: SuspendedKYC, commands: []EventType{provision, suspend}, due: due0, rendered: true},
 		},
 		{
 			name:  "rejection before the deadline leaves time to resubmit",
-			quote: "SPEC §2: rejected (may resubmit); reviewers decide each document (so a customer can be asked to replace only one).",
+			quote: "docs/policy.md, States: rejected (may resubmit); reviewers decide each document (so a customer can be asked to replace only one).",
 			run: func(w *world) {
 				w.order("o1", 0)
 				w.mustSubmit(10 * h)
@@ -152,14 +152,14 @@ func TestPolicy(t *testing.T) {
 		},
 		{
 			name:  "a sweep never suspends a hold whose approval is committed",
-			quote: "SPEC: A sweep never suspends a hold whose approval is already committed.",
+			quote: "Decision: A sweep never suspends a hold whose approval is already committed.",
 			run:   func(w *world) { w.order("o1", 0); w.mustSubmit(75 * h); w.approve(80 * h); w.sweep(73 * h) },
 			order: "o1",
 			want:  want{state: Released, commands: []EventType{provision}, due: due0},
 		},
 		{
 			name:  "timestamps decide, not processing order: a submission stamped before the deadline",
-			quote: "SPEC: Deadlines are decided by timestamps, not by when the sweep runs.",
+			quote: "Decision: Deadlines are decided by timestamps, not by when the sweep runs.",
 			run: func(w *world) {
 				w.order("o1", 0)
 				w.sweep(75 * h)      // a sweep stamped 75h is processed first...
@@ -183,7 +183,7 @@ func TestPolicy(t *testing.T) {
 		},
 		{
 			name:  "already verified at order time provisions at once",
-			quote: "SPEC: Already verified at order time (and not expired): provision immediately, no hold, no extension.",
+			quote: "Decision: Already verified at order time (and not expired): provision immediately, no hold, no extension.",
 			run: func(w *world) {
 				w.order("o0", 0)
 				w.mustSubmit(h)
@@ -195,7 +195,7 @@ func TestPolicy(t *testing.T) {
 		},
 		{
 			name:  "order arriving after the customer was verified is judged by its own order time",
-			quote: "SPEC: Order timestamps come from the billing system (orderedAt), may be in the past (events arrive late).",
+			quote: "Decision: Order timestamps come from the billing system (orderedAt), may be in the past (events arrive late).",
 			run: func(w *world) {
 				w.order("o0", 0)
 				w.mustSubmit(h)
@@ -209,7 +209,7 @@ func TestPolicy(t *testing.T) {
 		},
 		{
 			name:  "cancelled order while awaiting KYC",
-			quote: "SPEC §2: awaiting_* → cancelled (billing cancelled the order).",
+			quote: "docs/policy.md, States: awaiting_* → cancelled (billing cancelled the order).",
 			run: func(w *world) {
 				w.order("o1", 0)
 				ch, err := w.c.CancelOrder("o1", t0.Add(10*h))
@@ -294,7 +294,7 @@ func checkHold(t *testing.T, w *world, order string, want want) {
 	}
 }
 
-// TestOneVerificationReleasesEveryHold: SPEC: One verification releases every
+// TestOneVerificationReleasesEveryHold: Decision: One verification releases every
 // hold of that customer, each with its own extension computed from its own
 // orderedAt.
 func TestOneVerificationReleasesEveryHold(t *testing.T) {
@@ -343,7 +343,7 @@ func TestOrderValidation(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			t.Log("SPEC: orderedAt may be in the past (events arrive late) but not in the future beyond a small clock skew")
+			t.Log("Decision: orderedAt may be in the past (events arrive late) but not in the future beyond a small clock skew")
 			w := newWorld(t)
 			now := 200 * h
 			err := w.orderAt("o1", now+tt.ordered, now, "kyc-vps")
@@ -422,7 +422,7 @@ func TestVerification(t *testing.T) {
 		}
 	})
 	t.Run("expiry leaves existing services alone", func(t *testing.T) {
-		t.Log("SPEC P2: Existing services are not touched by expiry.")
+		t.Log("P2: Existing services are not touched by expiry.")
 		w := newWorld(t)
 		w.order("o0", 0)
 		w.mustSubmit(h)
@@ -451,7 +451,7 @@ func TestVerification(t *testing.T) {
 		}
 	})
 	t.Run("reminder 30 days before, once; then expired, once", func(t *testing.T) {
-		t.Log("SPEC P2: Reminder event 30 days before.")
+		t.Log("P2: Reminder event 30 days before.")
 		w := newWorld(t)
 		w.mustSubmit(0)
 		w.approve(h)

@@ -19,8 +19,8 @@ import (
 
 	"github.com/kycgate/kycgate/infra/local/emulator"
 	"github.com/kycgate/kycgate/infra/local/stack"
-	"github.com/kycgate/kycgate/shared/wiring"
 	"github.com/kycgate/kycgate/shared/contract"
+	"github.com/kycgate/kycgate/shared/wiring"
 )
 
 func TestMain(m *testing.M) { emulator.Main(m) }

@@ -24,7 +24,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 
 	"github.com/kycgate/kycgate/shared/contract"
-	"github.com/kycgate/kycgate/shared/fuzzseed"
 	"github.com/kycgate/kycgate/shared/kyc"
 	"github.com/kycgate/kycgate/shared/triggers"
 	"github.com/kycgate/kycgate/shared/wiring"
@@ -138,7 +137,7 @@ func FuzzS3Notification(f *testing.F) {
 	})
 }
 
-func addS3NotificationSeeds(f fuzzseed.Seeder) {
+func addS3NotificationSeeds(f *testing.F) {
 	for _, s := range []string{
 		`{"Records":[{"eventVersion":"2.1","eventSource":"aws:s3","eventName":"ObjectCreated:Post","s3":{"bucket":{"name":"kyc-docs-fuzz"},"object":{"key":"docs/cust-1/k3v7q2m4n5p6r7s8t9u0w1x2y3","size":52000,"versionId":"3HL4kqtJlcpXroDTDmJ"}}}]}`,
 		`{"Records":[{"eventName":"ObjectCreated:Put","s3":{"bucket":{"name":"kyc-docs-fuzz"},"object":{"key":"docs/cust-1/doc-1"}}}]}`,
@@ -155,13 +154,4 @@ func addS3NotificationSeeds(f fuzzseed.Seeder) {
 		f.Add([]byte(s), false)
 	}
 	f.Add([]byte(`{"Records":[{"eventName":"ObjectCreated:Put","s3":{"object":{"key":"docs/cust-1/doc-1","versionId":"v1"}}}]}`), true)
-}
-
-// TestWriteFuzzSeeds writes the seeds of the fuzz targets into
-// testdata/fuzz/<FuzzName>/ when KYC_WRITE_FUZZ_SEEDS is set; the committed
-// corpus is made so. Without it, it is skipped.
-func TestWriteFuzzSeeds(t *testing.T) {
-	fuzzseed.WriteAll(t, map[string]func(fuzzseed.Seeder){
-		"FuzzS3Notification": addS3NotificationSeeds,
-	})
 }
