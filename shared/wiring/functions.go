@@ -86,7 +86,7 @@ func (d Definition) Build(ctx context.Context, env func(string) string, c Client
 
 func customerAPI(_ context.Context, r *resources) (*Function, error) {
 	svc := kyc.NewService(r.store, r.files(), r.sealer(), r.bus(), r.cfg.policy(), r.options()...)
-	return api(httpapi.NewCustomerAPI(svc, r.auth(), httpapi.NewLimiter(r.store, r.host.Rates, nil), r.log)), nil
+	return api(httpapi.NewCustomerAPI(svc, r.auth(), httpapi.NewLimiter(r.store, r.host.Rates, r.host.Clock), r.log)), nil
 }
 
 func adminAPI(_ context.Context, r *resources) (*Function, error) {

@@ -54,9 +54,9 @@ func NewClients(cfg aws.Config) Clients {
 // Host is what differs between Lambda, the dev server and the tests.
 type Host struct {
 	// Clock is the policy's "now" (time.Now when nil): the time a decision
-	// commits, an order is received, a document is created. The dev server's
-	// is a clock a person can move forward. Token, signature and rate-limit
-	// checks always use real time.
+	// commits, an order is received, a document is created, and the windows
+	// of the per-customer limits. The dev server's is a clock a person can
+	// move forward. Token and signature checks always use real time.
 	Clock func() time.Time
 	// NewID makes new record ids (128 random bits when nil; tests make them
 	// deterministic).

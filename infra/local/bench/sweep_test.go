@@ -22,7 +22,7 @@ import (
 	"github.com/aws/smithy-go/logging"
 
 	"github.com/kycgate/kycgate/infra/local/stacktest"
-	"github.com/kycgate/kycgate/shared/awsenv/faults"
+	"github.com/kycgate/kycgate/infra/local/faults"
 	"github.com/kycgate/kycgate/shared/contract"
 	"github.com/kycgate/kycgate/shared/dynamostore"
 	"github.com/kycgate/kycgate/shared/eventbus"

@@ -28,7 +28,7 @@ import (
 	"github.com/kycgate/kycgate/infra/local/dev"
 	"github.com/kycgate/kycgate/infra/local/stack"
 	"github.com/kycgate/kycgate/infra/local/stacktest"
-	"github.com/kycgate/kycgate/shared/awsenv/faults"
+	"github.com/kycgate/kycgate/infra/local/faults"
 	"github.com/kycgate/kycgate/shared/contract"
 	"github.com/kycgate/kycgate/shared/httpapi"
 	"github.com/kycgate/kycgate/shared/kyc"

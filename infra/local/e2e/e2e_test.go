@@ -139,7 +139,7 @@ func TestQuickStartStory(t *testing.T) {
 				`"action":"ModuleCreate"`, `"action":"UpdateClientProduct"`)
 		}},
 		{"order-b", func(t *testing.T, out string) {
-			wantRE(t, out, `"state":\s*"awaiting_kyc"`)
+			want(t, out, `{"batchItemFailures":[]}`, `"state":"awaiting_kyc"`)
 			o := w.order("5002")
 			dueB = o.NextDueDate
 			if ago := time.Since(o.OrderedAt); ago < 96*time.Hour-time.Minute || ago > 96*time.Hour+time.Minute {

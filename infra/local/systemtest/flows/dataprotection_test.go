@@ -11,7 +11,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
@@ -25,11 +24,9 @@ import (
 // placeWithContact places a KYC order in region with the customer's e-mail.
 func (s *sys) placeWithContact(order, cust, region, email string) {
 	s.t.Helper()
-	detail := mustJSON(kyc.BillingEvent{OrderID: order, ServiceID: "svc-" + order, CustomerID: cust, ProductID: "kyc-vps",
-		OrderedAt: s.clock.Now().Add(-time.Hour), NextDueDate: kyc.NewDate(2026, 12, 26), ServerRegion: region, Email: email, Language: "en"})
-	raw := mustJSON(events.EventBridgeEvent{Source: contract.SourceBilling, DetailType: string(kyc.OrderPlaced), Detail: detail})
-	if _, err := s.fns[contract.FunctionBillingIntake].Invoke(context.Background(), raw); err != nil {
-		s.t.Fatal(err)
+	if r := s.webhook(kyc.OrderPlaced, "evt-"+order, kyc.BillingEvent{OrderID: order, ServiceID: "svc-" + order, CustomerID: cust, ProductID: "kyc-vps",
+		OrderedAt: s.clock.Now().Add(-time.Hour), NextDueDate: kyc.NewDate(2026, 12, 26), ServerRegion: region, Email: email, Language: "en"}); r.status != http.StatusOK {
+		s.t.Fatalf("order %s: %d %s", order, r.status, r.body)
 	}
 }
 

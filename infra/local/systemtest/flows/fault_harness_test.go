@@ -39,8 +39,8 @@ import (
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 	"github.com/aws/smithy-go/middleware"
 
+	"github.com/kycgate/kycgate/infra/local/faults"
 	"github.com/kycgate/kycgate/infra/local/stacktest"
-	"github.com/kycgate/kycgate/shared/awsenv/faults"
 	"github.com/kycgate/kycgate/shared/billing"
 	"github.com/kycgate/kycgate/shared/contract"
 	"github.com/kycgate/kycgate/shared/httpapi"
@@ -274,12 +274,10 @@ func (c *fcase) upload(cat kyc.Category, typ kyc.DocType, ct string, data []byte
 	n.Records[0].S3.Bucket.Name = c.f.bucket
 	n.Records[0].S3.Object.Key = up.Upload.Fields["key"]
 	n.Records[0].S3.Object.VersionID = aws.ToString(out.VersionId)
-	res, err := c.s.fns[contract.FunctionValidator].Invoke(ctx, mustJSON(n))
-	if err != nil {
-		c.t.Fatalf("validate: %v", err)
-	}
-	if r := res.([]kyc.ValidationResult); len(r) != 1 || r[0].Outcome != "valid" {
-		c.t.Fatalf("validation = %+v", r)
+	raw := mustJSON(events.SQSEvent{Records: []events.SQSMessage{{MessageId: "m-" + up.DocumentID, Body: string(mustJSON(n)), EventSource: "aws:sqs"}}})
+	res, err := c.s.fns[contract.FunctionValidator].Invoke(ctx, raw)
+	if err != nil || len(res.(events.SQSEventResponse).BatchItemFailures) > 0 {
+		c.t.Fatalf("validate: %v, %+v", err, res)
 	}
 	return up.DocumentID
 }

@@ -7,7 +7,11 @@ package flows
 //	(i)   after the fault the case's records are entirely in the state
 //	      before the operation or entirely in the state after a clean run
 //	      (outbox records aside: they are how a committed change whose
-//	      publication failed gets published later);
+//	      publication failed gets published later), and records left as
+//	      they were come with an answer that makes the caller try again (an
+//	      error, a 5xx, an SQS message reported failed): a success answer
+//	      over unchanged records is a lost operation (SQS deletes the
+//	      message, a client stops);
 //	(ii)  retrying the operation without faults, then a sweep past the
 //	      outbox grace period, ends in the clean run's state with no outbox
 //	      left;
@@ -43,7 +47,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/kycgate/kycgate/shared/awsenv/faults"
+	"github.com/kycgate/kycgate/infra/local/faults"
 	"github.com/kycgate/kycgate/shared/kyc"
 )
 
@@ -59,8 +63,8 @@ type scenario struct {
 	ready func(c *fcase)
 	// op runs the operation once with ctx and returns its outcome.
 	op func(ctx context.Context, c *fcase) string
-	// settled are the outcomes a retry without faults may have: success,
-	// or a conflict saying the operation was already done.
+	// settled are the outcomes a retry without faults may have: success
+	// (the first), or a conflict saying the operation was already done.
 	settled []string
 	// sweepAt is the time of the sweep that publishes left outboxes.
 	sweepAt time.Time
@@ -280,6 +284,12 @@ func (f *fsys) fault(c *fcase, sc scenario, cl clean, fl faults.Fault) result {
 	default:
 		t.Fatalf("after %s (caller saw %q) the records are neither before nor after the operation.\nagainst before:\n%s\nagainst after:\n%s\nlog:\n%s",
 			fl, out, diff(before.records, mid.records), diff(cl.after.records, mid.records), c.log)
+	}
+
+	// (i), second half: records left as they were must come with an answer
+	// that makes the caller try again.
+	if state == "before" && !sc.keepsRecords && out == sc.settled[0] {
+		t.Fatalf("after %s the records are unchanged but the caller was told %q (success): the operation is lost; log:\n%s", fl, out, c.log)
 	}
 
 	// (ii), first half: a retry without faults.

@@ -338,7 +338,7 @@ type sqsMessage struct{ MessageId, Body, ReceiptHandle *string }
 func (s *sys) webhook(typ kyc.EventType, id string, detail any, mutate ...func(*http.Request)) resp {
 	s.t.Helper()
 	body, _ := json.Marshal(map[string]any{"type": typ, "id": id, "detail": detail})
-	ts := s.clock.Now().Unix()
+	ts := time.Now().Unix() // the signature's timestamp is checked against real time
 	req, _ := http.NewRequest("POST", s.srv.URL+"/v1/billing/events", bytes.NewReader(body))
 	req.Header.Set(webhooksig.HeaderTimestamp, fmt.Sprint(ts))
 	req.Header.Set(webhooksig.HeaderSignature, webhooksig.Sign(s.secret, ts, body))
@@ -369,17 +369,18 @@ func (s *sys) rawWebhook(body []byte, ts int64, sig string) resp {
 	return resp{status: res.StatusCode, body: b}
 }
 
-// order places an order through the EventBridge path of billing-intake.
+// order places an order through billing-intake's signed webhook and
+// returns what became of it.
 func (s *sys) order(id, cust, product string, orderedAt time.Time) kyc.IntakeResult {
 	s.t.Helper()
-	detail, _ := json.Marshal(kyc.BillingEvent{OrderID: id, ServiceID: "svc-" + id, CustomerID: cust, ProductID: product,
+	r := s.webhook(kyc.OrderPlaced, "evt-order-"+id, kyc.BillingEvent{OrderID: id, ServiceID: "svc-" + id, CustomerID: cust, ProductID: product,
 		OrderedAt: orderedAt, NextDueDate: kyc.NewDate(2026, 12, 26), ServerRegion: "hk"})
-	raw, _ := json.Marshal(events.EventBridgeEvent{Source: contract.SourceBilling, DetailType: string(kyc.OrderPlaced), Detail: detail, Time: s.clock.Now()})
-	out, err := s.fns[contract.FunctionBillingIntake].Invoke(context.Background(), raw)
-	if err != nil {
-		s.t.Fatalf("order %s: %v", id, err)
+	if r.status != http.StatusOK {
+		s.t.Fatalf("order %s: %d %s", id, r.status, r.body)
 	}
-	return out.(kyc.IntakeResult)
+	var res kyc.IntakeResult
+	r.decode(s.t, &res)
+	return res
 }
 
 // sweep runs the sweep function with a scheduled event at now.

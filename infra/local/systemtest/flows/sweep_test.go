@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-lambda-go/events"
 	"github.com/kycgate/kycgate/shared/contract"
 	"github.com/kycgate/kycgate/shared/kyc"
 	"github.com/kycgate/kycgate/shared/wiring"
@@ -156,11 +157,12 @@ func TestOutboxSurvivesAFailedPublish(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	raw := mustJSON(map[string]any{"source": contract.SourceBilling, "detail-type": kyc.OrderPlaced, "detail": kyc.BillingEvent{
+	body := mustJSON(map[string]any{"source": contract.SourceBilling, "detail-type": kyc.OrderPlaced, "detail": kyc.BillingEvent{
 		OrderID: "o-out", ServiceID: "svc-out", CustomerID: "cust-out", ProductID: "kyc-vps",
 		OrderedAt: s.clock.Now(), NextDueDate: kyc.NewDate(2026, 12, 26), ServerRegion: "hk"}})
-	if _, err := fn.Invoke(context.Background(), raw); err != nil {
-		t.Fatalf("the order must commit even when publishing fails: %v", err)
+	raw := mustJSON(events.SQSEvent{Records: []events.SQSMessage{{MessageId: "m-out", Body: string(body), EventSource: "aws:sqs"}}})
+	if out, err := fn.Invoke(context.Background(), raw); err != nil || len(out.(events.SQSEventResponse).BatchItemFailures) > 0 {
+		t.Fatalf("the order must commit (and its message be acknowledged) even when publishing fails: %v, %+v", err, out)
 	}
 	if n := s.published(contract.FunctionNotifier); len(n) != 0 {
 		t.Fatalf("published through a broken bus? %v", types(n))

@@ -25,7 +25,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/smithy-go"
 
-	"github.com/kycgate/kycgate/shared/awsenv/faults"
+	"github.com/kycgate/kycgate/infra/local/faults"
 	"github.com/kycgate/kycgate/shared/eventbus"
 	"github.com/kycgate/kycgate/shared/kyc"
 )

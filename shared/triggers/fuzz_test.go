@@ -1,4 +1,4 @@
-package flows
+package triggers_test
 
 // Fuzz target for the S3 event notifications the validator decodes (from
 // its SQS queue, or directly). It runs the real validator function on SDK
@@ -73,29 +73,28 @@ func (m *memAWS) Do(r *http.Request) (*http.Response, error) {
 	return reply(400, "application/xml", `<Error><Code>InvalidRequest</Code></Error>`), nil
 }
 
-// FuzzS3Notification: any body, as an S3 event notification or an SQS
-// batch of one, never panics the validator; it looks up a document record
+// FuzzS3Notification: any body, as the message of an SQS batch of one (the
+// validator queue's shape), never panics the validator; it looks up a document record
 // only for a key docs/<customerId>/<documentId> of the notification, and
 // removes every other object it is told of, by its own key, in the
 // documents bucket.
 func FuzzS3Notification(f *testing.F) {
 	addS3NotificationSeeds(f)
-	f.Fuzz(func(t *testing.T, body []byte, viaSQS bool) {
+	f.Fuzz(func(t *testing.T, body []byte) {
 		m := &memAWS{}
 		cfg := aws.Config{Region: "us-east-1", Credentials: credentials.NewStaticCredentialsProvider("AKID", "SECRET", ""),
 			HTTPClient: m, BaseEndpoint: aws.String("http://aws.invalid"), RetryMaxAttempts: 1}
 		env := map[string]string{contract.EnvTable: "kyc-fuzz", contract.EnvBucket: fuzzBucket,
-			contract.EnvKeyID: "arn:aws:kms:us-east-1:000000000000:key/fuzz"}
+			contract.EnvKeyID: "arn:aws:kms:us-east-1:000000000000:key/fuzz", contract.EnvMaxUploadBytes: "10485760"}
 		fn, err := wiring.Validator.Build(context.Background(), func(k string) string { return env[k] }, wiring.NewClients(cfg),
 			wiring.Host{Log: slog.New(slog.DiscardHandler)})
 		if err != nil {
 			t.Fatal(err)
 		}
-		raw := body
-		if viaSQS {
-			raw = mustJSON(events.SQSEvent{Records: []events.SQSMessage{{MessageId: "m1", Body: string(body), EventSource: "aws:sqs"}}})
+		raw, _ := json.Marshal(events.SQSEvent{Records: []events.SQSMessage{{MessageId: "m1", Body: string(body), EventSource: "aws:sqs"}}})
+		if _, err := fn.Invoke(context.Background(), raw); err != nil {
+			t.Fatalf("an SQS batch is the validator's input; the invocation failed: %v", err)
 		}
-		out, invokeErr := fn.Invoke(context.Background(), raw)
 
 		// The keys the notification names, as the validator reads them.
 		var n triggers.S3Notification
@@ -124,16 +123,6 @@ func FuzzS3Notification(f *testing.F) {
 				t.Fatalf("addressed bucket %q", b)
 			}
 		}
-		if res, ok := out.([]kyc.ValidationResult); ok && invokeErr == nil && !viaSQS {
-			if len(res) != len(keys) {
-				t.Fatalf("%d results for %d objects", len(res), len(keys))
-			}
-			for i, r := range res {
-				if r.Key != keys[i] || r.Outcome != "removed" {
-					t.Fatalf("result %+v for %q (no document exists)", r, keys[i])
-				}
-			}
-		}
 	})
 }
 
@@ -151,7 +140,7 @@ func addS3NotificationSeeds(f *testing.F) {
 		`{"Records":[]}`, `{"Records":null}`, `{"Records":[{}]}`, `[]`, `null`, `{`,
 		`{"Records":[{"eventName":"ObjectCreated:Put","s3":{"object":{"key":"docs/c/d1","versionId":"a"}}},{"eventName":"ObjectCreated:Put","s3":{"object":{"key":"docs/c/d2+x","versionId":"b"}}}]}`,
 	} {
-		f.Add([]byte(s), false)
+		f.Add([]byte(s))
 	}
-	f.Add([]byte(`{"Records":[{"eventName":"ObjectCreated:Put","s3":{"object":{"key":"docs/cust-1/doc-1","versionId":"v1"}}}]}`), true)
+	f.Add([]byte(`{"Records":[{"eventName":"ObjectCreated:Put","s3":{"object":{"key":"docs/cust-1/doc-1","versionId":"v1"}}}]}`))
 }
