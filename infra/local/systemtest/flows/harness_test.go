@@ -373,7 +373,7 @@ func (s *sys) rawWebhook(body []byte, ts int64, sig string) resp {
 // returns what became of it.
 func (s *sys) order(id, cust, product string, orderedAt time.Time) kyc.IntakeResult {
 	s.t.Helper()
-	r := s.webhook(kyc.OrderPlaced, "evt-order-"+id, kyc.BillingEvent{OrderID: id, ServiceID: "svc-" + id, CustomerID: cust, ProductID: product,
+	r := s.webhook(kyc.OrderPlaced, fmt.Sprintf("evt-order-%s-%d", id, time.Now().UnixNano()), kyc.BillingEvent{OrderID: id, ServiceID: "svc-" + id, CustomerID: cust, ProductID: product,
 		OrderedAt: orderedAt, NextDueDate: kyc.NewDate(2026, 12, 26), ServerRegion: "hk"})
 	if r.status != http.StatusOK {
 		s.t.Fatalf("order %s: %d %s", id, r.status, r.body)
@@ -381,6 +381,21 @@ func (s *sys) order(id, cust, product string, orderedAt time.Time) kyc.IntakeRes
 	var res kyc.IntakeResult
 	r.decode(s.t, &res)
 	return res
+}
+
+// orderByQueue delivers an OrderPlaced to billing-intake as its queue does
+// (an SQS batch of the EventBridge event) and fails the test if the message
+// is not acknowledged.
+func (s *sys) orderByQueue(id, cust, product string, orderedAt time.Time) {
+	s.t.Helper()
+	body := mustJSON(events.EventBridgeEvent{Source: contract.SourceBilling, DetailType: string(kyc.OrderPlaced), Time: s.clock.Now(),
+		Detail: mustJSON(kyc.BillingEvent{OrderID: id, ServiceID: "svc-" + id, CustomerID: cust, ProductID: product,
+			OrderedAt: orderedAt, NextDueDate: kyc.NewDate(2026, 12, 26), ServerRegion: "hk"})})
+	raw := mustJSON(events.SQSEvent{Records: []events.SQSMessage{{MessageId: "m-" + id, Body: string(body), EventSource: "aws:sqs"}}})
+	out, err := s.fns[contract.FunctionBillingIntake].Invoke(context.Background(), raw)
+	if err != nil || len(out.(events.SQSEventResponse).BatchItemFailures) > 0 {
+		s.t.Fatalf("order %s by the queue: %v, %+v", id, err, out)
+	}
 }
 
 // sweep runs the sweep function with a scheduled event at now.
