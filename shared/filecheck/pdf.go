@@ -215,11 +215,11 @@ func (f *pdfFile) readStream(l *lexer, d pdfDict, num int64) (*pdfStream, error)
 		}
 		s.length = int(n)
 	case pdfRef:
-		i := bytes.Index(l.data[s.start:], []byte("endstream"))
-		if i < 0 {
+		end := endstreamAfter(l.data, s.start)
+		if end < 0 {
 			return nil, malformed("object %d: no endstream", num)
 		}
-		s.end = s.start + i
+		s.end = end
 		s.lengthRef = &n
 	default:
 		return nil, malformed("object %d: stream without an integer /Length", num)
@@ -229,6 +229,22 @@ func (f *pdfFile) readStream(l *lexer, d pdfDict, num int64) (*pdfStream, error)
 		return nil, malformed("object %d: no endstream", num)
 	}
 	return s, nil
+}
+
+// endstreamAfter returns the offset of the first "endstream" keyword (not
+// followed by a regular character) at or after start, or -1.
+func endstreamAfter(data []byte, start int) int {
+	for {
+		i := bytes.Index(data[start:], []byte("endstream"))
+		if i < 0 {
+			return -1
+		}
+		end := start + i + len("endstream")
+		if end == len(data) || !isRegular(data[end]) {
+			return start + i
+		}
+		start = end
+	}
 }
 
 // lookup returns d's value for key (a direct value; references are left as
