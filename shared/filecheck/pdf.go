@@ -57,6 +57,9 @@ type pdfFile struct {
 	trailers   map[int]pdfDict
 	entries    []xrefEntry
 	startxrefs []int64
+	// inStreams has (number, object stream, index) of every object read
+	// from an object stream.
+	inStreams map[[3]int64]bool
 	budget     int // values left to parse
 	inflated   int // bytes decompressed so far
 }
@@ -65,7 +68,7 @@ type pdfFile struct {
 func parsePDF(data []byte) (*pdfFile, error) {
 	f := &pdfFile{
 		data: data, byOffset: map[int]*pdfObject{}, byNum: map[int64][]*pdfObject{},
-		trailers: map[int]pdfDict{}, budget: MaxPDFValues,
+		trailers: map[int]pdfDict{}, inStreams: map[[3]int64]bool{}, budget: MaxPDFValues,
 	}
 	if err := f.readTopLevel(); err != nil {
 		return nil, err
@@ -144,10 +147,15 @@ func (f *pdfFile) addObject(o *pdfObject) error {
 	if o.num < 1 || o.num > 1<<31 || o.gen > 65535 {
 		return malformed("object number %d %d out of range", o.num, o.gen)
 	}
+	if len(f.byNum[o.num]) >= MaxPDFDefinitions {
+		return malformed("limit: object %d defined more than %d times", o.num, MaxPDFDefinitions)
+	}
 	f.objects = append(f.objects, o)
 	f.byNum[o.num] = append(f.byNum[o.num], o)
 	if o.inStream == 0 {
 		f.byOffset[o.offset] = o
+	} else {
+		f.inStreams[[3]int64{o.num, o.inStream, int64(o.offset)}] = true
 	}
 	return nil
 }
@@ -325,11 +333,26 @@ func (f *pdfFile) checkEncryption() error {
 	return nil
 }
 
+// maxLengthPasses bounds how often resolveStreams goes over the streams: a
+// stream's /Length may sit in an object stream whose own /Length sits in
+// another; a longer chain than this is refused (each pass costs a walk over
+// every object).
+const maxLengthPasses = 4
+
 // resolveStreams checks the indirect /Lengths and decodes the object and
 // cross-reference streams. A /Length may sit in an object stream, so this
 // repeats until nothing changes.
 func (f *pdfFile) resolveStreams() error {
-	for {
+	for pass := 0; ; pass++ {
+		if pass == maxLengthPasses {
+			return malformed("limit: stream lengths in object streams nested deeper than %d", maxLengthPasses-1)
+		}
+		pending := 0 // object streams not decoded yet
+		for _, o := range f.objects {
+			if o.stream != nil && !o.stream.decoded && o.val.(pdfDict).name("Type") == "ObjStm" {
+				pending++
+			}
+		}
 		progress := false
 		for _, o := range f.objects {
 			s := o.stream
@@ -337,7 +360,7 @@ func (f *pdfFile) resolveStreams() error {
 				continue
 			}
 			if s.length < 0 {
-				n, ok, err := f.indirectLength(*s.lengthRef)
+				n, ok, err := f.indirectLength(*s.lengthRef, pending > 0)
 				if err != nil {
 					return malformed("object %d: %v", o.num, err)
 				}
@@ -355,6 +378,7 @@ func (f *pdfFile) resolveStreams() error {
 			var err error
 			switch o.val.(pdfDict).name("Type") {
 			case "ObjStm":
+				pending--
 				err = f.readObjectStream(o)
 			case "XRef":
 				err = f.readXrefStream(o)
@@ -377,8 +401,8 @@ func (f *pdfFile) resolveStreams() error {
 
 // indirectLength returns the integer value of the object ref names. Every
 // definition of it (in any revision) must be that same integer; ok is false
-// while an object stream that may hold it is not decoded yet.
-func (f *pdfFile) indirectLength(ref pdfRef) (n int64, ok bool, err error) {
+// while an object stream that may hold it is not decoded yet (pending).
+func (f *pdfFile) indirectLength(ref pdfRef, pending bool) (n int64, ok bool, err error) {
 	found := false
 	for _, o := range f.byNum[ref.num] {
 		if o.gen != ref.gen {
@@ -390,13 +414,11 @@ func (f *pdfFile) indirectLength(ref pdfRef) (n int64, ok bool, err error) {
 		}
 		n, found = v, true
 	}
-	if found {
+	switch {
+	case found:
 		return n, true, nil
-	}
-	for _, o := range f.objects {
-		if o.stream != nil && !o.stream.decoded && o.val.(pdfDict).name("Type") == "ObjStm" {
-			return 0, false, nil // may be in there
-		}
+	case pending:
+		return 0, false, nil // may be in an object stream not read yet
 	}
 	return 0, false, errors.New("the /Length object does not exist")
 }
@@ -564,8 +586,10 @@ func (f *pdfFile) readObjectStream(o *pdfObject) error {
 		}
 		l := &lexer{data: data[:end], pos: int(first + offs[k]), budget: &f.budget}
 		v, err := l.value(0)
-		if err != nil {
-			return malformed("object stream %d, object %d: %v", o.num, nums[k], err)
+		if pe, ok := err.(*pdfError); ok {
+			return malformed("object stream %d, object %d: %s", o.num, nums[k], pe.detail)
+		} else if err != nil {
+			return err
 		}
 		if l.skipSpace(); l.pos != len(l.data) {
 			return malformed("object stream %d, object %d: data after the object", o.num, nums[k])
@@ -748,18 +772,15 @@ func (f *pdfFile) checkXref() error {
 // stream. Every definition of that stream number must be an object stream:
 // a viewer might read any of them as one.
 func (f *pdfFile) inObjectStream(e xrefEntry) bool {
-	found := false
+	if len(f.byNum[e.off]) == 0 {
+		return false
+	}
 	for _, s := range f.byNum[e.off] {
 		if s.stream == nil || s.val.(pdfDict).name("Type") != "ObjStm" {
 			return false
 		}
-		for _, o := range f.byNum[e.num] {
-			if o.inStream == e.off && int64(o.offset) == e.idx {
-				found = true
-			}
-		}
 	}
-	return found
+	return f.inStreams[[3]int64{e.num, e.off, e.idx}]
 }
 
 // isCatalog reports whether v is a reference to a dictionary of /Type

@@ -211,6 +211,8 @@ func TestPDFsMalformed(t *testing.T) {
 		{"too deep", "nested", deep},
 		{"object stream zip bomb", "decompressed", zipBombPDF()},
 		{"too many objects", "objects", manyObjectsPDF(MaxPDFObjects + 1)},
+		{"too many values", "values", catalogPDF("/X [" + strings.Repeat("0 ", MaxPDFValues) + "]").xref("/Root 1 0 R")},
+		{"an object defined too often", "defined", redefinedPDF(MaxPDFDefinitions + 1)},
 		{"xref stream type 2 entry into a plain stream", "object stream", plainStreamAsObjStm()},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -232,6 +234,15 @@ func zipBombPDF() []byte {
 	b := catalogPDF("")
 	bomb := deflate(append([]byte("10 0 "), bytes.Repeat([]byte(" "), MaxPDFInflated+1)...))
 	b.stream(11, "/Type /ObjStm /N 1 /First 5 /Filter /FlateDecode", bomb)
+	return b.xref("/Root 1 0 R")
+}
+
+// redefinedPDF defines object 10 n times (as n incremental updates would).
+func redefinedPDF(n int) []byte {
+	b := catalogPDF("")
+	for range n {
+		b.obj(10, "<< /Rev 1 >>")
+	}
 	return b.xref("/Root 1 0 R")
 }
 
