@@ -60,8 +60,8 @@ type pdfFile struct {
 	// inStreams has (number, object stream, index) of every object read
 	// from an object stream.
 	inStreams map[[3]int64]bool
-	budget     int // values left to parse
-	inflated   int // bytes decompressed so far
+	budget    int // values left to parse
+	inflated  int // bytes decompressed so far
 }
 
 // parsePDF parses data strictly. Its error is a *pdfError.
