@@ -145,12 +145,17 @@ type Verdict struct {
 	// Detail says what exactly failed, for logs and developers (never file
 	// content beyond a PDF name or keyword). Empty when valid.
 	Detail string
-	// Width and Height are a valid image's dimensions in pixels (0 for
-	// PDFs).
+	// Width and Height are a valid image's dimensions in pixels as stored
+	// (0 for PDFs).
 	Width, Height int
+	// Orientation is a valid JPEG's EXIF orientation (1 upright to 8; 5-8
+	// turn it a quarter, so it shows Height wide). The rendition keeps it as
+	// its only metadata, so viewers show the picture as the customer saw
+	// it. 1 for PNG, 0 for PDFs.
+	Orientation int
 	// Rendition is what a reviewer is shown of a valid image: the decoded
 	// picture re-encoded (JPEG at JPEGQuality, or PNG), without the
-	// original's metadata or trailing bytes. Nil for a PDF, whose checked
+	// original's metadata (but its orientation) or trailing bytes. Nil for a PDF, whose checked
 	// original is shown as it is.
 	Rendition []byte
 	// RenditionType is Rendition's content type: the declared type.

@@ -50,8 +50,12 @@ func fuzzCheck(t *testing.T, ct string, data []byte) {
 	if got := mustDecode(t, ct, v.Rendition).Bounds(); got.Dx() != v.Width || got.Dy() != v.Height {
 		t.Errorf("rendition is %v, verdict says %dx%d", got, v.Width, v.Height)
 	}
-	if again := check(ct, v.Rendition); !again.Valid() {
+	again := check(ct, v.Rendition)
+	if !again.Valid() {
 		t.Errorf("rendition refused: %s (%s)", again.Reason, again.Detail)
+	}
+	if again.Orientation != v.Orientation || v.Orientation < 1 || v.Orientation > 8 {
+		t.Errorf("orientation %d, rendition's %d", v.Orientation, again.Orientation)
 	}
 }
 
@@ -64,6 +68,7 @@ func FuzzInspectJPEG(f *testing.F) {
 	f.Add([]byte{0xFF, 0xD8, 0xFF, 0xE0, 0x00, 0x10, 'J', 'F', 'I', 'F', 0, 1, 1, 0, 0, 1, 0, 1, 0, 0, '<', 's', '>'})
 	f.Add(jpegFrameOnly(0xC2, 6000, 5000, 0x11))
 	f.Add(noiseJPEG(f, 16, 16))
+	f.Add(jpegWithSegment(j, 0xE1, exifSegment(6, "GPS")))
 	f.Fuzz(func(t *testing.T, data []byte) { fuzzCheck(t, JPEG, data) })
 }
 

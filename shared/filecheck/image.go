@@ -7,6 +7,7 @@ import (
 	"image"
 	"image/jpeg"
 	"image/png"
+	"slices"
 )
 
 const pngSignature = "\x89PNG\r\n\x1a\n"
@@ -81,7 +82,9 @@ func checkImage(ct string, data []byte) Verdict {
 		return refuse(Undecodable, "decoded %dx%d, header says %dx%d", b.Dx(), b.Dy(), w, h)
 	}
 	var out bytes.Buffer
+	orientation := 1
 	if ct == JPEG {
+		orientation = jpegOrientation(data)
 		err = jpeg.Encode(&out, img, &jpeg.Options{Quality: JPEGQuality})
 	} else {
 		err = (&png.Encoder{CompressionLevel: png.DefaultCompression}).Encode(&out, img)
@@ -89,7 +92,72 @@ func checkImage(ct string, data []byte) Verdict {
 	if err != nil {
 		return refuse(Undecodable, "re-encode: %v", err)
 	}
-	return Verdict{Width: w, Height: h, Rendition: out.Bytes(), RenditionType: ct}
+	rendition := out.Bytes()
+	if orientation != 1 {
+		rendition = slices.Concat(rendition[:2], orientationSegment(orientation), rendition[2:])
+	}
+	return Verdict{Width: w, Height: h, Orientation: orientation, Rendition: rendition, RenditionType: ct}
+}
+
+// jpegOrientation returns the EXIF orientation (1-8) in a JPEG's first Exif
+// APP1 segment before its first scan, or 1 (upright) when it has none or it
+// cannot be read.
+func jpegOrientation(d []byte) int {
+	for i := 2; i+4 <= len(d) && d[i] == 0xFF; {
+		m, n := d[i+1], int(binary.BigEndian.Uint16(d[i+2:]))
+		if m == 0xDA || m == 0xD9 || n < 2 || i+2+n > len(d) {
+			return 1
+		}
+		seg := d[i+4 : i+2+n]
+		i += 2 + n
+		if m != 0xE1 || !bytes.HasPrefix(seg, []byte("Exif\x00\x00")) {
+			continue
+		}
+		tiff := seg[6:]
+		if len(tiff) < 8 {
+			return 1
+		}
+		var order binary.ByteOrder
+		switch string(tiff[:4]) {
+		case "II*\x00":
+			order = binary.LittleEndian
+		case "MM\x00*":
+			order = binary.BigEndian
+		default:
+			return 1
+		}
+		ifd := int64(order.Uint32(tiff[4:]))
+		if ifd+2 > int64(len(tiff)) {
+			return 1
+		}
+		count := int64(order.Uint16(tiff[ifd:]))
+		for k := range count {
+			e := ifd + 2 + 12*k
+			if e+12 > int64(len(tiff)) {
+				return 1
+			}
+			if order.Uint16(tiff[e:]) == 0x0112 && order.Uint16(tiff[e+2:]) == 3 && order.Uint32(tiff[e+4:]) == 1 {
+				if o := int(order.Uint16(tiff[e+8:])); o >= 1 && o <= 8 {
+					return o
+				}
+				return 1
+			}
+		}
+		return 1
+	}
+	return 1
+}
+
+// orientationSegment is an APP1 segment holding only an EXIF orientation:
+// the one piece of metadata a rendition keeps, so that a viewer shows a
+// phone photo upright.
+func orientationSegment(o int) []byte {
+	return []byte{0xFF, 0xE1, 0, 34,
+		'E', 'x', 'i', 'f', 0, 0,
+		'M', 'M', 0, '*', 0, 0, 0, 8, // big-endian TIFF header, IFD0 at 8
+		0, 1, // one entry
+		0x01, 0x12, 0, 3, 0, 0, 0, 1, 0, byte(o), 0, 0, // Orientation, SHORT, 1 value
+		0, 0, 0, 0} // no next IFD
 }
 
 var errTruncated = errors.New("truncated")

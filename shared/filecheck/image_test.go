@@ -2,6 +2,8 @@ package filecheck
 
 import (
 	"bytes"
+	"encoding/binary"
+	"fmt"
 	"image"
 	"image/jpeg"
 	"image/png"
@@ -325,4 +327,58 @@ func noiseJPEG(tb testing.TB, w, h int) []byte {
 		tb.Fatal(err)
 	}
 	return b.Bytes()
+}
+
+// exifSegment is an Exif APP1 payload (little-endian, as phones write it)
+// with an orientation and a string tag standing for the GPS position.
+func exifSegment(orientation uint16, secret string) []byte {
+	b := []byte("Exif\x00\x00II*\x00\x08\x00\x00\x00")
+	b = append(b, 2, 0) // two entries
+	b = append(b, 0x0F, 0x01, 2, 0)
+	b = binary.LittleEndian.AppendUint32(b, uint32(len(secret)+1))
+	b = binary.LittleEndian.AppendUint32(b, 8+2+24+4) // string after the IFD
+	b = append(b, 0x12, 0x01, 3, 0, 1, 0, 0, 0)
+	b = binary.LittleEndian.AppendUint16(b, orientation)
+	b = append(b, 0, 0, 0, 0, 0, 0)
+	return append(append(b, secret...), 0)
+}
+
+func TestJPEGOrientationKeptAlone(t *testing.T) {
+	const secret = "GPS-22.2783N-114.1747E"
+	for _, o := range []uint16{1, 3, 6, 8} {
+		t.Run(fmt.Sprint(o), func(t *testing.T) {
+			j := jpegWithSegment(jpegBytes(t, 40, 30), 0xE1, exifSegment(o, secret))
+			if jpegOrientation(j) != int(o) {
+				t.Fatalf("fixture orientation %d, want %d", jpegOrientation(j), o)
+			}
+			v := Check(JPEG, j)
+			if !v.Valid() {
+				t.Fatalf("refused: %s (%s)", v.Reason, v.Detail)
+			}
+			if v.Orientation != int(o) || jpegOrientation(v.Rendition) != int(o) {
+				t.Errorf("orientation %d, rendition's %d, want %d", v.Orientation, jpegOrientation(v.Rendition), o)
+			}
+			if bytes.Contains(v.Rendition, []byte(secret)) || bytes.Contains(v.Rendition, []byte("II*")) {
+				t.Error("rendition keeps the original's EXIF")
+			}
+			if o == 1 && bytes.Contains(v.Rendition, []byte("Exif")) {
+				t.Error("an upright picture's rendition has an Exif segment")
+			}
+			if got := mustDecode(t, JPEG, v.Rendition).Bounds(); got.Dx() != 40 || got.Dy() != 30 {
+				t.Errorf("rendition decodes to %v", got)
+			}
+		})
+	}
+	if v := Check(PNG, pngBytes(t, 4, 4)); v.Orientation != 1 {
+		t.Errorf("png orientation %d, want 1", v.Orientation)
+	}
+	for _, bad := range [][]byte{
+		jpegWithSegment(jpegBytes(t, 8, 8), 0xE1, exifSegment(9, "")),
+		jpegWithSegment(jpegBytes(t, 8, 8), 0xE1, exifSegment(6, "")[:20]),
+		jpegWithSegment(jpegBytes(t, 8, 8), 0xE1, []byte("Exif\x00\x00XX*\x00\x08\x00\x00\x00")),
+	} {
+		if got := jpegOrientation(bad); got != 1 {
+			t.Errorf("unreadable orientation read as %d", got)
+		}
+	}
 }
