@@ -87,7 +87,7 @@ func checkImage(ct string, data []byte) Verdict {
 		orientation = jpegOrientation(data)
 		err = jpeg.Encode(&out, img, &jpeg.Options{Quality: JPEGQuality})
 	} else {
-		err = (&png.Encoder{CompressionLevel: png.DefaultCompression}).Encode(&out, img)
+		err = (&png.Encoder{CompressionLevel: png.BestSpeed}).Encode(&out, img)
 	}
 	if err != nil {
 		return refuse(Undecodable, "re-encode: %v", err)
