@@ -489,9 +489,12 @@ func unpredict(data []byte, p pdfDict, num int64) ([]byte, error) {
 		bpc != 1 && bpc != 2 && bpc != 4 && bpc != 8 && bpc != 16 {
 		return nil, malformed("object %d: unsupported predictor", num)
 	}
+	if len(data) == 0 {
+		return data, nil
+	}
 	bpp := int((colors*bpc + 7) / 8)
 	rowLen := int((colors*bpc*cols + 7) / 8)
-	if len(data)%(rowLen+1) != 0 {
+	if len(data)%(rowLen+1) != 0 { // so a row's buffers are never larger than the data
 		return nil, malformed("object %d: predicted data is not whole rows", num)
 	}
 	out := make([]byte, 0, len(data)/(rowLen+1)*rowLen)
