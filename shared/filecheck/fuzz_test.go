@@ -14,7 +14,7 @@ import (
 // bound on a large file comes from the pixel and PDF limits).
 const maxFuzzTime = 5 * time.Second
 
-func fuzzCheck(t *testing.T, ct string, data []byte) {
+func fuzzCheck(t *testing.T, ct string, data []byte) Verdict {
 	keep := slices.Clone(data)
 	start := time.Now()
 	v := check(ct, data)
@@ -31,13 +31,13 @@ func fuzzCheck(t *testing.T, ct string, data []byte) {
 		if v.Rendition != nil || v.Width != 0 || v.Height != 0 || v.Detail == "" {
 			t.Errorf("refused (%s) with a rendition, dimensions or no detail", v.Reason)
 		}
-		return
+		return v
 	}
 	if ct == PDF {
 		if v.Rendition != nil {
 			t.Error("a PDF has a rendition")
 		}
-		return
+		return v
 	}
 	if v.RenditionType != ct {
 		t.Errorf("rendition type %q, want %q", v.RenditionType, ct)
@@ -57,6 +57,7 @@ func fuzzCheck(t *testing.T, ct string, data []byte) {
 	if again.Orientation != v.Orientation || v.Orientation < 1 || v.Orientation > 8 {
 		t.Errorf("orientation %d, rendition's %d", v.Orientation, again.Orientation)
 	}
+	return v
 }
 
 func FuzzInspectJPEG(f *testing.F) {
@@ -95,4 +96,37 @@ func FuzzInspectPDF(f *testing.F) {
 		f.Add(readFile(f, name))
 	}
 	f.Fuzz(func(t *testing.T, data []byte) { fuzzCheck(t, PDF, data) })
+}
+
+// FuzzInspectPDFObject fuzzes what is inside a PDF: data becomes the body of
+// an object (and, compressed, of an object stream) in a file whose structure
+// is otherwise correct, so mutations reach the object parser and the active
+// content checks instead of stopping at a broken cross-reference.
+func FuzzInspectPDFObject(f *testing.F) {
+	for _, s := range []string{
+		"<< /S /JavaScript /JS (app.alert(1)) >>",
+		"<< /S /J#61vaScript /J#53 <6170702e616c657274283129> >>",
+		"[1 -2.5 +.5 true false null (a\\(b\\)c\\101\\\ndef) <41 42 4> /N#20ame 3 0 R]",
+		"<< /Type /Annot /Subtype /Link /A << /S /URI /URI (java\tscript:x) >> >>",
+		"<< /FT /Tx /AA << /K << /S /GoTo >> >> >>",
+		"<< /Length 5 >>\nstream\nhello\nendstream",
+		"<< /AcroForm << /XFA [] >> /Names << /EmbeddedFiles << >> >> >>",
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		plain := fuzzCheck(t, PDF, catalogPDF("/X 10 0 R").obj(10, string(body)).xref("/Root 1 0 R"))
+		b := catalogPDF("/X 10 0 R")
+		b.objStm(11, map[int]string{10: string(body)})
+		compressed := fuzzCheck(t, PDF, b.xrefStream(12, "/Root 1 0 R"))
+		// The same object is judged the same wherever it is stored (an
+		// object stream holds one value and no stream, so it may refuse
+		// what a plain object allows, never the other way round).
+		if compressed.Valid() && !plain.Valid() {
+			t.Errorf("plain object refused (%s: %s), the same in an object stream accepted", plain.Reason, plain.Detail)
+		}
+		if plain.Reason == PDFActiveContent && compressed.Reason != PDFActiveContent && compressed.Reason != PDFMalformed {
+			t.Errorf("active content hidden by an object stream: %q", compressed.Reason)
+		}
+	})
 }
