@@ -8,9 +8,12 @@
 //     allocated for its pixels), then fully decoded and re-encoded. The
 //     re-encoded copy (Verdict.Rendition) is what a reviewer is shown; the
 //     original is kept sealed as evidence and never rendered. Re-encoding
-//     drops EXIF, comments, ancillary chunks and anything appended after the
-//     image, so a polyglot (a valid image with HTML or a script appended)
-//     cannot reach a reviewer's viewer.
+//     drops EXIF (a JPEG's orientation alone is written back), comments,
+//     ancillary chunks and anything appended after the image, so a polyglot
+//     (a valid image with HTML or a script appended) cannot reach a
+//     reviewer's viewer. Such bytes are accepted up to MaxExtraBytes or the
+//     picture's own size; past that the file is mostly something else and
+//     is refused (TypeMismatch).
 //   - PDFs are parsed by a strict parser of the file's object structure
 //     (pdf.go): every byte of the file must belong to the header, an indirect
 //     object, a cross-reference section, a trailer or a comment; every
