@@ -654,7 +654,7 @@ namespace {
             case 'homepage':
                 $item = new \WHMCS\View\Menu\Item();
                 harness_run_hook('ClientAreaHomepagePanels', $item);
-                return $item->children;
+                return (object) $item->children;
             case 'checkoutPage':
                 return harness_run_hook('ShoppingCartCheckoutOutput', array('cartData' => $step['cartData']));
             case 'adminOutput':

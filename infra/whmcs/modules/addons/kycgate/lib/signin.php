@@ -52,11 +52,11 @@ function kycgate_store_signin_key($slot, $key)
     return kycgate_set_secret('signin_key_' . $slot, $key === null ? '' : json_encode($key, JSON_UNESCAPED_SLASHES));
 }
 
-/** Generates a key pair: alg EdDSA (Ed25519, sodium) or RS256 (RSA 3072, openssl). */
+/** Generates a key pair: alg EdDSA (Ed25519, sodium) or RS256 (RSA 2048, openssl). */
 function kycgate_generate_signin_key($alg)
 {
     if ($alg === 'RS256') {
-        $res = openssl_pkey_new(array('private_key_bits' => 3072, 'private_key_type' => OPENSSL_KEYTYPE_RSA));
+        $res = openssl_pkey_new(array('private_key_bits' => 2048, 'private_key_type' => OPENSSL_KEYTYPE_RSA));
         if ($res === false || !openssl_pkey_export($res, $pem)) {
             throw new RuntimeException('openssl could not generate an RSA key');
         }
