@@ -374,7 +374,8 @@ func skipOrFail(t *testing.T, why string) {
 // secret is set first (step 0 of the results is that).
 func (w *world) run(t *testing.T, steps ...row) harnessResult {
 	t.Helper()
-	res, code, stderr := w.runRaw(t, addonDir, steps)
+	all := append([]row{{"do": "secret", "name": "webhook_secret", "value": gateSecret}}, steps...)
+	res, code, stderr := w.runRaw(t, addonDir, all)
 	if code != 0 || stderr != "" {
 		t.Fatalf("harness exit %d\nviolations: %v\nstderr: %s\nlog: %v", code, res.Violations, stderr, res.Log)
 	}
@@ -402,8 +403,7 @@ func (w *world) runRaw(t *testing.T, dir string, steps []row) (harnessResult, in
 	for k, v := range w.settings {
 		tables["tbladdonmodules"] = append(tables["tbladdonmodules"], row{"module": "kycgate", "setting": k, "value": v})
 	}
-	all := append([]row{{"do": "secret", "name": "webhook_secret", "value": gateSecret}}, steps...)
-	scenario, err := json.Marshal(map[string]any{"tables": tables, "steps": all, "activate": true, "autoinc": w.autoinc})
+	scenario, err := json.Marshal(map[string]any{"tables": tables, "steps": steps, "activate": true, "autoinc": w.autoinc})
 	if err != nil {
 		t.Fatal(err)
 	}
