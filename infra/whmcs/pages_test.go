@@ -126,7 +126,7 @@ func TestClientPage(t *testing.T) {
 func TestHomePanel(t *testing.T) {
 	g := newFakeGate(t)
 	w := newWorld(g)
-	deadline := time.Now().UTC().Add(20*time.Hour + 30*time.Minute)
+	deadline := time.Now().UTC().Add(20*time.Hour + 30*time.Minute + 40*time.Second) // "20 hours 30 minutes" for 40 s
 	g.setCustomer(holdsOf1001(deadline))
 	g.setCustomer(customerKYC{CustomerID: "1002", Status: "verified"})
 	res := w.run(t, row{"do": "homepage", "client": 1001}, row{"do": "homepage", "client": 1002},

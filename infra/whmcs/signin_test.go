@@ -186,6 +186,8 @@ func TestSignInFlow(t *testing.T) {
 		row{"do": "clientarea", "client": 1001, "method": "GET", "get": row{"action": "signin"}},
 		row{"do": "clientarea", "client": 1001, "method": "POST", "get": row{"action": "signin"}, "post": row{"token": "forged"}},
 		row{"do": "keyConfig"},
+		row{"do": "clientarea", "client": 1001, "admin": 7, "masquerade": true, "method": "POST", "get": row{"action": "signin"},
+			"post": row{"token": "csrf-token-0123456789"}},
 	)
 	var page struct {
 		HTML string `json:"html"`
@@ -222,6 +224,10 @@ func TestSignInFlow(t *testing.T) {
 		if strings.Contains(page.HTML, "kycgate-signin\"") || !strings.Contains(page.HTML, "連結已過期") {
 			t.Fatalf("step %d minted a token:\n%s", i, page.HTML)
 		}
+	}
+	res.result(4, &page)
+	if strings.Contains(page.HTML, "kycgate-signin\"") || !strings.Contains(page.HTML, "只有客戶本人可以") {
+		t.Fatalf("an admin logged in as the client was signed in:\n%s", page.HTML)
 	}
 	js := readFile(t, addonDir+"/assets/kycgate.js")
 	if !strings.Contains(js, "getElementById('kycgate-signin')") || !strings.Contains(js, "form.submit()") {

@@ -280,6 +280,11 @@ namespace WHMCS\Authentication {
             return $GLOBALS['harness_admin'] > 0 ? (object) array('id' => $GLOBALS['harness_admin']) : null;
         }
 
+        public function isMasqueradingAdmin()
+        {
+            return !empty($GLOBALS['harness_masquerade']);
+        }
+
         public function client()
         {
             return $GLOBALS['harness_client'] > 0 ? (object) array('id' => $GLOBALS['harness_client']) : null;
@@ -539,6 +544,7 @@ namespace {
     {
         $GLOBALS['harness_admin'] = isset($step['admin']) ? (int) $step['admin'] : 0;
         $GLOBALS['harness_client'] = isset($step['client']) ? (int) $step['client'] : 0;
+        $GLOBALS['harness_masquerade'] = !empty($step['masquerade']);
         $_SESSION = isset($step['session']) ? $step['session'] : array();
         $_GET = isset($step['get']) ? $step['get'] : array();
         $_POST = isset($step['post']) ? $step['post'] : array();

@@ -164,6 +164,12 @@ function kycgate_signin_response($clientId, $lang)
         return '<div class="alert alert-warning">' . kycgate_h($m['signin.expired']) . '</div>'
             . '<p><a href="index.php?m=kycgate">' . kycgate_h($m['title']) . '</a></p>';
     }
+    if (kycgate_is_masquerading_admin()) {
+        // Staff logged in as the client must not upload documents in the
+        // customer's name: the gate's session is the customer's own.
+        logActivity('KYC gate: sign-in into the gate refused for an admin logged in as client #' . (int) $clientId, $clientId);
+        return '<div class="alert alert-warning">' . kycgate_h($m['signin.staff']) . '</div>';
+    }
     $token = kycgate_safely('sign-in', function () use ($clientId, $lang) {
         return kycgate_mint_signin_token($clientId, $lang);
     }, null);

@@ -685,6 +685,15 @@ function kycgate_current_client_id()
     return isset($_SESSION['uid']) ? (int) $_SESSION['uid'] : 0;
 }
 
+/** Whether an admin is acting as the client ("Login as Owner"): never signed into the gate as the customer. */
+function kycgate_is_masquerading_admin()
+{
+    if (class_exists('\WHMCS\Authentication\CurrentUser')) {
+        return (bool) (new \WHMCS\Authentication\CurrentUser())->isMasqueradingAdmin();
+    }
+    return isset($_SESSION['adminid']) && (int) $_SESSION['adminid'] > 0;
+}
+
 /** Runs a hook's work without ever letting it break WHMCS. */
 function kycgate_safely($what, $work, $fallback = null)
 {

@@ -53,6 +53,7 @@ function kycgate_messages($lang)
         'signin.continue' => 'Continue',
         'signin.error' => 'The verification page cannot be opened right now. Please try again later or open a ticket.',
         'signin.expired' => 'The link has expired. Please press the button on the verification page again.',
+        'signin.staff' => 'Staff logged in as this client cannot open the verification page: only the customer can.',
         'utc' => 'UTC',
     );
     $zh = array(
@@ -93,6 +94,7 @@ function kycgate_messages($lang)
         'signin.continue' => '繼續',
         'signin.error' => '暫時無法開啟驗證頁面，請稍後再試或提交工單。',
         'signin.expired' => '連結已過期，請在驗證頁面再按一次按鈕。',
+        'signin.staff' => '以客戶身份登入的職員不能開啟驗證頁面，只有客戶本人可以。',
         'utc' => 'UTC',
     );
     return $lang === 'zh-Hant' ? $zh : $en;
