@@ -1,0 +1,1 @@
+{$kycgate_html nofilter}
