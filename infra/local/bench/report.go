@@ -189,8 +189,8 @@ func renderCalls(p func(string, ...any), ops []OpResult) {
 		p("Not measured in this run.\n\n")
 		return
 	}
-	p("Counted by SDK middleware on every client of the functions (`shared/awsenv/faults`' `Recorder`, installed through `aws.Config.APIOptions`), ")
-	p("in the whole system built in one process as `shared/app`'s tests build it: the synthesized template deployed on moto, each function made by the constructor its Lambda main uses, ")
+	p("Counted by SDK middleware on every client of the functions (`infra/local/faults`' `Recorder`, installed through `aws.Config.APIOptions`), ")
+	p("in the whole system built in one process as the system tests (`infra/local/systemtest/flows`) build it: the synthesized template deployed on moto, each function built by `shared/wiring` as its Lambda main builds it, ")
 	p("API requests served by the same `net/http` handlers. Calls are counted as the code makes them, above the SDK's retry loop. ")
 	p("Presigned URLs and forms are signed locally and make no call. ")
 	p("RRU/WRU are DynamoDB on-demand request units estimated from the items' sizes by the rules of on-demand billing (`Meter`, infra/local/bench/meter.go): ")

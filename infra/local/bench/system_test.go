@@ -44,7 +44,7 @@ type clock struct {
 func (c *clock) Now() time.Time      { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
 func (c *clock) Add(d time.Duration) { c.mu.Lock(); c.t = c.t.Add(d); c.mu.Unlock() }
 
-// system is the whole system in this process, as shared/app's tests build
+// system is the whole system in this process, as the flows system tests build
 // it: the synthesized template deployed on the emulator, every function built
 // by the constructor its Lambda main uses, with clients whose every call
 // goes through the call recorder (faults.Recorder) and the capacity meter.
