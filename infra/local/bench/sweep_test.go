@@ -21,8 +21,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
 	"github.com/aws/smithy-go/logging"
 
-	"github.com/kycgate/kycgate/infra/local/stacktest"
 	"github.com/kycgate/kycgate/infra/local/faults"
+	"github.com/kycgate/kycgate/infra/local/stacktest"
 	"github.com/kycgate/kycgate/shared/contract"
 	"github.com/kycgate/kycgate/shared/dynamostore"
 	"github.com/kycgate/kycgate/shared/eventbus"

@@ -26,9 +26,9 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 
 	"github.com/kycgate/kycgate/infra/local/dev"
+	"github.com/kycgate/kycgate/infra/local/faults"
 	"github.com/kycgate/kycgate/infra/local/stack"
 	"github.com/kycgate/kycgate/infra/local/stacktest"
-	"github.com/kycgate/kycgate/infra/local/faults"
 	"github.com/kycgate/kycgate/shared/contract"
 	"github.com/kycgate/kycgate/shared/httpapi"
 	"github.com/kycgate/kycgate/shared/kyc"
