@@ -46,13 +46,14 @@ const (
 )
 
 // hooks counts the calls of a fake's methods, fails chosen calls and runs
-// functions before chosen calls. Its own lock is never held while a
+// functions before or after chosen calls. Its own lock is never held while a
 // function runs, so the function may call the fake.
 type hooks struct {
 	mu     sync.Mutex
 	calls  map[Method]int
 	fail   map[Method][]error
 	before map[Method][]func()
+	after  map[Method][]func()
 }
 
 // enter records a call of m: it counts it, runs the function Before queued
@@ -99,7 +100,7 @@ func (h *hooks) FailNext(m Method, err error) {
 	h.fail[m] = append(h.fail[m], err)
 }
 
-// before queues fn to run at the start of the next call of m.
+// queueBefore queues fn to run at the start of the next call of m.
 func (h *hooks) queueBefore(m Method, fn func()) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
@@ -107,4 +108,28 @@ func (h *hooks) queueBefore(m Method, fn func()) {
 		h.before = map[Method][]func(){}
 	}
 	h.before[m] = append(h.before[m], fn)
+}
+
+// queueAfter queues fn to run at the end of the next call of m.
+func (h *hooks) queueAfter(m Method, fn func()) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.after == nil {
+		h.after = map[Method][]func(){}
+	}
+	h.after[m] = append(h.after[m], fn)
+}
+
+// exit runs the function After queued for m, if any; a method defers it
+// before it takes its own lock.
+func (h *hooks) exit(m Method) {
+	h.mu.Lock()
+	var fn func()
+	if q := h.after[m]; len(q) > 0 {
+		fn, h.after[m] = q[0], q[1:]
+	}
+	h.mu.Unlock()
+	if fn != nil {
+		fn()
+	}
 }

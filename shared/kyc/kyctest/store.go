@@ -326,6 +326,7 @@ func (s *Store) enter(ctx context.Context, m Method) error {
 
 // Customer returns a customer's record, or kyc.ErrNotExist.
 func (s *Store) Customer(ctx context.Context, id string) (kyc.Customer, error) {
+	defer s.hooks.exit(MethodCustomer)
 	if err := s.enter(ctx, MethodCustomer); err != nil {
 		return kyc.Customer{}, err
 	}
@@ -341,6 +342,7 @@ func (s *Store) Customer(ctx context.Context, id string) (kyc.Customer, error) {
 // Account returns a customer's record (nil if never stored), documents (by
 // creation time) and closed holds (by order id).
 func (s *Store) Account(ctx context.Context, id string) (kyc.Account, error) {
+	defer s.hooks.exit(MethodAccount)
 	if err := s.enter(ctx, MethodAccount); err != nil {
 		return kyc.Account{}, err
 	}
@@ -386,6 +388,7 @@ func sortedKeys[V any](m map[string]V) []string {
 
 // Commit writes a unit of work atomically, if every condition holds.
 func (s *Store) Commit(ctx context.Context, w kyc.Work) error {
+	defer s.hooks.exit(MethodCommit)
 	if err := s.enter(ctx, MethodCommit); err != nil {
 		return err
 	}
@@ -402,6 +405,7 @@ func (s *Store) Commit(ctx context.Context, w kyc.Work) error {
 
 // OrderOwner returns the customer of an order, or kyc.ErrNotExist.
 func (s *Store) OrderOwner(ctx context.Context, orderID string) (string, error) {
+	defer s.hooks.exit(MethodOrderOwner)
 	if err := s.enter(ctx, MethodOrderOwner); err != nil {
 		return "", err
 	}
@@ -417,6 +421,7 @@ func (s *Store) OrderOwner(ctx context.Context, orderID string) (string, error) 
 // ClosedHold returns a hold that reached a terminal state, or
 // kyc.ErrNotExist.
 func (s *Store) ClosedHold(ctx context.Context, customerID, orderID string) (kyc.Hold, error) {
+	defer s.hooks.exit(MethodClosedHold)
 	if err := s.enter(ctx, MethodClosedHold); err != nil {
 		return kyc.Hold{}, err
 	}
@@ -436,6 +441,7 @@ func getDecoded[T any](s *Store, pk, sk string) (T, error) {
 
 // Document returns one of a customer's documents, or kyc.ErrNotExist.
 func (s *Store) Document(ctx context.Context, customerID, documentID string) (kyc.Document, error) {
+	defer s.hooks.exit(MethodDocument)
 	if err := s.enter(ctx, MethodDocument); err != nil {
 		return kyc.Document{}, err
 	}
@@ -445,6 +451,7 @@ func (s *Store) Document(ctx context.Context, customerID, documentID string) (ky
 // CreateDocument stores a new document record; kyc.ErrStale if the id is
 // taken.
 func (s *Store) CreateDocument(ctx context.Context, d kyc.Document) error {
+	defer s.hooks.exit(MethodCreateDocument)
 	if err := s.enter(ctx, MethodCreateDocument); err != nil {
 		return err
 	}
@@ -459,6 +466,7 @@ func (s *Store) CreateDocument(ctx context.Context, d kyc.Document) error {
 // UpdateDocument replaces a document record if its stored state is still
 // expect; kyc.ErrStale otherwise, also for a missing document.
 func (s *Store) UpdateDocument(ctx context.Context, d kyc.Document, expect kyc.DocState) error {
+	defer s.hooks.exit(MethodUpdateDocument)
 	if err := s.enter(ctx, MethodUpdateDocument); err != nil {
 		return err
 	}
@@ -471,6 +479,7 @@ func (s *Store) UpdateDocument(ctx context.Context, d kyc.Document, expect kyc.D
 
 // Submission returns a submission, or kyc.ErrNotExist.
 func (s *Store) Submission(ctx context.Context, id string) (kyc.Submission, error) {
+	defer s.hooks.exit(MethodSubmission)
 	if err := s.enter(ctx, MethodSubmission); err != nil {
 		return kyc.Submission{}, err
 	}
@@ -486,6 +495,7 @@ func (s *Store) Submission(ctx context.Context, id string) (kyc.Submission, erro
 // SaveSubmission writes a submission at its Version if its stored version is
 // still expectVersion (0: it must not exist); kyc.ErrStale otherwise.
 func (s *Store) SaveSubmission(ctx context.Context, sub kyc.Submission, expectVersion int) error {
+	defer s.hooks.exit(MethodSaveSubmission)
 	if err := s.enter(ctx, MethodSaveSubmission); err != nil {
 		return err
 	}
@@ -527,6 +537,7 @@ func (s *Store) indexed(pick func(item) string, bound string, limit int) ([]stri
 // PendingSubmissions returns at most limit submissions waiting for review,
 // oldest first.
 func (s *Store) PendingSubmissions(ctx context.Context, limit int) ([]kyc.Submission, error) {
+	defer s.hooks.exit(MethodPendingSubmissions)
 	if err := s.enter(ctx, MethodPendingSubmissions); err != nil {
 		return nil, err
 	}
@@ -553,6 +564,7 @@ func (s *Store) pending(limit int) ([]kyc.Submission, error) {
 
 // OldestPending returns the submission waiting longest, or kyc.ErrNotExist.
 func (s *Store) OldestPending(ctx context.Context) (kyc.Submission, error) {
+	defer s.hooks.exit(MethodOldestPending)
 	if err := s.enter(ctx, MethodOldestPending); err != nil {
 		return kyc.Submission{}, err
 	}
@@ -569,6 +581,7 @@ func (s *Store) OldestPending(ctx context.Context) (kyc.Submission, error) {
 // Due returns what a sweep at now must look at: at most limit entries of the
 // due index at or before now, earliest first.
 func (s *Store) Due(ctx context.Context, now time.Time, limit int) (kyc.Due, error) {
+	defer s.hooks.exit(MethodDue)
 	if err := s.enter(ctx, MethodDue); err != nil {
 		return kyc.Due{}, err
 	}
@@ -606,6 +619,7 @@ func (s *Store) Due(ctx context.Context, now time.Time, limit int) (kyc.Due, err
 
 // DeleteOutbox removes an outbox record; a missing one is fine.
 func (s *Store) DeleteOutbox(ctx context.Context, id string) error {
+	defer s.hooks.exit(MethodDeleteOutbox)
 	if err := s.enter(ctx, MethodDeleteOutbox); err != nil {
 		return err
 	}
@@ -623,6 +637,7 @@ func (s *Store) DeleteOutbox(ctx context.Context, id string) error {
 // Audit returns a customer's audit trail in sequence order (empty for a
 // customer never seen).
 func (s *Store) Audit(ctx context.Context, customerID string) ([]kyc.AuditEntry, error) {
+	defer s.hooks.exit(MethodAudit)
 	if err := s.enter(ctx, MethodAudit); err != nil {
 		return nil, err
 	}
@@ -642,6 +657,7 @@ func (s *Store) Audit(ctx context.Context, customerID string) ([]kyc.AuditEntry,
 
 // Disclosure returns a disclosure, or kyc.ErrNotExist.
 func (s *Store) Disclosure(ctx context.Context, id string) (kyc.Disclosure, error) {
+	defer s.hooks.exit(MethodDisclosure)
 	if err := s.enter(ctx, MethodDisclosure); err != nil {
 		return kyc.Disclosure{}, err
 	}
@@ -663,6 +679,13 @@ func (s *Store) FailNext(m Method, err error) { s.hooks.FailNext(m, err) }
 
 // Before runs fn once, at the start of the next call of m, before that call
 // reads or writes anything (and before a failure FailNext queued). fn may use
-// the store, or a use case on it: it stages what happens between a use
-// case's read and its write, e.g. another write that commits first.
+// the store, or a use case on it: it stages what happens just before a
+// use case's write, e.g. another write that commits first.
 func (s *Store) Before(m Method, fn func()) { s.hooks.queueBefore(m, fn) }
+
+// After runs fn once, at the end of the next call of m, after it read or
+// wrote and before its caller gets the result. fn may use the store, or a use
+// case on it: After(MethodDocument, ...) stages what happens between a use
+// case's read and whatever it does next, e.g. another write that commits
+// while the use case still holds what it read.
+func (s *Store) After(m Method, fn func()) { s.hooks.queueAfter(m, fn) }

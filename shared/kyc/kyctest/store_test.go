@@ -80,3 +80,21 @@ func TestStoreHooks(t *testing.T) {
 		}
 	})
 }
+
+func TestStoreAfter(t *testing.T) {
+	ctx := context.Background()
+	st := kyctest.NewStore()
+	var seen []string
+	st.After(kyctest.MethodCustomer, func() {
+		seen = append(seen, "after")
+		if err := st.Commit(ctx, kyc.Work{Customer: kyc.NewCustomer("c-1", kyctest.Epoch)}); err != nil {
+			t.Error(err)
+		}
+	})
+	if _, err := st.Customer(ctx, "c-1"); !errors.Is(err, kyc.ErrNotExist) {
+		t.Fatalf("the call the hook follows: %v, want what it read before the hook (ErrNotExist)", err)
+	}
+	if c, err := st.Customer(ctx, "c-1"); err != nil || c.Version != 1 || len(seen) != 1 {
+		t.Fatalf("after the hook: %+v, %v; hook ran %d times", c, err, len(seen))
+	}
+}
