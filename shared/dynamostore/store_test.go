@@ -77,7 +77,7 @@ func fullWork() kyc.Work {
 	sub := submission("c-1", "s-1")
 	d := disclosure("c-1", "x-1")
 	doc := document("c-1", "d-1", kyc.DocValid)
-	doc.PurgeAt = t0.Add(90 * 24 * time.Hour)
+	doc.PurgeAt, doc.Version = t0.Add(90*24*time.Hour), 1 // as read
 	return kyc.Work{
 		Customer: c, Closed: []kyc.Hold{closedHold("c-1", "o-1")}, NewOrder: "o-2",
 		Submission: &sub, SubmissionVersion: 1,
@@ -144,8 +144,8 @@ func TestCommitWritesTheItemLayout(t *testing.T) {
 		{pk: "ORDER#o-2", sk: "ORDER", condition: notExists, attrs: map[string]string{"customerId": "c-1"}},
 		{pk: "SUB#s-1", sk: "SUB", condition: "version = :v", values: map[string]string{":v": "1"},
 			attrs: map[string]string{"version": "2", "customerId": "c-1", "queuePk": "PENDING", "queueSk": dueTime(t0) + "#s-1"}},
-		{pk: "CUST#c-1", sk: "DOC#d-1", condition: "state = :expect", values: map[string]string{":expect": "pending_upload"},
-			attrs: map[string]string{"state": "valid", "duePk": "DUE", "dueSk": dueTime(t0.Add(90*24*time.Hour)) + "#D#c-1#d-1"}},
+		{pk: "CUST#c-1", sk: "DOC#d-1", condition: "state = :expect AND version = :v", values: map[string]string{":expect": "pending_upload", ":v": "1"},
+			attrs: map[string]string{"state": "valid", "version": "2", "duePk": "DUE", "dueSk": dueTime(t0.Add(90*24*time.Hour)) + "#D#c-1#d-1"}},
 		{pk: "AUDIT#c-1", sk: "000000000001", condition: notExists, attrs: map[string]string{}},
 		{pk: "AUDIT#c-1", sk: "000000000002", condition: notExists, attrs: map[string]string{}},
 		{pk: "DISC#x-1", sk: "DISC", condition: "version = :v", values: map[string]string{":v": "1"},
@@ -186,6 +186,7 @@ func TestCommitConditionsOfNewRecords(t *testing.T) {
 	d := disclosure("c-1", "x-1")
 	doc := document("c-1", "d-1", kyc.DocPurged)
 	doc.PurgeAt = t0 // purged: off the due index whatever PurgeAt says
+	// Version 0: a document stored before documents had versions.
 	if err := st.Commit(ctx, kyc.Work{Customer: c, Submission: &sub, Disclosure: &d, Documents: []kyc.DocumentUpdate{{Document: doc, Expect: kyc.DocValid}}}); err != nil {
 		t.Fatal(err)
 	}
@@ -196,7 +197,7 @@ func TestCommitConditionsOfNewRecords(t *testing.T) {
 	}{
 		{"attribute_not_exists(pk)", []string{contract.AttrDuePK, contract.AttrDueSK}},
 		{"attribute_not_exists(pk)", []string{contract.AttrQPK, contract.AttrQSK}},
-		{"state = :expect", []string{contract.AttrDuePK, contract.AttrDueSK}},
+		{"state = :expect AND attribute_not_exists(version)", []string{contract.AttrDuePK, contract.AttrDueSK}},
 		{"attribute_not_exists(pk)", nil},
 	} {
 		p := readPut(tx.TransactItems[i].Put)
@@ -246,18 +247,19 @@ func TestDocumentWrites(t *testing.T) {
 	}
 	in := last[*dynamodb.PutItemInput](rec)
 	p := readPut(&types.Put{Item: in.Item, ConditionExpression: in.ConditionExpression, ExpressionAttributeNames: in.ExpressionAttributeNames})
-	if p.pk != "CUST#c-1" || p.sk != "DOC#d-1" || p.condition != "attribute_not_exists(pk)" || p.attrs["state"] != "pending_upload" ||
+	if p.pk != "CUST#c-1" || p.sk != "DOC#d-1" || p.condition != "attribute_not_exists(pk)" || p.attrs["state"] != "pending_upload" || p.attrs["version"] != "1" ||
 		p.attrs["dueSk"] != dueTime(d.PurgeAt)+"#D#c-1#d-1" || aws.ToString(in.TableName) != table {
 		t.Fatalf("create document: %+v", p)
 	}
-	d.State = kyc.DocValid
+	d.State, d.Version = kyc.DocValid, 1
 	if err := st.UpdateDocument(ctx, d, kyc.DocPendingUpload); err != nil {
 		t.Fatal(err)
 	}
 	in = last[*dynamodb.PutItemInput](rec)
 	p = readPut(&types.Put{Item: in.Item, ConditionExpression: in.ConditionExpression, ExpressionAttributeNames: in.ExpressionAttributeNames,
 		ExpressionAttributeValues: in.ExpressionAttributeValues})
-	if p.condition != "state = :expect" || p.values[":expect"] != "pending_upload" || p.attrs["state"] != "valid" {
+	if p.condition != "state = :expect AND version = :v" || p.values[":expect"] != "pending_upload" || p.values[":v"] != "1" ||
+		p.attrs["state"] != "valid" || p.attrs["version"] != "2" {
 		t.Fatalf("update document: %+v", p)
 	}
 }
@@ -433,7 +435,9 @@ func TestRoundTrips(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	same(t, "document", d, w.Documents[0].Document)
+	wantD := w.Documents[0].Document
+	wantD.Version = 2
+	same(t, "document", d, wantD)
 	disc, err := st.Disclosure(ctx, "x-1")
 	if err != nil {
 		t.Fatal(err)
@@ -456,7 +460,8 @@ func TestVersionsComeFromTheAttribute(t *testing.T) {
 	c, _ := st.Customer(ctx, "c-1")
 	s, _ := st.Submission(ctx, "s-1")
 	d, _ := st.Disclosure(ctx, "x-1")
-	if c.Version != 9 || s.Version != 9 || d.Version != 9 {
+	doc, _ := st.Document(ctx, "c-1", "d-1")
+	if c.Version != 9 || s.Version != 9 || d.Version != 9 || doc.Version != 9 {
 		t.Fatalf("versions %d %d %d, want 9 from the attribute", c.Version, s.Version, d.Version)
 	}
 }
@@ -493,7 +498,10 @@ func TestAccount(t *testing.T) {
 		t.Fatal("no customer record")
 	}
 	same(t, "customer", *a.Customer, wantC)
-	same(t, "documents", a.Documents, []kyc.Document{older, w.Documents[0].Document})
+	older.Version = 1
+	newer := w.Documents[0].Document
+	newer.Version = 2
+	same(t, "documents", a.Documents, []kyc.Document{older, newer})
 	same(t, "closed holds", a.Closed, w.Closed)
 	queries := all[*dynamodb.QueryInput](rec)
 	if len(queries) != 2 || queries[1].ExclusiveStartKey == nil || aws.ToString(queries[0].IndexName) != "" ||

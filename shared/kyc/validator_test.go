@@ -325,3 +325,35 @@ func TestValidateUploadPortFailures(t *testing.T) {
 		})
 	}
 }
+
+// TestValidatorRacesSubmissionOfAValidDocument: the customer posts the form
+// of a valid document again, and submits the document while the validator
+// checks the new version. The submission keeps the document valid, so the
+// state the validator expects has not changed: only the document's version
+// tells that its copy is stale. Its write fails, and the submitted document
+// keeps its submission, its reviewed version and no purge date.
+func TestValidatorRacesSubmissionOfAValidDocument(t *testing.T) {
+	w := kyctest.New(t)
+	addr := w.Upload("c-1", kyc.Address)
+	id := w.Upload("c-1", kyc.Identity)
+	reviewed := w.Document("c-1", id)
+	v2 := w.Files.Put(reviewed.Key, object())
+	var sub string
+	w.Store.After(kyctest.MethodDocument, func() { sub = w.SubmitDocuments("c-1", id, addr) })
+	_, err := w.Validator.ValidateUpload(ctx, reviewed.Key, v2)
+	if !errors.Is(err, kyc.ErrStale) {
+		t.Fatalf("validator's write after the submission: %v, want kyc.ErrStale", err)
+	}
+	d := w.Document("c-1", id)
+	if d.SubmissionID != sub || d.VersionID != reviewed.VersionID || !d.PurgeAt.IsZero() {
+		t.Fatalf("document in submission %q at version %s purging at %s; want submission %s, the reviewed %s, no purge",
+			d.SubmissionID, d.VersionID, d.PurgeAt, sub, reviewed.VersionID)
+	}
+	// The redelivered event finds the document submitted: the new version goes.
+	if res := w.Validate(reviewed.Key, v2); res.Outcome != "removed" {
+		t.Fatalf("the redelivered event: %+v, want removed", res)
+	}
+	if got := w.Files.Versions(reviewed.Key); !slices.Equal(got, []string{reviewed.VersionID}) {
+		t.Fatalf("versions %v, want only the reviewed one", got)
+	}
+}

@@ -193,6 +193,30 @@ func (s *storeT) customer(id string) kyc.Customer {
 	return c
 }
 
+// createDoc stores a new document and returns it as read back (at version 1).
+func (s *storeT) createDoc(d kyc.Document) kyc.Document {
+	s.Helper()
+	if err := s.st.CreateDocument(s.ctx, d); err != nil {
+		s.Fatalf("create document %s: %v", d.ID, err)
+	}
+	return s.document(d.CustomerID, d.ID)
+}
+
+func (s *storeT) document(customerID, id string) kyc.Document {
+	s.Helper()
+	d, err := s.st.Document(s.ctx, customerID, id)
+	if err != nil {
+		s.Fatalf("document %s: %v", id, err)
+	}
+	return d
+}
+
+// atVersion returns d as the store keeps it after its version-th write.
+func atVersion(d kyc.Document, version int) kyc.Document {
+	d.Version = version
+	return d
+}
+
 // stale checks that err is a lost race.
 func (s *storeT) stale(err error, what string) {
 	s.Helper()
@@ -339,10 +363,7 @@ var commitTests = []storeTest{
 	}},
 	{"one commit writes every kind of record", func(s *storeT) {
 		c := s.create(newCustomer("c-1"))
-		d := document("c-1", "doc-1", kyc.DocPendingUpload, ct0)
-		if err := s.st.CreateDocument(s.ctx, d); err != nil {
-			s.Fatal(err)
-		}
+		d := s.createDoc(document("c-1", "doc-1", kyc.DocPendingUpload, ct0))
 		d.State, d.VersionID = kyc.DocValid, "v-1"
 		w := fullWork(c, "a", kyc.DocumentUpdate{Document: d, Expect: kyc.DocPendingUpload})
 		s.commit(w)
@@ -363,7 +384,7 @@ var commitTests = []storeTest{
 		if got, err := s.st.Document(s.ctx, "c-1", "doc-1"); err != nil {
 			s.Fatal(err)
 		} else {
-			s.same(got, d, "document")
+			s.same(got, atVersion(d, 2), "document")
 		}
 		trail, err := s.st.Audit(s.ctx, "c-1")
 		if err != nil {
@@ -383,10 +404,7 @@ var commitTests = []storeTest{
 	}},
 	{"stale version is ErrStale and writes nothing", func(s *storeT) {
 		c := s.create(newCustomer("c-1"))
-		d := document("c-1", "doc-1", kyc.DocPendingUpload, ct0)
-		if err := s.st.CreateDocument(s.ctx, d); err != nil {
-			s.Fatal(err)
-		}
+		d := s.createDoc(document("c-1", "doc-1", kyc.DocPendingUpload, ct0))
 		s.commit(kyc.Work{Customer: c}) // now at version 2
 		d.State = kyc.DocValid
 		w := fullWork(c, "a", kyc.DocumentUpdate{Document: d, Expect: kyc.DocPendingUpload})
@@ -527,26 +545,32 @@ var commitTests = []storeTest{
 		}
 		s.same(got, rich, "decided submission")
 	}},
-	{"a document is written if its state is still the expected one", func(s *storeT) {
+	{"a document is written if its state and version are still those read", func(s *storeT) {
 		c := s.create(newCustomer("c-1"))
-		d := document("c-1", "doc-1", kyc.DocValid, ct0)
-		if err := s.st.CreateDocument(s.ctx, d); err != nil {
-			s.Fatal(err)
-		}
+		d := s.createDoc(document("c-1", "doc-1", kyc.DocValid, ct0))
 		d.SubmissionID = "sub-1"
 		s.commit(kyc.Work{Customer: c, Documents: []kyc.DocumentUpdate{{Document: d, Expect: kyc.DocValid}}})
-		got, err := s.st.Document(s.ctx, "c-1", "doc-1")
-		if err != nil {
+		s.same(s.document("c-1", "doc-1"), atVersion(d, 2), "document")
+	}},
+	{"race: a document rewritten in the same state since it was read is ErrStale and nothing is written", func(s *storeT) {
+		c := s.create(newCustomer("c-1"))
+		read := s.createDoc(document("c-1", "doc-1", kyc.DocValid, ct0))
+		other := read // another writer keeps it valid
+		other.SubmissionID = "sub-1"
+		if err := s.st.UpdateDocument(s.ctx, other, kyc.DocValid); err != nil {
 			s.Fatal(err)
 		}
-		s.same(got, d, "document")
+		mine := read
+		mine.VersionID = "v-2"
+		w := fullWork(c, "a", kyc.DocumentUpdate{Document: mine, Expect: kyc.DocValid})
+		s.stale(s.st.Commit(s.ctx, w), "commit of a stale copy in an unchanged state")
+		s.version("c-1", 1)
+		s.nothingOf(w)
+		s.same(s.document("c-1", "doc-1"), atVersion(other, 2), "document after the lost race")
 	}},
 	{"a document in another state is ErrStale and nothing is written", func(s *storeT) {
 		c := s.create(newCustomer("c-1"))
-		d := document("c-1", "doc-1", kyc.DocPendingUpload, ct0)
-		if err := s.st.CreateDocument(s.ctx, d); err != nil {
-			s.Fatal(err)
-		}
+		d := s.createDoc(document("c-1", "doc-1", kyc.DocPendingUpload, ct0))
 		d.State, d.SubmissionID = kyc.DocValid, "sub-a"
 		w := fullWork(c, "a", kyc.DocumentUpdate{Document: d, Expect: kyc.DocValid}) // it is still pending_upload
 		s.stale(s.st.Commit(s.ctx, w), "commit expecting a valid document")
@@ -563,10 +587,7 @@ var commitTests = []storeTest{
 	}},
 	{"one record twice is refused and nothing is written", func(s *storeT) {
 		c := s.create(newCustomer("c-1"))
-		d := document("c-1", "doc-1", kyc.DocValid, ct0)
-		if err := s.st.CreateDocument(s.ctx, d); err != nil {
-			s.Fatal(err)
-		}
+		d := s.createDoc(document("c-1", "doc-1", kyc.DocValid, ct0))
 		d.SubmissionID = "sub-a"
 		w := fullWork(c, "a", kyc.DocumentUpdate{Document: d, Expect: kyc.DocValid}, kyc.DocumentUpdate{Document: d, Expect: kyc.DocValid})
 		if err := s.st.Commit(s.ctx, w); err == nil || errors.Is(err, kyc.ErrStale) {
@@ -628,7 +649,7 @@ var accountTests = []storeTest{
 			s.Fatal("account has no customer record")
 		}
 		s.same(*a.Customer, s.customer("c-1"), "account's customer")
-		s.same(a.Documents, []kyc.Document{docs[2], docs[0], docs[1]}, "account's documents (by creation time)")
+		s.same(a.Documents, []kyc.Document{atVersion(docs[2], 1), atVersion(docs[0], 1), atVersion(docs[1], 1)}, "account's documents (by creation time)")
 		s.same(a.Closed, []kyc.Hold{closedHold("c-1", "o-1", ct0), closedHold("c-1", "o-2", ct0)}, "account's closed holds (by order id)")
 	}},
 	{"documents without a customer record", func(s *storeT) {
@@ -643,7 +664,7 @@ var accountTests = []storeTest{
 		if a.Customer != nil {
 			s.Fatalf("account has a customer record: %+v", a.Customer)
 		}
-		s.same(a.Documents, []kyc.Document{d}, "documents")
+		s.same(a.Documents, []kyc.Document{atVersion(d, 1)}, "documents")
 		if got, ok := a.Document("doc-1"); !ok || got.ID != "doc-1" {
 			s.Fatal("Account.Document does not find the document")
 		}
@@ -690,7 +711,7 @@ var documentTests = []storeTest{
 		if err != nil {
 			s.Fatal(err)
 		}
-		s.same(got, d, "document")
+		s.same(got, atVersion(d, 1), "document")
 		_, err = s.st.Document(s.ctx, "c-2", "doc-1")
 		s.notExist(err, "the document under another customer")
 	}},
@@ -705,28 +726,27 @@ var documentTests = []storeTest{
 		if err != nil {
 			s.Fatal(err)
 		}
-		s.same(got, d, "document after a refused create")
+		s.same(got, atVersion(d, 1), "document after a refused create")
 	}},
-	{"UpdateDocument writes if the state is still the expected one", func(s *storeT) {
-		d := document("c-1", "doc-1", kyc.DocPendingUpload, ct0)
-		if err := s.st.CreateDocument(s.ctx, d); err != nil {
-			s.Fatal(err)
+	{"UpdateDocument writes if the state and version are still those read, one version up", func(s *storeT) {
+		d := s.createDoc(document("c-1", "doc-1", kyc.DocPendingUpload, ct0))
+		if d.Version != 1 {
+			s.Fatalf("a created document is at version %d, want 1", d.Version)
 		}
 		d.State, d.VersionID, d.Size = kyc.DocValid, "v-1", 2000
 		if err := s.st.UpdateDocument(s.ctx, d, kyc.DocPendingUpload); err != nil {
 			s.Fatal(err)
 		}
-		got, err := s.st.Document(s.ctx, "c-1", "doc-1")
-		if err != nil {
+		s.same(s.document("c-1", "doc-1"), atVersion(d, 2), "updated document")
+		d = s.document("c-1", "doc-1")
+		d.Size = 2001
+		if err := s.st.UpdateDocument(s.ctx, d, kyc.DocValid); err != nil {
 			s.Fatal(err)
 		}
-		s.same(got, d, "updated document")
+		s.same(s.document("c-1", "doc-1"), atVersion(d, 3), "document updated twice")
 	}},
 	{"race: UpdateDocument after the state changed is ErrStale and overwrites nothing", func(s *storeT) {
-		read := document("c-1", "doc-1", kyc.DocPendingUpload, ct0)
-		if err := s.st.CreateDocument(s.ctx, read); err != nil {
-			s.Fatal(err)
-		}
+		read := s.createDoc(document("c-1", "doc-1", kyc.DocPendingUpload, ct0))
 		submitted := read // another writer (a submission) commits first
 		submitted.State, submitted.SubmissionID, submitted.VersionID = kyc.DocValid, "sub-1", "v-1"
 		if err := s.st.UpdateDocument(s.ctx, submitted, kyc.DocPendingUpload); err != nil {
@@ -739,7 +759,19 @@ var documentTests = []storeTest{
 		if err != nil {
 			s.Fatal(err)
 		}
-		s.same(got, submitted, "document after the lost race")
+		s.same(got, atVersion(submitted, 2), "document after the lost race")
+	}},
+	{"race: UpdateDocument of a copy rewritten in the same state since it was read is ErrStale", func(s *storeT) {
+		read := s.createDoc(document("c-1", "doc-1", kyc.DocValid, ct0))
+		submitted := read // a submission keeps the document valid
+		submitted.SubmissionID, submitted.PurgeAt = "sub-1", time.Time{}
+		if err := s.st.UpdateDocument(s.ctx, submitted, kyc.DocValid); err != nil {
+			s.Fatal(err)
+		}
+		mine := read // the validator's copy, read before the submission
+		mine.VersionID, mine.PurgeAt = "v-2", ct0.Add(7*24*hour)
+		s.stale(s.st.UpdateDocument(s.ctx, mine, kyc.DocValid), "UpdateDocument of a stale copy in an unchanged state")
+		s.same(s.document("c-1", "doc-1"), atVersion(submitted, 2), "document after the lost race")
 	}},
 	{"UpdateDocument of a missing document is ErrStale and creates nothing", func(s *storeT) {
 		d := document("c-1", "doc-1", kyc.DocValid, ct0)
@@ -948,9 +980,7 @@ var dueTests = []storeTest{
 	{"a document is due at PurgeAt until it is purged", func(s *storeT) {
 		d := document("c-1", "doc-1", kyc.DocValid, ct0)
 		d.PurgeAt = ct0.Add(7 * 24 * hour)
-		if err := s.st.CreateDocument(s.ctx, d); err != nil {
-			s.Fatal(err)
-		}
+		d = s.createDoc(d)
 		kept := document("c-1", "doc-2", kyc.DocValid, ct0) // no purge scheduled
 		if err := s.st.CreateDocument(s.ctx, kept); err != nil {
 			s.Fatal(err)
@@ -969,7 +999,7 @@ var dueTests = []storeTest{
 		}
 		s.due(d.PurgeAt, 10)
 		s.due(moved.PurgeAt, 10, "D:doc-1")
-		purged := moved
+		purged := s.document("c-1", "doc-1")
 		purged.State, purged.PurgedAt = kyc.DocPurged, moved.PurgeAt
 		if err := s.st.UpdateDocument(s.ctx, purged, kyc.DocValid); err != nil {
 			s.Fatal(err)
@@ -1081,7 +1111,7 @@ var copyTests = []storeTest{
 		if err := s.st.SaveSubmission(s.ctx, sub, 0); err != nil {
 			s.Fatal(err)
 		}
-		wantCustomer, wantDoc := s.customer("c-1"), d
+		wantCustomer, wantDoc := s.customer("c-1"), atVersion(d, 1)
 
 		got := s.customer("c-1")
 		got.Holds[0].State, got.Pending.ID, got.Contact.Data[0] = kyc.Expired, "changed", 99

@@ -24,13 +24,15 @@ import (
 //     order mapping, audit entries and the outbox must not exist yet; the
 //     submission and the disclosure are written if their stored versions are
 //     still SubmissionVersion and DisclosureVersion (0: they must not exist)
-//     and take the version they carry; each document is written if its stored
-//     state is still the expected one (a missing document fails). Any failed
+//     and take the version they carry; each document is written as
+//     Version+1 if its stored state is still the expected one and its stored
+//     version still Version (a missing document fails). Any failed
 //     condition fails the whole commit with kyc.ErrStale and writes nothing,
 //     as a transaction does. A unit of work of more than MaxTransactItems
 //     items, or naming one item twice, is refused (not ErrStale).
-//   - CreateDocument refuses a taken id, UpdateDocument a changed (or
-//     missing) document, SaveSubmission a changed version: kyc.ErrStale.
+//   - CreateDocument stores a document at version 1 and refuses a taken id;
+//     UpdateDocument refuses a changed (or missing) document and
+//     SaveSubmission a changed version: kyc.ErrStale.
 //   - Reads of a missing record return kyc.ErrNotExist.
 //   - Due and PendingSubmissions read the "due" and "queue" entries derived
 //     as that store derives them: a customer is due at Customer.DueAt, a
@@ -108,7 +110,7 @@ type condKind int
 const (
 	mustNotExist condKind = iota
 	versionIs             // the stored version is version
-	stateIs               // the stored state is state
+	stateIs               // the stored state is state and the stored version is version
 )
 
 // put is one conditional write.
@@ -155,6 +157,12 @@ func decodeSubmission(it item) (kyc.Submission, error) {
 	return s, err
 }
 
+func decodeDocument(it item) (kyc.Document, error) {
+	d, err := decode[kyc.Document](it)
+	d.Version = it.version
+	return d, err
+}
+
 func decodeDisclosure(it item) (kyc.Disclosure, error) {
 	d, err := decode[kyc.Disclosure](it)
 	d.Version = it.version
@@ -191,10 +199,14 @@ func customerPut(c kyc.Customer) (put, error) {
 	return p, err
 }
 
+// documentPut writes a document at its next version if its stored state is
+// still expect and its stored version still the one it carries.
 func documentPut(d kyc.Document, expect kyc.DocState) (put, error) {
+	read := d.Version
+	d.Version++
 	b, err := encode(pkCustomer+d.CustomerID, skDocument+d.ID, d)
-	p := put{pk: pkCustomer + d.CustomerID, sk: skDocument + d.ID, it: item{data: b, state: d.State},
-		cond: condition{kind: stateIs, state: expect}}
+	p := put{pk: pkCustomer + d.CustomerID, sk: skDocument + d.ID, it: item{data: b, state: d.State, version: d.Version},
+		cond: condition{kind: stateIs, state: expect, version: read}}
 	if !d.PurgeAt.IsZero() && d.State != kyc.DocPurged {
 		p.it.dueKey = dueTime(d.PurgeAt) + "#D#" + d.CustomerID + "#" + d.ID
 	}
@@ -279,7 +291,7 @@ func (s *Store) holds(p put) bool {
 	case versionIs:
 		return exists && it.version == p.cond.version
 	default:
-		return exists && it.state == p.cond.state
+		return exists && it.state == p.cond.state && it.version == p.cond.version
 	}
 }
 
@@ -360,7 +372,7 @@ func (s *Store) Account(ctx context.Context, id string) (kyc.Account, error) {
 			}
 			a.Customer = &c
 		case strings.HasPrefix(sk, skDocument):
-			d, err := decode[kyc.Document](it)
+			d, err := decodeDocument(it)
 			if err != nil {
 				return a, err
 			}
@@ -445,7 +457,13 @@ func (s *Store) Document(ctx context.Context, customerID, documentID string) (ky
 	if err := s.enter(ctx, MethodDocument); err != nil {
 		return kyc.Document{}, err
 	}
-	return getDecoded[kyc.Document](s, pkCustomer+customerID, skDocument+documentID)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	it, ok := s.get(pkCustomer+customerID, skDocument+documentID)
+	if !ok {
+		return kyc.Document{}, kyc.ErrNotExist
+	}
+	return decodeDocument(it)
 }
 
 // CreateDocument stores a new document record; kyc.ErrStale if the id is
@@ -463,8 +481,9 @@ func (s *Store) CreateDocument(ctx context.Context, d kyc.Document) error {
 	return s.apply("create document", p)
 }
 
-// UpdateDocument replaces a document record if its stored state is still
-// expect; kyc.ErrStale otherwise, also for a missing document.
+// UpdateDocument replaces a document record, as d.Version+1, if its stored
+// state is still expect and its stored version still d.Version; kyc.ErrStale
+// otherwise, also for a missing document.
 func (s *Store) UpdateDocument(ctx context.Context, d kyc.Document, expect kyc.DocState) error {
 	defer s.hooks.exit(MethodUpdateDocument)
 	if err := s.enter(ctx, MethodUpdateDocument); err != nil {
@@ -607,7 +626,7 @@ func (s *Store) Due(ctx context.Context, now time.Time, limit int) (kyc.Due, err
 			}
 			due.Outboxes = append(due.Outboxes, o)
 		case strings.HasPrefix(sk, skDocument):
-			d, err := decode[kyc.Document](it)
+			d, err := decodeDocument(it)
 			if err != nil {
 				return due, err
 			}
