@@ -1,6 +1,7 @@
 package kyc_test
 
 import (
+	"fmt"
 	"slices"
 	"strings"
 	"sync"
@@ -272,4 +273,22 @@ func TestSweepPortFailures(t *testing.T) {
 			t.Fatalf("report %+v, %v", rep, err)
 		}
 	})
+}
+
+// A full batch of the due index may hide more behind it: the sweep reads on
+// while it makes progress.
+func TestSweepReadsPastAFullBatch(t *testing.T) {
+	w := kyctest.New(t)
+	n := kyc.SweepBatch + 1
+	for i := range n {
+		w.PlaceOrder(fmt.Sprintf("c-%d", i), fmt.Sprintf("o-%d", i))
+	}
+	w.Advance(kyc.Window + time.Hour)
+	rep := w.Sweep()
+	if rep.Suspended != n || rep.CustomersDue != n {
+		t.Fatalf("report %+v, want %d holds suspended", rep, n)
+	}
+	if got := w.Store.Calls(kyctest.MethodDue); got < 2 {
+		t.Fatalf("%d reads of the due index, want a second one after the full batch", got)
+	}
 }
