@@ -51,7 +51,7 @@ func (st *Store) Account(ctx context.Context, id string) (kyc.Account, error) {
 			}
 			a.Customer = &c
 		case strings.HasPrefix(sk, skDocument):
-			d, err := decode[kyc.Document](it)
+			d, err := decodeDocument(it)
 			if err != nil {
 				return a, err
 			}
@@ -92,11 +92,13 @@ func (st *Store) Document(ctx context.Context, customerID, documentID string) (k
 	if err != nil {
 		return kyc.Document{}, err
 	}
-	return decode[kyc.Document](it)
+	return decodeDocument(it)
 }
 
+// documentItem returns a document's item at its next version.
 func documentItem(d kyc.Document) (map[string]types.AttributeValue, error) {
-	extra := map[string]types.AttributeValue{attrState: s(string(d.State))}
+	d.Version++
+	extra := map[string]types.AttributeValue{attrState: s(string(d.State)), attrVersion: n(d.Version)}
 	if !d.PurgeAt.IsZero() && d.State != kyc.DocPurged {
 		extra[contract.AttrDuePK] = s(duePartition)
 		extra[contract.AttrDueSK] = s(dueTime(d.PurgeAt) + "#D#" + d.CustomerID + "#" + d.ID)
@@ -121,7 +123,8 @@ func (st *Store) CreateDocument(ctx context.Context, d kyc.Document) error {
 	return nil
 }
 
-// UpdateDocument replaces a document record if its state is still expect.
+// UpdateDocument replaces a document record if its state is still expect and
+// its version still d.Version.
 func (st *Store) UpdateDocument(ctx context.Context, d kyc.Document, expect kyc.DocState) error {
 	put, err := st.putDocument(kyc.DocumentUpdate{Document: d, Expect: expect})
 	if err != nil {
@@ -141,12 +144,26 @@ func (st *Store) putDocument(u kyc.DocumentUpdate) (*types.Put, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &types.Put{
+	p := &types.Put{
 		TableName: &st.table, Item: it,
-		ConditionExpression:       aws.String("#state = :expect"),
-		ExpressionAttributeNames:  map[string]string{"#state": attrState},
-		ExpressionAttributeValues: map[string]types.AttributeValue{":expect": s(string(u.Expect))},
-	}, nil
+		ConditionExpression:       aws.String("#state = :expect AND #v = :v"),
+		ExpressionAttributeNames:  map[string]string{"#state": attrState, "#v": attrVersion},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":expect": s(string(u.Expect)), ":v": n(u.Document.Version)},
+	}
+	if u.Document.Version == 0 { // a document stored before documents had versions
+		p.ConditionExpression = aws.String("#state = :expect AND attribute_not_exists(#v)")
+		delete(p.ExpressionAttributeValues, ":v")
+	}
+	return p, nil
+}
+
+func decodeDocument(it map[string]types.AttributeValue) (kyc.Document, error) {
+	d, err := decode[kyc.Document](it)
+	if err != nil {
+		return d, err
+	}
+	d.Version = intAttr(it, attrVersion)
+	return d, nil
 }
 
 // Submission returns a submission.
@@ -270,7 +287,7 @@ func (st *Store) Due(ctx context.Context, now time.Time, limit int) (kyc.Due, er
 			}
 			due.Outboxes = append(due.Outboxes, o)
 		case len(sk) > len(skDocument) && sk[:len(skDocument)] == skDocument:
-			d, err := decode[kyc.Document](it)
+			d, err := decodeDocument(it)
 			if err != nil {
 				return due, err
 			}

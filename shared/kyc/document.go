@@ -59,6 +59,12 @@ type Document struct {
 	// PurgeAt is when the retention policy deletes the file (zero: not scheduled).
 	PurgeAt  time.Time `json:"purgeAt,omitzero"`
 	PurgedAt time.Time `json:"purgedAt,omitzero"`
+	// Version counts the record's writes: 0 for a document never stored. A
+	// store writes a document only if its stored version is still the one
+	// read, and stores it as Version+1, so a writer holding a stale copy fails
+	// even when the state it expects is unchanged (a submission keeps a valid
+	// document valid).
+	Version int `json:"version"`
 }
 
 // DocumentRequest is what a customer asks to upload.

@@ -21,8 +21,11 @@ const (
 	OrderClockSkew = 5 * time.Minute
 
 	// MaxOpenHolds bounds the open holds of one customer, so that one approval
-	// can release all of them in a single DynamoDB transaction.
-	MaxOpenHolds = 80
+	// can release all of them in a single DynamoDB transaction of at most 100
+	// items: the customer, the submission, its two documents, the outbox and
+	// the decision's two audit entries, then per hold its closed record and
+	// its audit entry (7 + 2×46 = 99).
+	MaxOpenHolds = 46
 )
 
 // VerificationExpiry returns when a verification made at t expires: the same

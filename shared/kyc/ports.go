@@ -23,9 +23,11 @@ type Store interface {
 
 	// Document returns one of a customer's documents, or ErrNotExist.
 	Document(ctx context.Context, customerID, documentID string) (Document, error)
-	// CreateDocument stores a new document record; ErrStale if the id is taken.
+	// CreateDocument stores a new document record (at version 1); ErrStale
+	// if the id is taken.
 	CreateDocument(ctx context.Context, d Document) error
-	// UpdateDocument replaces a document record if its state is still expect.
+	// UpdateDocument replaces a document record if its state is still expect
+	// and its version still d.Version (the one read), as d.Version+1.
 	UpdateDocument(ctx context.Context, d Document, expect DocState) error
 
 	// Submission returns a submission, or ErrNotExist.
@@ -81,7 +83,8 @@ type Work struct {
 	// SubmissionVersion (0: it must not exist yet).
 	Submission        *Submission
 	SubmissionVersion int
-	// Documents are written if their stored state is still the given one.
+	// Documents are written if their stored state is still the given one and
+	// their stored version still Document.Version (as Version+1).
 	Documents []DocumentUpdate
 	// Audit entries are appended (already chained from Customer.Audit).
 	Audit []AuditEntry
@@ -93,7 +96,8 @@ type Work struct {
 	DisclosureVersion int
 }
 
-// DocumentUpdate is a document to write if its stored state is Expect.
+// DocumentUpdate is a document to write if its stored state is Expect and
+// its stored version is Document.Version.
 type DocumentUpdate struct {
 	Document Document
 	Expect   DocState

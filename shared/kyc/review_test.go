@@ -1,0 +1,593 @@
+package kyc_test
+
+import (
+	"net/url"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/kycgate/kycgate/shared/kyc"
+	"github.com/kycgate/kycgate/shared/kyc/kyctest"
+)
+
+func TestQueue(t *testing.T) {
+	w := kyctest.New(t)
+	first := w.Submit("c-1")
+	w.Advance(time.Hour)
+	second := w.Submit("c-2")
+	w.Advance(time.Hour)
+	third := w.Submit("c-3")
+	w.Claim("rev-1", second)
+	w.Approve("rev-1", third)
+	w.Advance(30 * time.Minute)
+	q, err := w.Service.Queue(ctx, 0) // 0: the default page
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []kyc.QueueItem{
+		{SubmissionID: first, CustomerID: "c-1", SubmittedAt: kyctest.Epoch, AgeSeconds: int64((150 * time.Minute).Seconds()), Version: 1},
+		{SubmissionID: second, CustomerID: "c-2", SubmittedAt: kyctest.Epoch.Add(time.Hour), AgeSeconds: int64((90 * time.Minute).Seconds()), ClaimedBy: "rev-1", Version: 2},
+	}
+	if !slices.Equal(q, want) {
+		t.Fatalf("queue\n %+v\nwant\n %+v", q, want)
+	}
+	if q, _ := w.Service.Queue(ctx, 1); len(q) != 1 || q[0].SubmissionID != first {
+		t.Fatalf("a page of one: %+v", q)
+	}
+	w.Store.FailNext(kyctest.MethodPendingSubmissions, errBoom)
+	_, err = w.Service.Queue(ctx, 10)
+	wantInternal(t, err, errBoom)
+}
+
+// TestClaim: a reviewer claims a pending submission; someone else's live
+// claim keeps others away until it goes stale (ClaimTTL).
+func TestClaim(t *testing.T) {
+	tests := []struct {
+		name     string
+		setup    func(w *kyctest.World, sub string)
+		reviewer string
+		version  int // 0: refused
+		kind     kyc.Kind
+		code     string
+	}{
+		{"an unclaimed submission", func(*kyctest.World, string) {}, "rev-1", 2, 0, ""},
+		{"one's own claim is renewed", func(w *kyctest.World, sub string) {
+			w.Claim("rev-1", sub)
+			w.Advance(kyc.ClaimTTL - time.Minute)
+		}, "rev-1", 3, 0, ""},
+		{"someone else's live claim", func(w *kyctest.World, sub string) {
+			w.Claim("rev-2", sub)
+			w.Advance(kyc.ClaimTTL - time.Nanosecond)
+		}, "rev-1", 0, kyc.KindConflict, "claimed"},
+		{"someone else's stale claim is taken over", func(w *kyctest.World, sub string) {
+			w.Claim("rev-2", sub)
+			w.Advance(kyc.ClaimTTL)
+		}, "rev-1", 3, 0, ""},
+		{"a decided submission", func(w *kyctest.World, sub string) { w.Approve("rev-2", sub) }, "rev-1", 0, kyc.KindConflict, "already_decided"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			w := kyctest.New(t)
+			sub := w.Submit("c-1")
+			tt.setup(w, sub)
+			before := w.Submission(sub)
+			check := unchanged(t, w)
+			item, err := w.Service.Claim(ctx, kyctest.Reviewer(tt.reviewer), sub)
+			if tt.version == 0 {
+				wantErr(t, err, tt.kind, tt.code)
+				check()
+				if after := w.Submission(sub); after.Version != before.Version || after.ClaimedBy != before.ClaimedBy {
+					t.Fatalf("a refused claim changed the submission: %+v", after)
+				}
+				return
+			}
+			if err != nil || item.ClaimedBy != tt.reviewer || item.Version != tt.version || item.SubmissionID != sub {
+				t.Fatalf("claim: %+v, %v; want %s at version %d", item, err, tt.reviewer, tt.version)
+			}
+			got := w.Submission(sub)
+			if got.ClaimedBy != tt.reviewer || !got.ClaimedAt.Equal(w.Now()) || got.Version != tt.version {
+				t.Fatalf("stored submission %+v", got)
+			}
+			if e := lastEntry(t, w, "c-1"); e.Action != "submission.claimed" || e.SubmissionID != sub || e.Actor != kyctest.Reviewer(tt.reviewer) {
+				t.Fatalf("audit %+v", e)
+			}
+		})
+	}
+}
+
+func TestClaimRefused(t *testing.T) {
+	w := kyctest.New(t)
+	for _, id := range []string{"sub-unknown", "../sub"} {
+		_, err := w.Service.Claim(ctx, kyctest.Reviewer("rev-1"), id)
+		wantErr(t, err, kyc.KindNotFound, "submission_not_found")
+	}
+	sub := w.Submit("c-1")
+	for _, m := range []kyctest.Method{kyctest.MethodSubmission, kyctest.MethodCustomer, kyctest.MethodCommit} {
+		w.Store.FailNext(m, errBoom)
+		_, err := w.Service.Claim(ctx, kyctest.Reviewer("rev-1"), sub)
+		wantInternal(t, err, errBoom)
+	}
+}
+
+func TestClaimRace(t *testing.T) {
+	w := kyctest.New(t)
+	sub := w.Submit("c-1")
+	w.Store.Before(kyctest.MethodCommit, func() { w.Claim("rev-2", sub) })
+	_, err := w.Service.Claim(ctx, kyctest.Reviewer("rev-1"), sub)
+	wantErr(t, err, kyc.KindConflict, "claimed")
+	if got := w.Submission(sub); got.ClaimedBy != "rev-2" || got.Version != 2 {
+		t.Fatalf("submission %+v, want rev-2's claim at version 2", got)
+	}
+}
+
+// TestViewSubmission: download links go only to the reviewer holding the
+// claim on a pending submission, each issue of a link is audited, and sealed
+// fields are opened for staff.
+func TestViewSubmission(t *testing.T) {
+	w := kyctest.New(t)
+	w.PlaceOrder("c-1", "o-1")
+	r := kyctest.Request(kyc.Identity)
+	r.FileName = "HKID 陳大文.jpg"
+	up := w.CreateDocument("c-1", r)
+	w.Validate(kyc.DocumentKey("c-1", up.DocumentID), w.Post(up, kyctest.Content(kyc.JPEG, 2048)))
+	sub := w.SubmitDocuments("c-1", up.DocumentID, w.Upload("c-1", kyc.Address))
+	w.Claim("rev-1", sub)
+	w.Advance(time.Minute)
+
+	v, err := w.Service.ViewSubmission(ctx, kyctest.Reviewer("rev-1"), sub)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v.Status != kyc.SubPending || v.Version != 2 || v.ClaimedBy != "rev-1" || v.AgeSeconds != 60 || v.LinksWithheld != "" ||
+		v.CustomerStatus != kyc.StatusPendingReview || len(v.OpenHolds) != 1 || v.Identity.FileName != r.FileName {
+		t.Fatalf("view %+v", v)
+	}
+	trail := w.Audit("c-1")
+	issued := trail[len(trail)-2:]
+	for i, doc := range []kyc.ReviewDocument{v.Identity, v.Address} {
+		stored := w.Document("c-1", doc.ID)
+		if doc.Link == nil || !doc.Link.ExpiresAt.Equal(w.Now().Add(kyc.MaxLinkTTL)) {
+			t.Fatalf("%s: link %+v, want one valid %s", doc.Category, doc.Link, kyc.MaxLinkTTL)
+		}
+		u, err := url.Parse(doc.Link.URL)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if q := u.Query(); q.Get("versionId") != stored.VersionID || !strings.HasPrefix(q.Get("response-content-disposition"), "attachment") {
+			t.Fatalf("%s: link %s, want the reviewed version %s as an attachment", doc.Category, doc.Link.URL, stored.VersionID)
+		}
+		e := issued[i]
+		if e.Action != "document.link_issued" || e.DocumentID != doc.ID || e.SubmissionID != sub || e.Actor != kyctest.Reviewer("rev-1") ||
+			e.Detail["expiresAt"] != doc.Link.ExpiresAt.Format(time.RFC3339) {
+			t.Fatalf("audit of the %s link: %+v", doc.Category, e)
+		}
+	}
+	noPersonalData(t, w, r.FileName)
+}
+
+func TestViewSubmissionWithholdsLinks(t *testing.T) {
+	tests := []struct {
+		name     string
+		setup    func(w *kyctest.World, sub string)
+		reviewer string
+		withheld string
+	}{
+		{"unclaimed", func(*kyctest.World, string) {}, "rev-1", "claim the submission to see its documents"},
+		{"claimed by someone else", func(w *kyctest.World, sub string) { w.Claim("rev-2", sub) }, "rev-1", "claim the submission to see its documents"},
+		{"decided", func(w *kyctest.World, sub string) { w.Approve("rev-1", sub) }, "rev-1", "the submission is decided"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			w := kyctest.New(t)
+			sub := w.Submit("c-1")
+			tt.setup(w, sub)
+			check := unchanged(t, w)
+			v, err := w.Service.ViewSubmission(ctx, kyctest.Reviewer(tt.reviewer), sub)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if v.LinksWithheld != tt.withheld || v.Identity.Link != nil || v.Address.Link != nil || v.Identity.ID == "" {
+				t.Fatalf("view %+v, want documents without links (%s)", v, tt.withheld)
+			}
+			check()
+			if n := w.Files.Calls(kyctest.MethodPresignDownload); n != 0 {
+				t.Fatalf("%d links signed", n)
+			}
+		})
+	}
+}
+
+func TestViewSubmissionOpensTheDecision(t *testing.T) {
+	w := kyctest.New(t)
+	sub := w.Submit("c-1")
+	in := kyctest.Rejection(w.Claim("rev-1", sub).Version, "name_mismatch")
+	in.Note, in.CustomerMessage = "name differs from the HKID", "Please upload a statement in your own name."
+	in.Extracted = &kyc.Extracted{FullName: "CHAN Tai Man", DocumentNumber: "A123456(7)", BirthDate: "1980-01-02"}
+	w.Decide("rev-1", sub, in)
+	v, err := w.Service.ViewSubmission(ctx, kyctest.Reviewer("rev-2"), sub)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v.Status != kyc.SubRejected || v.Note != in.Note || v.CustomerMessage != in.CustomerMessage || v.Extracted == nil ||
+		*v.Extracted != *in.Extracted || v.DecidedBy != "rev-1" || v.Shredded {
+		t.Fatalf("view %+v", v)
+	}
+	stored := w.Submission(sub)
+	if stored.Note == nil || strings.Contains(string(stored.Note.Data), "HKID") || stored.DocNumberHash == "" {
+		t.Fatalf("stored submission note %v hash %q: want them sealed and hashed", stored.Note, stored.DocNumberHash)
+	}
+	noPersonalData(t, w, in.Note, in.Extracted.FullName, in.Extracted.DocumentNumber)
+
+	w.Sealer.Shred("c-1")
+	v, err = w.Service.ViewSubmission(ctx, kyctest.Reviewer("rev-2"), sub)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !v.Shredded || v.Note != "" || v.Extracted != nil || v.CustomerMessage != in.CustomerMessage {
+		t.Fatalf("view after the key was shredded: %+v", v)
+	}
+}
+
+func TestViewSubmissionRefused(t *testing.T) {
+	w := kyctest.New(t)
+	_, err := w.Service.ViewSubmission(ctx, kyctest.Reviewer("rev-1"), "sub-unknown")
+	wantErr(t, err, kyc.KindNotFound, "submission_not_found")
+	r := kyctest.Request(kyc.Identity)
+	r.FileName = "id.jpg"
+	up := w.CreateDocument("c-1", r)
+	w.Validate(kyc.DocumentKey("c-1", up.DocumentID), w.Post(up, kyctest.Content(kyc.JPEG, 2048)))
+	sub := w.SubmitDocuments("c-1", up.DocumentID, w.Upload("c-1", kyc.Address))
+	w.Claim("rev-1", sub)
+	for _, f := range []struct {
+		m    kyctest.Method
+		fail func(kyctest.Method, error)
+	}{
+		{kyctest.MethodAccount, w.Store.FailNext},
+		{kyctest.MethodPresignDownload, w.Files.FailNext},
+		{kyctest.MethodCommit, w.Store.FailNext},
+		{kyctest.MethodOpen, w.Sealer.FailNext},
+	} {
+		f.fail(f.m, errBoom)
+		_, err := w.Service.ViewSubmission(ctx, kyctest.Reviewer("rev-1"), sub)
+		wantInternal(t, err, errBoom)
+	}
+	// A link whose issue could not be audited is not given out.
+	w.Store.FailNext(kyctest.MethodCommit, errBoom)
+	if v, err := w.Service.ViewSubmission(ctx, kyctest.Reviewer("rev-1"), sub); err == nil || v.Identity.Link != nil {
+		t.Fatalf("view %+v, %v: want no links when the audit fails", v, err)
+	}
+}
+
+// TestDecide: approval verifies the customer for 2 years and releases every
+// hold by its own order time (P2, P6, SPEC "one verification releases every
+// hold"); rejection lets the customer resubmit.
+func TestDecide(t *testing.T) {
+	w := kyctest.New(t)
+	w.PlaceOrder("c-1", "o-1")
+	w.Advance(10 * time.Hour)
+	w.PlaceOrder("c-1", "o-2")
+	w.Advance(5 * time.Hour)
+	sub := w.Submit("c-1")
+	item := w.Claim("rev-1", sub)
+	w.Advance(20 * time.Hour) // 35 h after o-1, 25 h after o-2
+	w.Bus.Reset()
+	res := w.Decide("rev-1", sub, kyctest.Approval(item.Version))
+	now := w.Now()
+	if res.Status != kyc.SubApproved || res.Version != item.Version+1 || res.CustomerStatus != kyc.StatusVerified ||
+		!res.ExpiresAt.Equal(kyc.VerificationExpiry(now)) || len(res.Holds) != 2 {
+		t.Fatalf("decision %+v", res)
+	}
+	for _, want := range []struct {
+		order string
+		days  int
+		exact time.Duration
+	}{{"o-1", 2, 35 * time.Hour}, {"o-2", 2, 25 * time.Hour}} {
+		h := w.Hold("c-1", want.order)
+		if h.State != kyc.ProvisionedExtended || h.Extension == nil || h.Extension.Days != want.days || h.Extension.Exact != want.exact ||
+			h.NextDueDate != h.OriginalDueDate.AddDays(want.days) {
+			t.Fatalf("hold %s: %+v ext %+v, want extended by %d days (%s)", want.order, h, h.Extension, want.days, want.exact)
+		}
+	}
+	wantEvents(t, w, kyc.KycVerified, kyc.ServiceProvisionRequested, kyc.ServiceDueDateExtended, kyc.ServiceProvisionRequested, kyc.ServiceDueDateExtended)
+	c := w.Customer("c-1")
+	if c.Status != kyc.StatusVerified || !c.VerifiedAt.Equal(now) || c.Pending != nil || len(c.Holds) != 0 {
+		t.Fatalf("customer %+v", c)
+	}
+	stored := w.Submission(sub)
+	if stored.Status != kyc.SubApproved || stored.Identity.Result != kyc.ResultApproved || !stored.DecidedAt.Equal(now) || stored.DecidedBy != "rev-1" {
+		t.Fatalf("submission %+v", stored)
+	}
+	for _, id := range []string{stored.IdentityDocumentID, stored.AddressDocumentID} {
+		if d := w.Document("c-1", id); d.Decision == nil || d.Decision.Result != kyc.ResultApproved {
+			t.Fatalf("document %+v", d)
+		}
+	}
+	if q, _ := w.Service.Queue(ctx, 10); len(q) != 0 {
+		t.Fatalf("queue %+v after the decision", q)
+	}
+	got := actions(t, w, "c-1")
+	if want := []string{"submission.decided", "customer.verified", "hold.approved", "hold.approved"}; !slices.Equal(got[len(got)-4:], want) {
+		t.Fatalf("audit %v, want it to end with %v", got, want)
+	}
+}
+
+func TestDecideReject(t *testing.T) {
+	tests := []struct {
+		name    string
+		reasons []kyc.ReasonCode
+		result  kyc.DocResult
+	}{
+		{"a fixable reason asks for a new document", []kyc.ReasonCode{"too_old", "address_missing"}, kyc.ResultResubmit},
+		{"an altered document is rejected outright", []kyc.ReasonCode{"too_old", "altered"}, kyc.ResultRejected},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			w := kyctest.New(t)
+			w.PlaceOrder("c-1", "o-1")
+			sub := w.Submit("c-1")
+			in := kyctest.Rejection(w.Claim("rev-1", sub).Version, tt.reasons...)
+			in.CustomerMessage = "Please upload a statement from the last three months."
+			w.Bus.Reset()
+			res := w.Decide("rev-1", sub, in)
+			if res.Status != kyc.SubRejected || res.CustomerStatus != kyc.StatusRejected {
+				t.Fatalf("decision %+v", res)
+			}
+			if h := w.Hold("c-1", "o-1"); h.State != kyc.AwaitingKYC {
+				t.Fatalf("hold %s: before the deadline a rejection leaves the customer time", h.State)
+			}
+			ev := w.Events()
+			if len(ev) != 1 || ev[0].Type != kyc.KycRejected || !slices.Equal(ev[0].Reasons, tt.reasons) || ev[0].CustomerMessage != in.CustomerMessage ||
+				len(ev[0].Documents) != 2 || ev[0].Documents[1].Result != tt.result {
+				t.Fatalf("events %+v", ev)
+			}
+			s := w.Submission(sub)
+			if s.Identity.Result != kyc.ResultApproved || s.Address.Result != tt.result {
+				t.Fatalf("submission decisions %+v %+v", s.Identity, s.Address)
+			}
+			if c := w.Customer("c-1"); c.Pending != nil || c.Status != kyc.StatusRejected {
+				t.Fatalf("customer %+v", c)
+			}
+		})
+	}
+}
+
+func TestDecideRefused(t *testing.T) {
+	approve := func(w *kyctest.World, sub string) kyc.DecisionInput {
+		return kyctest.Approval(w.Submission(sub).Version)
+	}
+	tests := []struct {
+		name     string
+		setup    func(w *kyctest.World, sub string)
+		reviewer string
+		input    func(w *kyctest.World, sub string) kyc.DecisionInput
+		kind     kyc.Kind
+		code     string
+	}{
+		{"not claimed", func(*kyctest.World, string) {}, "rev-1", approve, kyc.KindConflict, "not_claimed"},
+		{"claimed by someone else", func(w *kyctest.World, sub string) { w.Claim("rev-2", sub) }, "rev-1", approve, kyc.KindConflict, "not_claimed"},
+		{"a stale version", func(w *kyctest.World, sub string) { w.Claim("rev-1", sub) }, "rev-1",
+			func(*kyctest.World, string) kyc.DecisionInput { return kyctest.Approval(1) }, kyc.KindConflict, "stale_version"},
+		{"already decided", func(w *kyctest.World, sub string) { w.Reject("rev-1", sub) }, "rev-1",
+			func(*kyctest.World, string) kyc.DecisionInput { return kyctest.Approval(2) }, kyc.KindConflict, "already_decided"},
+		{"no version", func(w *kyctest.World, sub string) { w.Claim("rev-1", sub) }, "rev-1",
+			func(*kyctest.World, string) kyc.DecisionInput { return kyctest.Approval(0) }, kyc.KindInvalid, "version_required"},
+		{"a rejection without reasons", func(w *kyctest.World, sub string) { w.Claim("rev-1", sub) }, "rev-1",
+			func(w *kyctest.World, sub string) kyc.DecisionInput {
+				in := approve(w, sub)
+				in.Address.Result = "reject"
+				return in
+			}, kyc.KindInvalid, "reasons_required"},
+		{"an unknown reason", func(w *kyctest.World, sub string) { w.Claim("rev-1", sub) }, "rev-1",
+			func(w *kyctest.World, sub string) kyc.DecisionInput {
+				return kyctest.Rejection(w.Submission(sub).Version, "ugly")
+			}, kyc.KindInvalid, "unknown_reason"},
+		{"an approval with reasons", func(w *kyctest.World, sub string) { w.Claim("rev-1", sub) }, "rev-1",
+			func(w *kyctest.World, sub string) kyc.DecisionInput {
+				in := approve(w, sub)
+				in.Identity.Reasons = []kyc.ReasonCode{"other"}
+				return in
+			}, kyc.KindInvalid, "reasons_on_approval"},
+		{"neither approve nor reject", func(w *kyctest.World, sub string) { w.Claim("rev-1", sub) }, "rev-1",
+			func(w *kyctest.World, sub string) kyc.DecisionInput {
+				in := approve(w, sub)
+				in.Identity.Result = "maybe"
+				return in
+			}, kyc.KindInvalid, "invalid_result"},
+		{"a message too long", func(w *kyctest.World, sub string) { w.Claim("rev-1", sub) }, "rev-1",
+			func(w *kyctest.World, sub string) kyc.DecisionInput {
+				in := approve(w, sub)
+				in.CustomerMessage = strings.Repeat("字", kyc.MaxCustomerMessage+1)
+				return in
+			}, kyc.KindInvalid, "message_too_long"},
+		{"a note too long", func(w *kyctest.World, sub string) { w.Claim("rev-1", sub) }, "rev-1",
+			func(w *kyctest.World, sub string) kyc.DecisionInput {
+				in := approve(w, sub)
+				in.Note = strings.Repeat("n", kyc.MaxNote+1)
+				return in
+			}, kyc.KindInvalid, "note_too_long"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			w := kyctest.New(t)
+			sub := w.Submit("c-1")
+			tt.setup(w, sub)
+			before := w.Submission(sub)
+			check := unchanged(t, w)
+			_, err := w.Service.Decide(ctx, kyctest.Reviewer(tt.reviewer), sub, tt.input(w, sub))
+			wantErr(t, err, tt.kind, tt.code)
+			check()
+			if after := w.Submission(sub); after.Version != before.Version || after.Status != before.Status {
+				t.Fatalf("a refused decision changed the submission: %+v", after)
+			}
+			if n := w.Sealer.Calls(kyctest.MethodSeal); n != 0 {
+				t.Fatalf("%d values sealed for a refused decision", n)
+			}
+		})
+	}
+	t.Run("unknown submission", func(t *testing.T) {
+		w := kyctest.New(t)
+		_, err := w.Service.Decide(ctx, kyctest.Reviewer("rev-1"), "sub-x", kyctest.Approval(2))
+		wantErr(t, err, kyc.KindNotFound, "submission_not_found")
+	})
+}
+
+// TestDecideRaces: of two decisions racing on one submission exactly one
+// wins; a decision racing another write of the customer decides again on the
+// fresh record.
+func TestDecideRaces(t *testing.T) {
+	t.Run("two decisions on one version: one wins, the other is refused", func(t *testing.T) {
+		w := kyctest.New(t)
+		sub := w.Submit("c-1")
+		v := w.Claim("rev-1", sub).Version
+		var first kyc.DecisionResult
+		w.Store.Before(kyctest.MethodCommit, func() { first = w.Decide("rev-1", sub, kyctest.Rejection(v)) })
+		_, err := w.Service.Decide(ctx, kyctest.Reviewer("rev-1"), sub, kyctest.Approval(v))
+		wantErr(t, err, kyc.KindConflict, "already_decided")
+		if s := w.Submission(sub); s.Status != kyc.SubRejected || s.Version != first.Version {
+			t.Fatalf("submission %+v, want the first decision (rejected)", s)
+		}
+		wantEvents(t, w, kyc.KycRejected)
+	})
+	t.Run("a sweep commits between the decision's read and its write", func(t *testing.T) {
+		w := kyctest.New(t)
+		w.PlaceOrder("c-1", "o-1")
+		sub := w.Submit("c-1")
+		v := w.Claim("rev-1", sub).Version
+		w.Advance(kyc.Window + time.Hour) // the timely submission still waits: the sweep moves the hold to awaiting_review
+		w.Store.After(kyctest.MethodAccount, func() { w.Sweep() })
+		w.Bus.Reset()
+		res := w.Decide("rev-1", sub, kyctest.Approval(v))
+		h := w.Hold("c-1", "o-1")
+		if res.CustomerStatus != kyc.StatusVerified || h.State != kyc.ProvisionedExtended || h.Extension.Days != 4 {
+			t.Fatalf("decision %+v hold %+v: want an on-time approval after the sweep's awaiting_review", res, h)
+		}
+		wantEvents(t, w, kyc.KycVerified, kyc.ServiceProvisionRequested, kyc.ServiceDueDateExtended)
+		got := actions(t, w, "c-1")
+		if i := slices.Index(got, "hold.deadline"); i < 0 || i > slices.Index(got, "submission.decided") {
+			t.Fatalf("audit %v, want the sweep's deadline before the decision", got)
+		}
+	})
+}
+
+func TestDecideSealsAndFingerprints(t *testing.T) {
+	w := kyctest.New(t)
+	subs := []string{w.Submit("c-1"), w.Submit("c-2")}
+	for i, number := range []string{"A123-456 7", "a1234567"} {
+		in := kyctest.Approval(w.Claim("rev-1", subs[i]).Version)
+		in.Extracted = &kyc.Extracted{DocumentNumber: number}
+		w.Decide("rev-1", subs[i], in)
+	}
+	a, b := w.Submission(subs[0]), w.Submission(subs[1])
+	if a.DocNumberHash == "" || a.DocNumberHash != b.DocNumberHash {
+		t.Fatalf("fingerprints %q and %q of one document number typed twice", a.DocNumberHash, b.DocNumberHash)
+	}
+	if _, err := w.Sealer.Open(ctx, "c-2", *a.Extracted); err == nil {
+		t.Fatal("c-1's sealed fields open as c-2's")
+	}
+}
+
+func TestDecidePortFailures(t *testing.T) {
+	for _, m := range []kyctest.Method{kyctest.MethodSeal, kyctest.MethodFingerprint, kyctest.MethodAccount, kyctest.MethodCommit} {
+		t.Run(string(m), func(t *testing.T) {
+			w := kyctest.New(t)
+			sub := w.Submit("c-1")
+			in := kyctest.Approval(w.Claim("rev-1", sub).Version)
+			in.Extracted = &kyc.Extracted{DocumentNumber: "A1234567"}
+			w.Sealer.FailNext(m, errBoom)
+			w.Store.FailNext(m, errBoom)
+			check := unchanged(t, w)
+			_, err := w.Service.Decide(ctx, kyctest.Reviewer("rev-1"), sub, in)
+			wantInternal(t, err, errBoom)
+			if m != kyctest.MethodCommit {
+				check()
+			}
+			if s := w.Submission(sub); s.Status != kyc.SubPending {
+				t.Fatalf("submission %s after a failed decision", s.Status)
+			}
+		})
+	}
+	t.Run("a note that cannot be sealed", func(t *testing.T) {
+		w := kyctest.New(t)
+		sub := w.Submit("c-1")
+		in := kyctest.Approval(w.Claim("rev-1", sub).Version)
+		in.Note = "internal"
+		w.Sealer.FailNext(kyctest.MethodSeal, errBoom)
+		_, err := w.Service.Decide(ctx, kyctest.Reviewer("rev-1"), sub, in)
+		wantInternal(t, err, errBoom)
+	})
+	t.Run("a retry that cannot read the submission again", func(t *testing.T) {
+		w := kyctest.New(t)
+		sub := w.Submit("c-1")
+		in := kyctest.Approval(w.Claim("rev-1", sub).Version)
+		w.Store.FailNext(kyctest.MethodCommit, kyc.ErrStale)
+		w.Store.After(kyctest.MethodCommit, func() { w.Store.FailNext(kyctest.MethodSubmission, errBoom) })
+		_, err := w.Service.Decide(ctx, kyctest.Reviewer("rev-1"), sub, in)
+		wantInternal(t, err, errBoom)
+	})
+}
+
+func TestCustomerView(t *testing.T) {
+	w := kyctest.New(t)
+	for _, id := range []string{"c-9", "c/9"} {
+		_, err := w.Service.CustomerView(ctx, id)
+		wantErr(t, err, kyc.KindNotFound, "customer_not_found")
+	}
+	w.PlaceOrder("c-1", "o-1")
+	w.Verify("c-1")
+	v, err := w.Service.CustomerView(ctx, "c-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v.Status != kyc.StatusVerified || v.LegalHold || len(v.Holds) != 1 || len(v.Documents) != 2 || len(v.Audit) != len(w.Audit("c-1")) {
+		t.Fatalf("view %+v", v)
+	}
+	if r := kyc.VerifyChain(v.Audit, w.Customer("c-1").Audit); !r.OK {
+		t.Fatalf("the view's trail does not verify: %+v", r)
+	}
+	for _, m := range []kyctest.Method{kyctest.MethodAccount, kyctest.MethodAudit} {
+		w.Store.FailNext(m, errBoom)
+		_, err := w.Service.CustomerView(ctx, "c-1")
+		wantInternal(t, err, errBoom)
+	}
+}
+
+func TestOrderView(t *testing.T) {
+	w := kyctest.New(t)
+	w.PlaceOrder("c-1", "o-1")
+	w.PlaceOrder("c-1", "o-2")
+	w.Advance(kyc.Window + time.Hour)
+	w.Sweep()
+	w.Advance(time.Hour)
+	w.Verify("c-1")
+	v, err := w.Service.OrderView(ctx, "o-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v.OrderID != "o-1" || v.CustomerID != "c-1" || v.State != kyc.Released || !v.Rendered || v.Deadline == nil ||
+		!v.Deadline.Equal(kyctest.Epoch.Add(kyc.Window)) || v.Extension != nil {
+		t.Fatalf("view %+v", v)
+	}
+	var steps []string
+	for _, h := range v.History {
+		steps = append(steps, h.Action+":"+h.To)
+	}
+	if want := []string{"order.held:awaiting_kyc", "hold.deadline:suspended_kyc", "hold.approved:released"}; !slices.Equal(steps, want) {
+		t.Fatalf("history %v, want %v (o-1's own steps only)", steps, want)
+	}
+	e := w.OrderEvent("c-1", "o-3")
+	e.ProductID = kyctest.ProductPlain
+	w.Place(e)
+	if v, err := w.Service.OrderView(ctx, "o-3"); err != nil || v.Deadline != nil || v.State != kyc.NotRequired {
+		t.Fatalf("view of a never-held order: %+v, %v", v, err)
+	}
+	for _, id := range []string{"o-9", "o/9"} {
+		_, err := w.Service.OrderView(ctx, id)
+		wantErr(t, err, kyc.KindNotFound, "order_not_found")
+	}
+	for _, m := range []kyctest.Method{kyctest.MethodOrderOwner, kyctest.MethodCustomer, kyctest.MethodAudit} {
+		w.Store.FailNext(m, errBoom)
+		_, err := w.Service.OrderView(ctx, "o-1")
+		wantInternal(t, err, errBoom)
+	}
+}
