@@ -51,7 +51,7 @@ func TestPDFsAccepted(t *testing.T) {
 		{"an indirect stream length", indirectLength()},
 		{"object stream and xref stream", compressed.xrefStream(9, "/Root 1 0 R /Info 6 0 R")},
 		{"the repo's minimal.pdf", readFile(t, "testdata/minimal.pdf")},
-		{"the dev server's sample statement", readFile(t, "../../infra/local/dev/samples/bank-statement.pdf")},
+		{"the dev server's sample statement", readFile(t, "testdata/sample-statement.pdf")},
 		{"written by qpdf with object streams", readFile(t, "testdata/qpdf-objstm.pdf")},
 		{"linearized by qpdf", readFile(t, "testdata/qpdf-linearized.pdf")},
 		{"incremental update", incrementalUpdate(t)},
