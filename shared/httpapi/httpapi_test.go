@@ -17,6 +17,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -372,5 +373,21 @@ func TestWebhookWindowAndReplay(t *testing.T) {
 	post(ev(long, "o-long"), now)
 	if d := problemOf(t, post(ev(long, "o-long"), now)).Detail; strings.Contains(d, long[:kyc.MaxQuote+1]) {
 		t.Errorf("the detail quotes the whole id: %s", d)
+	}
+}
+
+// docs/policy.md lists every reason code GET /v1/admin/reasons serves, with
+// its texts in both languages and whether it is resubmittable.
+func TestReasonsAreListedInThePolicy(t *testing.T) {
+	b, err := os.ReadFile("../../docs/policy.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range kyc.Reasons {
+		resub := map[bool]string{true: "yes", false: "no"}[r.Resubmittable]
+		row := fmt.Sprintf("| `%s` | %s | %s | %s |", r.Code, r.Text.En, r.Text.ZhHant, resub)
+		if !strings.Contains(string(b), row) {
+			t.Errorf("docs/policy.md has no row %s", row)
+		}
 	}
 }
