@@ -352,7 +352,7 @@ func TestHandlersAnswerAsDocumented(t *testing.T) {
 	decision := func(version int, address map[string]any) string {
 		return jsonOf(map[string]any{"version": version, "decisions": map[string]any{"identity": map[string]any{"result": "approve"}, "address": address}})
 	}
-	approve := map[string]any{"result": "approve"}
+	approve := map[string]any{"result": "approve", "reasons": nil} // null reasons, as a Go client sends them
 	disclosureReq := func(m map[string]any) string {
 		base := map[string]any{"customerId": "cust-1", "authority": "Hong Kong Police Force", "jurisdiction": "hk", "legalReference": "Cap. 1 s. 2", "scope": []string{"documents"}}
 		for k, v := range m {
