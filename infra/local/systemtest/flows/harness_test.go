@@ -122,6 +122,7 @@ func (s *sys) build(rates map[string]httpapi.Rate) {
 	for _, r := range contract.Routes {
 		mux.Handle(r.Pattern, s.fns[r.Function].HTTP)
 	}
+	mux.Handle("/", httpapi.Fallback(mux, "no such route")) // as the dev server: 404 and 405 as problem details
 	s.srv = httptest.NewServer(mux)
 	t.Cleanup(s.srv.Close)
 	s.client = &http.Client{Transport: apitest.Load(t).Transport(t, nil)}
