@@ -47,7 +47,7 @@ var methods = []string{http.MethodGet, http.MethodPost, http.MethodPut, http.Met
 // itself only when no catch-all pattern matches, so a catch-all must do it.
 func Fallback(mux *http.ServeMux, notFound string) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if allow := Allowed(mux, r); len(allow) > 0 {
+		if allow := allowed(mux, r); len(allow) > 0 {
 			w.Header().Set("Allow", strings.Join(allow, ", "))
 			WriteProblem(w, errMethod.status, errMethod.code, errMethod.message)
 			return
@@ -56,9 +56,9 @@ func Fallback(mux *http.ServeMux, notFound string) http.Handler {
 	})
 }
 
-// Allowed returns the methods with which r's path matches a pattern of mux
+// allowed returns the methods with which r's path matches a pattern of mux
 // other than the catch-all "/".
-func Allowed(mux *http.ServeMux, r *http.Request) []string {
+func allowed(mux *http.ServeMux, r *http.Request) []string {
 	var out []string
 	for _, m := range methods {
 		if m == r.Method {

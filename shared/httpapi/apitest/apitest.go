@@ -28,7 +28,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/http/httptest"
 	"slices"
 	"strings"
 	"sync"
@@ -266,23 +265,6 @@ func credentialsPresent(_ context.Context, in *openapi3filter.AuthenticationInpu
 		return fmt.Errorf("security scheme %s is not checked", in.SecuritySchemeName)
 	}
 	return nil
-}
-
-// Handler serves h and checks every exchange, reporting a disagreement with
-// the document as an error of tb.
-func (c *Checker) Handler(tb testing.TB, h http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		body, _ := io.ReadAll(r.Body)
-		r.Body = io.NopCloser(bytes.NewReader(body))
-		rec := httptest.NewRecorder()
-		h.ServeHTTP(rec, r)
-		c.report(tb, Exchange{Request: r, RequestBody: body, Status: rec.Code, Header: rec.Header(), Body: rec.Body.Bytes()})
-		for k, v := range rec.Header() {
-			w.Header()[k] = v
-		}
-		w.WriteHeader(rec.Code)
-		_, _ = w.Write(rec.Body.Bytes())
-	})
 }
 
 // Transport sends requests with base (http.DefaultTransport if nil) and
