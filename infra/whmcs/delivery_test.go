@@ -54,7 +54,7 @@ func TestDurableDelivery(t *testing.T) {
 		res := w.run(t, row{"do": "cancelOrder", "order": 5001}, row{"do": "due"}, row{"do": "cron"})
 		ob := outbox(res)
 		parked := ob["whmcs:OrderCancelled:5001-9001"]
-		if parked == nil || parked["next_attempt_at"] != nil || !strings.Contains(parked["last_error"].(string), "422 invalid_value") {
+		if parked == nil || parked["next_attempt_at"] != nil || !strings.Contains(parked["last_error"].(string), "422 invalid_customerId") {
 			t.Fatalf("outbox %v", ob)
 		}
 		if len(g.take()) != 0 {

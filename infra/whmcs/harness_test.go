@@ -84,7 +84,7 @@ func newFakeGate(t *testing.T) *fakeGate {
 func problem(w http.ResponseWriter, status int, code string) {
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(map[string]any{"type": "about:blank", "title": http.StatusText(status), "status": status,
+	_ = json.NewEncoder(w).Encode(map[string]any{"type": "urn:kycgate:problem:" + code, "title": http.StatusText(status), "status": status,
 		"detail": code, "code": code})
 }
 
@@ -167,7 +167,7 @@ func (g *fakeGate) serve(w http.ResponseWriter, r *http.Request) {
 	if len(g.failPosts) > 0 {
 		status := g.failPosts[0]
 		g.failPosts = g.failPosts[1:]
-		problem(w, status, map[int]string{429: "throttled", 500: "internal", 503: "unavailable", 422: "invalid_value"}[status])
+		problem(w, status, map[int]string{429: "throttled", 500: "internal", 503: "unavailable", 422: "invalid_customerId"}[status])
 		return
 	}
 	if g.seen[ev.ID] {

@@ -30,6 +30,7 @@ var Routes = []Route{
 	{"POST /v1/admin/submissions/{id}/decision", FunctionAdminAPI, AuthJWT},
 	{"GET /v1/admin/customers/{id}", FunctionAdminAPI, AuthJWT},
 	{"GET /v1/admin/orders/{id}", FunctionAdminAPI, AuthJWT},
+	{"GET /v1/admin/reasons", FunctionAdminAPI, AuthJWT},
 	{"POST /v1/admin/customers/{id}/legal-hold", FunctionAdminAPI, AuthJWT},
 	{"GET /v1/admin/customers/{id}/audit/verify", FunctionAdminAPI, AuthJWT},
 	{"POST /v1/admin/disclosures", FunctionAdminAPI, AuthJWT},

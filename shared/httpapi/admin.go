@@ -24,6 +24,7 @@ func NewAdminAPI(svc *kyc.Service, auth Authenticator, log *slog.Logger) http.Ha
 		"POST /v1/admin/submissions/{id}/decision":  staff(a.decide),
 		"GET /v1/admin/customers/{id}":              staff(a.customer),
 		"GET /v1/admin/orders/{id}":                 staff(a.order),
+		"GET /v1/admin/reasons":                     staff(a.reasons),
 		"POST /v1/admin/customers/{id}/legal-hold":  admin(a.legalHold),
 		"GET /v1/admin/customers/{id}/audit/verify": admin(a.verifyAudit),
 		"POST /v1/admin/disclosures":                admin(a.requestDisclosure),
@@ -200,5 +201,12 @@ func (a *adminAPI) order(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	writeJSON(w, http.StatusOK, v)
+	return nil
+}
+
+// reasons lists the rejection reasons a reviewer may give, with the texts
+// the customer is shown in both languages.
+func (a *adminAPI) reasons(w http.ResponseWriter, _ *http.Request) error {
+	writeJSON(w, http.StatusOK, map[string]any{"reasons": kyc.Reasons})
 	return nil
 }

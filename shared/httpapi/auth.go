@@ -99,10 +99,11 @@ type claims struct {
 	CognitoGroups json.RawMessage `json:"cognito:groups,omitempty"`
 }
 
-// Authenticate verifies the request's bearer token.
+// Authenticate verifies the request's bearer token. The scheme is
+// case-insensitive (RFC 9110 §11.1): "Bearer", "bearer" and "BEARER" alike.
 func (v JWTVerifier) Authenticate(r *http.Request) (Identity, error) {
-	raw, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-	if !ok || raw == "" {
+	raw, ok := bearer(r.Header.Get("Authorization"))
+	if !ok {
 		return Identity{}, errUnauthenticated
 	}
 	id, err := v.Verify(raw)
@@ -110,6 +111,17 @@ func (v JWTVerifier) Authenticate(r *http.Request) (Identity, error) {
 		return Identity{}, errUnauthenticated
 	}
 	return id, nil
+}
+
+// bearer returns the token of an Authorization header of the Bearer scheme:
+// the scheme in any case, one or more spaces, and a token without spaces.
+func bearer(h string) (string, bool) {
+	scheme, token, ok := strings.Cut(h, " ")
+	token = strings.TrimLeft(token, " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") || token == "" || strings.ContainsAny(token, " \t") {
+		return "", false
+	}
+	return token, true
 }
 
 // Verify checks a token and returns its identity.
@@ -158,12 +170,14 @@ func jsonGroups(raw json.RawMessage) []string {
 
 type identityKey struct{}
 
-// authenticate puts the caller into the request context, or answers 401.
+// authenticate puts the caller into the request context, or answers 401
+// with the challenge of the Bearer scheme (RFC 6750).
 func authenticate(a Authenticator, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		id, err := a.Authenticate(r)
 		if err != nil {
-			writeJSON(w, http.StatusUnauthorized, errorBodyOf("unauthorized", "a valid bearer token is required"))
+			w.Header().Set("WWW-Authenticate", "Bearer")
+			WriteProblem(w, errUnauthenticated.status, errUnauthenticated.code, errUnauthenticated.message)
 			return
 		}
 		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), identityKey{}, id)))
@@ -173,10 +187,4 @@ func authenticate(a Authenticator, next http.Handler) http.Handler {
 func identity(r *http.Request) Identity {
 	id, _ := r.Context().Value(identityKey{}).(Identity)
 	return id
-}
-
-func errorBodyOf(code, msg string) errorBody {
-	var b errorBody
-	b.Error.Code, b.Error.Message = code, msg
-	return b
 }

@@ -154,7 +154,7 @@ func serveFuzz(h http.Handler, method, path, as, contentType string, body []byte
 }
 
 // checkAnswer fails on a 5xx, an answer that is not JSON, and an error
-// answer without a code.
+// answer that is not problem details with a code.
 func checkAnswer(t *testing.T, w *httptest.ResponseRecorder, allowed ...int) {
 	t.Helper()
 	if w.Code >= 500 || !slices.Contains(allowed, w.Code) {
@@ -165,9 +165,11 @@ func checkAnswer(t *testing.T, w *httptest.ResponseRecorder, allowed ...int) {
 		t.Fatalf("answer is not JSON: %q", w.Body)
 	}
 	if w.Code >= 400 {
-		e, _ := body["error"].(map[string]any)
-		if code, _ := e["code"].(string); code == "" {
-			t.Fatalf("error answer without a code: %s", w.Body)
+		if ct := w.Header().Get("Content-Type"); ct != ProblemContentType {
+			t.Fatalf("error answer of type %q: %s", ct, w.Body)
+		}
+		if code, _ := body["code"].(string); code == "" || body["status"] != float64(w.Code) {
+			t.Fatalf("error answer without its code or status: %s", w.Body)
 		}
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"mime"
 	"net/http"
 	"strconv"
 	"strings"
@@ -17,12 +18,40 @@ import (
 	"github.com/kycgate/kycgate/shared/kyc"
 )
 
-// errorBody is the shape of every error answer.
-type errorBody struct {
-	Error struct {
-		Code    string `json:"code"`
-		Message string `json:"message"`
-	} `json:"error"`
+// Problem is every error answer of the API: RFC 9457 problem details
+// (application/problem+json) with the API's machine-readable code as the
+// extension member "code". Type is ProblemType(code), a stable URN per code
+// (it identifies the problem; it is not meant to be fetched); Title is the
+// HTTP status text; Detail is the message, safe to show to the caller (it
+// quotes at most a short prefix of any input, and a 500 says only "internal
+// error"). Until 2026-12 errors were {"error": {"code", "message"}}.
+type Problem struct {
+	Type   string `json:"type"`
+	Title  string `json:"title"`
+	Status int    `json:"status"`
+	Detail string `json:"detail"`
+	Code   string `json:"code"`
+}
+
+// ProblemContentType is the media type of every error answer.
+const ProblemContentType = "application/problem+json"
+
+// problemTypePrefix starts every problem type URI.
+const problemTypePrefix = "urn:kycgate:problem:"
+
+// ProblemType is the type URI of the problems with a code:
+// "urn:kycgate:problem:<code>".
+func ProblemType(code string) string { return problemTypePrefix + code }
+
+// NewProblem returns the problem of a status, code and detail.
+func NewProblem(status int, code, detail string) Problem {
+	return Problem{Type: ProblemType(code), Title: http.StatusText(status), Status: status, Detail: detail, Code: code}
+}
+
+// WriteProblem answers with a problem: the one place that writes error
+// answers, for the API's handlers and the dev server's local routes alike.
+func WriteProblem(w http.ResponseWriter, status int, code, detail string) {
+	writeBody(w, status, ProblemContentType, NewProblem(status, code, detail))
 }
 
 // statusOf maps error kinds to HTTP statuses: the one table of the API.
@@ -41,6 +70,8 @@ var (
 	errUnauthenticated = &apiError{http.StatusUnauthorized, "unauthorized", "a valid bearer token is required"}
 	errNotStaff        = &apiError{http.StatusForbidden, "forbidden", "this needs the kyc-reviewers or kyc-admins group"}
 	errNotAdmin        = &apiError{http.StatusForbidden, "forbidden", "this needs the kyc-admins group"}
+	errNoRoute         = &apiError{http.StatusNotFound, "not_found", "no such route"}
+	errMethod          = &apiError{http.StatusMethodNotAllowed, "method_not_allowed", "this route does not take this method; the Allow header lists those it takes"}
 )
 
 // apiError is an error with its HTTP status, decided by the HTTP layer.
@@ -56,7 +87,11 @@ func malformed(format string, args ...any) error {
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json")
+	writeBody(w, status, "application/json", v)
+}
+
+func writeBody(w http.ResponseWriter, status int, contentType string, v any) {
+	w.Header().Set("Content-Type", contentType)
 	w.Header().Set("Cache-Control", "no-store")
 	w.Header().Set("X-Content-Type-Options", "nosniff")
 	w.WriteHeader(status)
@@ -67,33 +102,34 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 // error" and nothing else; the cause goes to the log with the request's
 // method and route, never personal data.
 func writeError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err error) {
-	var body errorBody
-	status := http.StatusInternalServerError
+	status, code, detail := http.StatusInternalServerError, "internal", "internal error"
 	var ae *apiError
 	var ke *kyc.Error
 	switch {
 	case errors.As(err, &ae):
-		status, body.Error.Code, body.Error.Message = ae.status, ae.code, ae.message
+		status, code, detail = ae.status, ae.code, ae.message
 	case errors.As(err, &ke):
-		status, body.Error.Code, body.Error.Message = statusOf[ke.Kind], ke.Code, ke.Message
+		if s, ok := statusOf[ke.Kind]; ok && ke.Kind != kyc.KindInternal {
+			status, code, detail = s, ke.Code, ke.Message
+		}
 		if ke.Kind == kyc.KindRateLimited {
 			w.Header().Set("Retry-After", strconv.Itoa(int(ke.RetryAfter.Seconds()+0.999)))
 		}
-	default:
-		body.Error.Code, body.Error.Message = "internal", "internal error"
 	}
 	if status >= 500 {
 		log.ErrorContext(r.Context(), "request failed", "method", r.Method, "route", r.Pattern, "err", err)
 	}
-	writeJSON(w, status, body)
+	WriteProblem(w, status, code, detail)
 }
 
 // decode reads a JSON body of at most limit bytes into v. Unknown fields,
 // trailing data and wrong JSON types are malformed (400); a body over the
 // limit is 413.
 func decode(w http.ResponseWriter, r *http.Request, limit int64, v any) error {
-	if ct := r.Header.Get("Content-Type"); ct != "" && !strings.HasPrefix(ct, "application/json") {
-		return malformed("Content-Type must be application/json")
+	if ct := r.Header.Get("Content-Type"); ct != "" {
+		if mt, _, err := mime.ParseMediaType(ct); err != nil || mt != "application/json" {
+			return malformed("Content-Type must be application/json")
+		}
 	}
 	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, limit))
 	dec.DisallowUnknownFields()
@@ -121,9 +157,12 @@ func jsonProblem(err error) string {
 	case errors.As(err, &syn):
 		return fmt.Sprintf("syntax error at byte %d", syn.Offset)
 	case errors.As(err, &typ):
-		return fmt.Sprintf("field %q must be %s", typ.Field, typ.Type)
-	case strings.HasPrefix(err.Error(), "json: unknown field"):
-		return strings.TrimPrefix(err.Error(), "json: ")
+		return fmt.Sprintf("field %q must be %s", kyc.Short(typ.Field), typ.Type)
+	case strings.HasPrefix(err.Error(), "json: unknown field "):
+		if name, err := strconv.Unquote(strings.TrimPrefix(err.Error(), "json: unknown field ")); err == nil {
+			return fmt.Sprintf("unknown field %q", kyc.Short(name))
+		}
+		return "unknown field"
 	}
 	return "cannot be decoded"
 }
@@ -136,12 +175,5 @@ func serve(log *slog.Logger, h handler) http.Handler {
 		if err := h(w, r); err != nil {
 			writeError(w, r, log, err)
 		}
-	})
-}
-
-// notFound answers routes that do not exist in the API's own shape.
-func notFound(log *slog.Logger) http.Handler {
-	return serve(log, func(http.ResponseWriter, *http.Request) error {
-		return &apiError{http.StatusNotFound, "not_found", "no such route"}
 	})
 }

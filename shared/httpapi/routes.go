@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"net/http"
 	"slices"
+	"strings"
 
 	"github.com/kycgate/kycgate/shared/contract"
 )
@@ -31,6 +32,43 @@ func mount(function string, handlers map[string]handler, auth Authenticator, log
 			panic(fmt.Sprintf("httpapi: handler %q of %s is not a route in contract.Routes", pattern, function))
 		}
 	}
-	mux.Handle("/", notFound(log))
+	mux.Handle("/", Fallback(mux, "no such route"))
 	return mux
+}
+
+// methods are the methods Fallback tries for an Allow header: those the API
+// has routes of, and the other ones that change things.
+var methods = []string{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete}
+
+// Fallback answers the requests that no other pattern of mux matches (mount
+// it as mux's catch-all "/"): 405 with an Allow header listing the methods
+// the path takes when it is a route of other methods, otherwise 404 with
+// notFound as its detail; both as problem details. Go's ServeMux answers 405
+// itself only when no catch-all pattern matches, so a catch-all must do it.
+func Fallback(mux *http.ServeMux, notFound string) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if allow := allowed(mux, r); len(allow) > 0 {
+			w.Header().Set("Allow", strings.Join(allow, ", "))
+			WriteProblem(w, errMethod.status, errMethod.code, errMethod.message)
+			return
+		}
+		WriteProblem(w, errNoRoute.status, errNoRoute.code, notFound)
+	})
+}
+
+// allowed returns the methods with which r's path matches a pattern of mux
+// other than the catch-all "/".
+func allowed(mux *http.ServeMux, r *http.Request) []string {
+	var out []string
+	for _, m := range methods {
+		if m == r.Method {
+			continue
+		}
+		probe := r.Clone(r.Context())
+		probe.Method = m
+		if _, pattern := mux.Handler(probe); pattern != "" && pattern != "/" {
+			out = append(out, m)
+		}
+	}
+	return out
 }

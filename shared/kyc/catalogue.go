@@ -185,6 +185,26 @@ var Reasons = []ReasonSpec{
 	{"other", Label{"Please read the message from our staff.", "請參閱我們職員的訊息。"}, true},
 }
 
+// ReasonCodeList is a list of reason codes; it prints as "a, b, c".
+type ReasonCodeList []ReasonCode
+
+func (l ReasonCodeList) String() string {
+	s := make([]string, len(l))
+	for i, c := range l {
+		s[i] = string(c)
+	}
+	return strings.Join(s, ", ")
+}
+
+// ReasonCodes returns every reason code, in the order of Reasons.
+func ReasonCodes() ReasonCodeList {
+	out := make(ReasonCodeList, len(Reasons))
+	for i, r := range Reasons {
+		out[i] = r.Code
+	}
+	return out
+}
+
 // LookupReason returns the spec of a reason code.
 func LookupReason(c ReasonCode) (ReasonSpec, bool) {
 	i := slices.IndexFunc(Reasons, func(r ReasonSpec) bool { return r.Code == c })

@@ -3,7 +3,9 @@ package kyc
 import (
 	"errors"
 	"fmt"
+	"reflect"
 	"time"
+	"unicode/utf8"
 )
 
 // Kind classifies an error for the outside world. The HTTP layer maps kinds to
@@ -32,7 +34,45 @@ type Error struct {
 func (e *Error) Error() string { return e.Code + ": " + e.Message }
 
 func newErr(k Kind, code, format string, args ...any) error {
-	return &Error{Kind: k, Code: code, Message: fmt.Sprintf(format, args...)}
+	return &Error{Kind: k, Code: code, Message: fmt.Sprintf(format, shortArgs(args)...)}
+}
+
+// MaxQuote is how many characters of an input an error message quotes.
+const MaxQuote = 32
+
+// Short returns s if it has at most MaxQuote characters, else its first
+// MaxQuote characters followed by "…": an error message quotes at most a
+// short prefix of what a caller sent.
+func Short(s string) string {
+	if utf8.RuneCountInString(s) <= MaxQuote {
+		return s
+	}
+	i := 0
+	for range MaxQuote {
+		_, n := utf8.DecodeRuneInString(s[i:])
+		i += n
+	}
+	return s[:i] + "…"
+}
+
+// shortArgs shortens every argument of an error message whose kind is a
+// string (ids, document types, dates: anything a caller may have sent) with
+// Short, so that no constructor call can echo a long input. A value meant to
+// be quoted whole, such as the list of reason codes, is passed as a type that
+// is not a string (ReasonCodeList).
+func shortArgs(args []any) []any {
+	out := make([]any, len(args))
+	for i, a := range args {
+		out[i] = a
+		if v := reflect.ValueOf(a); v.IsValid() && v.Kind() == reflect.String {
+			s := v.String()
+			if st, ok := a.(fmt.Stringer); ok {
+				s = st.String()
+			}
+			out[i] = Short(s)
+		}
+	}
+	return out
 }
 
 // Invalid reports a value the rules do not accept.
@@ -62,7 +102,7 @@ func TooLarge(code, format string, args ...any) error {
 
 // RateLimited reports too many operations; retry after the given time.
 func RateLimited(after time.Duration, format string, args ...any) error {
-	return &Error{Kind: KindRateLimited, Code: "rate_limited", Message: fmt.Sprintf(format, args...), RetryAfter: after}
+	return &Error{Kind: KindRateLimited, Code: "rate_limited", Message: fmt.Sprintf(format, shortArgs(args)...), RetryAfter: after}
 }
 
 // KindOf returns the kind of err, KindInternal for errors that are not rule

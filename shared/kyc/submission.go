@@ -113,7 +113,7 @@ func (in DecisionInput) Validate() error {
 			}
 			for _, r := range v.v.Reasons {
 				if _, ok := LookupReason(r); !ok {
-					return Invalid("unknown_reason", "%s: %q is not a reason code", v.name, r)
+					return Invalid("unknown_reason", "%s: %q is not a reason code; the codes are %s", v.name, r, ReasonCodes())
 				}
 			}
 		default:

@@ -323,9 +323,7 @@ func (s *Server) routes(mux *http.ServeMux) error {
 		}
 	}
 	s.localRoutes(mux)
-	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		writeError(w, http.StatusNotFound, "not_found", "no route "+r.Method+" "+r.URL.Path+" (local routes: GET /local/)")
-	})
+	mux.Handle("/", httpapi.Fallback(mux, "no such route (local routes: GET /local/)"))
 	return nil
 }
 
@@ -434,6 +432,7 @@ func (s *Server) banner(out io.Writer) {
 	p("  emulator       %s", emu)
 	p("  billing sink   %s%s/includes/api.php   fake WHMCS; commands: GET %s/local/billing/commands", s.url, SinkPath, s.url)
 	p("  e-mails        GET %s/local/emails   what SES accepted", s.url)
+	p("  OpenAPI        GET %s%s   the HTTP API's OpenAPI 3.1 document; local routes: GET %s/local/", s.url, OpenAPIPath, s.url)
 	p("  queue pollers  %s", strings.Join(queues, ", "))
 	p("  sweep          %s", sweep)
 	p("  stack file     %s", StackFile(s.cfg.LocalDir))

@@ -8,6 +8,9 @@ import (
 	"net/http"
 	"strings"
 	"time"
+
+	"github.com/kycgate/kycgate/shared/contract"
+	"github.com/kycgate/kycgate/shared/httpapi"
 )
 
 // Email is an e-mail the emulator's SES accepted.
@@ -122,6 +125,7 @@ func (s *Server) localRoutes(mux *http.ServeMux) {
 			"  GET  /local/billing/services   the sink's services: status and next due date",
 			"  GET  /local/emails             the e-mails the emulator's SES accepted (?to=<address> filters)",
 			"  GET  /local/substitutions      how the local stack differs from the synthesized template",
+			"  GET  " + OpenAPIPath + "             the OpenAPI 3.1 document of the HTTP API",
 			"  POST " + SinkPath + "/includes/api.php   the billing sink's WHMCS API (what billing-adapter calls)",
 			"",
 		}, "\n"))
@@ -171,6 +175,15 @@ func (s *Server) localRoutes(mux *http.ServeMux) {
 		writeJSON(w, http.StatusOK, all)
 	})
 	mux.Handle(SinkPath+"/", http.StripPrefix(SinkPath, s.sink))
+	mux.HandleFunc("GET "+OpenAPIPath, serveOpenAPI)
+}
+
+// OpenAPIPath is where the dev server serves the API's OpenAPI document.
+const OpenAPIPath = "/openapi.yaml"
+
+func serveOpenAPI(w http.ResponseWriter, _ *http.Request) {
+	w.Header().Set("Content-Type", "application/yaml")
+	_, _ = w.Write(contract.OpenAPI)
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
@@ -181,14 +194,7 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	_ = enc.Encode(v)
 }
 
-// writeError answers in the API's error format.
+// writeError answers in the API's error format (RFC 9457 problem details).
 func writeError(w http.ResponseWriter, status int, code, msg string) {
-	var body struct {
-		Error struct {
-			Code    string `json:"code"`
-			Message string `json:"message"`
-		} `json:"error"`
-	}
-	body.Error.Code, body.Error.Message = code, msg
-	writeJSON(w, status, body)
+	httpapi.WriteProblem(w, status, code, msg)
 }

@@ -20,6 +20,7 @@ import (
 	"github.com/kycgate/kycgate/infra/local/stack"
 	"github.com/kycgate/kycgate/infra/local/stacktest"
 	"github.com/kycgate/kycgate/shared/contract"
+	"github.com/kycgate/kycgate/shared/httpapi"
 )
 
 // Run on an emulator it did not start (AWS_ENDPOINT_URL, as emulator.Main
@@ -111,6 +112,41 @@ func TestRunOnAnExternalEmulator(t *testing.T) {
 	res.Body.Close()
 	if res.StatusCode != http.StatusUnauthorized || !strings.Contains(string(body), `"unauthorized"`) {
 		t.Errorf("GET /v1/kyc/status without a token = %d %s", res.StatusCode, body)
+	}
+
+	// The OpenAPI document, and the answers to paths and methods no route
+	// has: problem details, 405 with Allow.
+	res, err = http.Get(api + OpenAPIPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ = io.ReadAll(res.Body)
+	res.Body.Close()
+	if res.StatusCode != http.StatusOK || !bytes.Equal(body, contract.OpenAPI) {
+		t.Errorf("GET %s = %d, %d bytes; want 200 and contract.OpenAPI", OpenAPIPath, res.StatusCode, len(body))
+	}
+	for _, tc := range []struct {
+		method, path string
+		status       int
+		allow        string
+	}{
+		{"GET", "/v1/kyc/documents", http.StatusMethodNotAllowed, "POST"},
+		{"POST", "/local/billing/commands", http.StatusMethodNotAllowed, "GET"},
+		{"GET", "/v1/nothing", http.StatusNotFound, ""},
+	} {
+		req, _ := http.NewRequest(tc.method, api+tc.path, nil)
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		var p httpapi.Problem
+		_ = json.Unmarshal(body, &p)
+		if res.StatusCode != tc.status || res.Header.Get("Allow") != tc.allow || res.Header.Get("Content-Type") != httpapi.ProblemContentType || p.Status != tc.status {
+			t.Errorf("%s %s = %d Allow %q %s %s; want %d Allow %q as problem details", tc.method, tc.path, res.StatusCode,
+				res.Header.Get("Allow"), res.Header.Get("Content-Type"), body, tc.status, tc.allow)
+		}
 	}
 
 	second := cfg

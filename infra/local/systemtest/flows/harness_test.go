@@ -31,6 +31,7 @@ import (
 	"github.com/kycgate/kycgate/infra/local/stacktest"
 	"github.com/kycgate/kycgate/shared/contract"
 	"github.com/kycgate/kycgate/shared/httpapi"
+	"github.com/kycgate/kycgate/shared/httpapi/apitest"
 	"github.com/kycgate/kycgate/shared/kyc"
 	"github.com/kycgate/kycgate/shared/webhooksig"
 	"github.com/kycgate/kycgate/shared/wiring"
@@ -64,6 +65,9 @@ type sys struct {
 	secret   []byte
 	metrics  *bytes.Buffer
 	verifier httpapi.JWTVerifier
+	// client sends the tests' requests to the API and holds every exchange
+	// to the OpenAPI document (apitest).
+	client *http.Client
 }
 
 var testKey = func() *rsa.PrivateKey {
@@ -118,8 +122,10 @@ func (s *sys) build(rates map[string]httpapi.Rate) {
 	for _, r := range contract.Routes {
 		mux.Handle(r.Pattern, s.fns[r.Function].HTTP)
 	}
+	mux.Handle("/", httpapi.Fallback(mux, "no such route")) // as the dev server: 404 and 405 as problem details
 	s.srv = httptest.NewServer(mux)
 	t.Cleanup(s.srv.Close)
+	s.client = &http.Client{Transport: apitest.Load(t).Transport(t, nil)}
 	sec, err := s.c.Secrets.GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{
 		SecretId: aws.String(st.Functions[contract.FunctionBillingIntake].Env[contract.EnvWebhookSecretARN])})
 	if err != nil {
@@ -155,12 +161,12 @@ type resp struct {
 	header http.Header
 }
 
+// code is an error answer's machine-readable code (RFC 9457 problem
+// details, member "code").
 func (r resp) code() string {
-	var e struct {
-		Error struct{ Code string } `json:"error"`
-	}
-	_ = json.Unmarshal(r.body, &e)
-	return e.Error.Code
+	var p httpapi.Problem
+	_ = json.Unmarshal(r.body, &p)
+	return p.Code
 }
 
 func (r resp) decode(tb testing.TB, v any) {
@@ -189,7 +195,7 @@ func (s *sys) do(method, path, token string, body any) resp {
 	if rd != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}
-	res, err := http.DefaultClient.Do(req)
+	res, err := s.client.Do(req)
 	if err != nil {
 		s.t.Fatal(err)
 	}
@@ -340,12 +346,13 @@ func (s *sys) webhook(typ kyc.EventType, id string, detail any, mutate ...func(*
 	body, _ := json.Marshal(map[string]any{"type": typ, "id": id, "detail": detail})
 	ts := time.Now().Unix() // the signature's timestamp is checked against real time
 	req, _ := http.NewRequest("POST", s.srv.URL+"/v1/billing/events", bytes.NewReader(body))
+	req.Header.Set("Content-Type", "application/json") // as the WHMCS addon sends it
 	req.Header.Set(webhooksig.HeaderTimestamp, fmt.Sprint(ts))
 	req.Header.Set(webhooksig.HeaderSignature, webhooksig.Sign(s.secret, ts, body))
 	for _, m := range mutate {
 		m(req)
 	}
-	res, err := http.DefaultClient.Do(req)
+	res, err := s.client.Do(req)
 	if err != nil {
 		s.t.Fatal(err)
 	}
@@ -358,9 +365,10 @@ func (s *sys) webhook(typ kyc.EventType, id string, detail any, mutate ...func(*
 func (s *sys) rawWebhook(body []byte, ts int64, sig string) resp {
 	s.t.Helper()
 	req, _ := http.NewRequest("POST", s.srv.URL+"/v1/billing/events", bytes.NewReader(body))
+	req.Header.Set("Content-Type", "application/json") // as the WHMCS addon sends it
 	req.Header.Set(webhooksig.HeaderTimestamp, fmt.Sprint(ts))
 	req.Header.Set(webhooksig.HeaderSignature, sig)
-	res, err := http.DefaultClient.Do(req)
+	res, err := s.client.Do(req)
 	if err != nil {
 		s.t.Fatal(err)
 	}

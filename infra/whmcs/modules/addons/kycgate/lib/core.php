@@ -548,10 +548,10 @@ function kycgate_problem_code($body)
         return '';
     }
     if (isset($d['code']) && is_string($d['code'])) {
-        return preg_replace('/[^a-z0-9_]/', '', $d['code']);
+        return preg_replace('/[^A-Za-z0-9_]/', '', $d['code']);
     }
     if (isset($d['error']['code']) && is_string($d['error']['code'])) {
-        return preg_replace('/[^a-z0-9_]/', '', $d['error']['code']);
+        return preg_replace('/[^A-Za-z0-9_]/', '', $d['error']['code']);
     }
     return '';
 }
