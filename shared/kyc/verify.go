@@ -32,12 +32,14 @@ func (s *Service) Requirements() Requirements {
 // (P3), the only customers it proves identity for.
 func (s *Service) RequirementsFor(ctx context.Context, customerID string) (Requirements, error) {
 	r := s.Requirements()
-	c, err := s.customer(ctx, customerID)
-	if err != nil {
-		return Requirements{}, err
-	}
-	if c.Business {
-		return r, nil
+	if ValidID(customerID) {
+		c, err := s.customer(ctx, customerID)
+		if err != nil {
+			return Requirements{}, err
+		}
+		if c.Business {
+			return r, nil
+		}
 	}
 	r.Categories = slices.Clone(r.Categories)
 	for i, cat := range r.Categories {
