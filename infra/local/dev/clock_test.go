@@ -172,7 +172,7 @@ func TestClockIsEveryFunctionsNow(t *testing.T) {
 		return now
 	}
 	moved := advance("73h")
-	if lag := moved.Sub(time.Now()); lag < 73*time.Hour-time.Minute || lag > 73*time.Hour+time.Minute {
+	if lag := time.Until(moved); lag < 73*time.Hour-time.Minute || lag > 73*time.Hour+time.Minute {
 		t.Fatalf("the clock is %s ahead, want 73h", lag)
 	}
 

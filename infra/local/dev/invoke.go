@@ -103,7 +103,7 @@ func serverClock(ctx context.Context, localDir string) (func() time.Time, error)
 	if err != nil {
 		return nil, fmt.Errorf("the dev server's clock says %q: %w", c.Now, err)
 	}
-	offset := now.Sub(time.Now()).Round(time.Second)
+	offset := time.Until(now).Round(time.Second)
 	return func() time.Time { return time.Now().Add(offset) }, nil
 }
 
