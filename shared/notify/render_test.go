@@ -122,8 +122,8 @@ func TestEveryNoticeRendersInBothLanguages(t *testing.T) {
 			kyc.LangChinese: {"您的身份已通過驗證", "已於 2026-11-25", "有效至 2028-11-25"},
 		},
 		kyc.KycExpiring: {
-			kyc.LangEnglish: {"Your identity verification expires on 2028-11-25", "existing services are not affected"},
-			kyc.LangChinese: {"您的身份驗證將於 2028-11-25 到期", "現有的服務不受影響"},
+			kyc.LangEnglish: {"Your identity verification expires on 2028-11-25", "existing services are not affected", "You can renew it now", "cannot be used again"},
+			kyc.LangChinese: {"您的身份驗證將於 2028-11-25 到期", "現有的服務不受影響", "您現在即可續期", "不可再次使用"},
 		},
 		kyc.KycExpired: {
 			kyc.LangEnglish: {"Your identity verification has expired", "expired on 2028-11-25"},
