@@ -6,8 +6,11 @@ import (
 	"fmt"
 	"net/url"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/kycgate/kycgate/shared/kyc"
 )
 
 // Config is everything about a deployment that is configuration rather than
@@ -19,6 +22,8 @@ type Config struct {
 	JWTAudience      []string  // accepted "aud" values
 	UploadOrigins    []string  // browser origins allowed to POST uploads and call the API
 	KYCProducts      []string  // product ids that require KYC
+	OtherProducts    []string  // product ids an order may name that need no KYC (any other product is refused)
+	Regions          Regions   // server regions and the time zone of each (customer-facing times)
 	BillingMode      string    // "whmcs" or "webhook"
 	BillingURL       string    // WHMCS API URL or outbound webhook URL
 	MailFrom         string    // SES sender address
@@ -41,6 +46,8 @@ const (
 	ctxJWTAudience      = "jwtAudience"
 	ctxUploadOrigins    = "uploadOrigins"
 	ctxKYCProducts      = "kycProducts"
+	ctxOtherProducts    = "otherProducts"
+	ctxRegions          = "regions"
 	ctxBillingMode      = "billingMode"
 	ctxBillingURL       = "billingUrl"
 	ctxMailFrom         = "mailFrom"
@@ -103,6 +110,8 @@ func configFromContext(get contextGetter) (Config, error) {
 		JWTAudience:      list(ctxJWTAudience, nil),
 		UploadOrigins:    list(ctxUploadOrigins, nil),
 		KYCProducts:      list(ctxKYCProducts, []string{"kyc-vps"}),
+		OtherProducts:    list(ctxOtherProducts, nil),
+		Regions:          regions(get(ctxRegions), &errs),
 		BillingMode:      str(ctxBillingMode, defaultBillingMode),
 		BillingURL:       str(ctxBillingURL, ""),
 		MailFrom:         str(ctxMailFrom, ""),
@@ -157,6 +166,17 @@ func (c Config) Validate() error {
 		if p == "" || strings.Contains(p, ",") {
 			bad("kycProducts %q: must be non-empty and contain no comma", p)
 		}
+	}
+	for _, p := range c.OtherProducts {
+		switch {
+		case p == "" || strings.Contains(p, ","):
+			bad("otherProducts %q: must be non-empty and contain no comma", p)
+		case slices.Contains(c.KYCProducts, p):
+			bad("otherProducts %q: also in kycProducts; a product requires KYC or does not", p)
+		}
+	}
+	if _, err := kyc.ParseRegions(c.Regions.Env()); err != nil {
+		bad("%v (context regions: {\"hk\": \"Asia/Hong_Kong\", ...})", err)
 	}
 	switch c.BillingMode {
 	case "whmcs", "webhook":
@@ -278,6 +298,55 @@ func cdkJSONContext(path string) (map[string]any, error) {
 		return nil, fmt.Errorf("parse %s: %w", path, err)
 	}
 	return f.Context, nil
+}
+
+// Regions are the server regions (billing's serverRegion, the
+// jurisdictions of disclosures) with the IANA time zone customer-facing times
+// of each are shown in.
+type Regions map[string]string
+
+// DefaultRegions are the local catalogue's: Hong Kong and Taiwan.
+var DefaultRegions = Regions{"hk": "Asia/Hong_Kong", "tw": "Asia/Taipei"}
+
+// Env is the functions' KYC_REGIONS value (kyc.ParseRegions), sorted.
+func (r Regions) Env() string {
+	var parts []string
+	for id, zone := range r {
+		parts = append(parts, id+"="+zone)
+	}
+	slices.Sort(parts)
+	return strings.Join(parts, ",")
+}
+
+// regions reads context regions: {"hk": "Asia/Hong_Kong", "tw": "Asia/Taipei"}
+// (or, from the command line, the same as a JSON string).
+func regions(v any, errs *[]error) Regions {
+	if v == nil {
+		return DefaultRegions
+	}
+	if s, ok := v.(string); ok {
+		var m map[string]any
+		if err := json.Unmarshal([]byte(s), &m); err != nil {
+			*errs = append(*errs, fmt.Errorf("regions: %w", err))
+			return nil
+		}
+		v = m
+	}
+	m, ok := v.(map[string]any)
+	if !ok {
+		*errs = append(*errs, fmt.Errorf("regions: want an object of region ids and time zones"))
+		return nil
+	}
+	r := Regions{}
+	for id, raw := range m {
+		zone, ok := raw.(string)
+		if !ok || strings.ContainsAny(id, "=,") || strings.ContainsAny(zone, "=,") {
+			*errs = append(*errs, fmt.Errorf("regions.%s: want an IANA time zone name", id))
+			continue
+		}
+		r[id] = zone
+	}
+	return r
 }
 
 // Retention is how many days document files are kept (kyc.Retention): never

@@ -25,6 +25,9 @@ func TestConfigFromCDKJSON(t *testing.T) {
 	if !slices.Equal(cfg.UploadOrigins, []string{"http://127.0.0.1:8080", "http://localhost:8080"}) {
 		t.Errorf("uploadOrigins = %q", cfg.UploadOrigins)
 	}
+	if !slices.Equal(cfg.OtherProducts, []string{"shared-hosting"}) || cfg.Regions.Env() != "hk=Asia/Hong_Kong,tw=Asia/Taipei" {
+		t.Errorf("catalogue: other products %q, regions %q", cfg.OtherProducts, cfg.Regions.Env())
+	}
 	if !slices.Equal(cfg.KYCProducts, []string{"kyc-vps"}) || cfg.BillingMode != "whmcs" || cfg.ReviewSLAHours != 24 ||
 		cfg.MaxUploadBytes != 10485760 || cfg.MailFrom != "kyc@example.com" || cfg.PortalURL != "http://127.0.0.1:8080" {
 		t.Errorf("defaults = %+v", cfg)
@@ -103,6 +106,12 @@ func TestConfigRejectsInvalidValues(t *testing.T) {
 		{"negative upload size", ctxMaxUploadBytes, -1.0, "maxUploadBytes"},
 		{"list of numbers", ctxKYCProducts, []any{1.0}, "kycProducts"},
 		{"product with a comma", ctxKYCProducts, []any{"a,b"}, "kycProducts"},
+		{"a product with and without KYC", ctxOtherProducts, []any{"kyc-vps"}, "otherProducts"},
+		{"no regions", ctxRegions, map[string]any{}, "regions"},
+		{"a region without a time zone", ctxRegions, map[string]any{"hk": ""}, "regions"},
+		{"an unknown time zone", ctxRegions, map[string]any{"hk": "Asia/Kowloon"}, "regions"},
+		{"a time zone that is not a string", ctxRegions, map[string]any{"hk": 8.0}, "regions"},
+		{"regions as a list", ctxRegions, []any{"hk"}, "regions"},
 		{"number not a number", ctxAPIThrottleRate, "fast", "apiThrottleRate"},
 	}
 	for _, tt := range tests {
@@ -114,6 +123,25 @@ func TestConfigRejectsInvalidValues(t *testing.T) {
 				t.Errorf("err = %v, want one naming %s", err, tt.wantErr)
 			}
 		})
+	}
+}
+
+// regions: the jurisdictions and their time zones, from cdk.json's object or
+// a JSON string on the command line; the functions get them as KYC_REGIONS.
+func TestRegions(t *testing.T) {
+	base := map[string]any{ctxJWTIssuer: "https://issuer.example", ctxJWTAudience: "a", ctxUploadOrigins: "https://portal.example",
+		ctxMailFrom: "kyc@example.com", ctxPortalURL: "https://portal.example"}
+	cfg, err := configFromContext(func(k string) any { return base[k] })
+	if err != nil || cfg.Regions.Env() != "hk=Asia/Hong_Kong,tw=Asia/Taipei" {
+		t.Fatalf("default regions %q, %v", cfg.Regions.Env(), err)
+	}
+	base[ctxRegions] = `{"sg": "Asia/Singapore", "hk": "Asia/Hong_Kong"}`
+	cfg, err = configFromContext(func(k string) any { return base[k] })
+	if err != nil || cfg.Regions.Env() != "hk=Asia/Hong_Kong,sg=Asia/Singapore" {
+		t.Fatalf("regions from the command line %q, %v", cfg.Regions.Env(), err)
+	}
+	if rs, err := kyc.ParseRegions(cfg.Regions.Env()); err != nil || rs["sg"].String() != "Asia/Singapore" {
+		t.Fatalf("KYC_REGIONS %q does not parse as the functions read it: %v", cfg.Regions.Env(), err)
 	}
 }
 

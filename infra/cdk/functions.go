@@ -166,6 +166,7 @@ func (f *Functions) environment(spec contract.Spec, d functionDeps) *map[string]
 		contract.EnvMacKeyID:         d.keys.Mac.KeyArn(),
 		contract.EnvEventBus:         d.bus.Bus.EventBusName(),
 		contract.EnvKYCProducts:      jsii.String(strings.Join(d.cfg.KYCProducts, ",")),
+		contract.EnvRegions:          jsii.String(d.cfg.Regions.Env()),
 		contract.EnvMaxUploadBytes:   jsii.String(strconv.FormatInt(d.cfg.MaxUploadBytes, 10)),
 		contract.EnvRetention:        jsii.String(d.cfg.Retention.Env()),
 		contract.EnvWebhookSecretARN: d.secrets.Webhook.SecretArn(),
@@ -177,10 +178,11 @@ func (f *Functions) environment(spec contract.Spec, d functionDeps) *map[string]
 		contract.EnvMetricsNamespace: jsii.String(d.cfg.MetricsNamespace),
 	}
 	for k, v := range map[string]string{
-		contract.EnvBillingURL:   d.cfg.BillingURL,
-		contract.EnvMailReplyTo:  d.cfg.MailReplyTo,
-		contract.EnvTicketMode:   d.cfg.Tickets,
-		contract.EnvTicketDeptID: d.cfg.TicketDeptID,
+		contract.EnvBillingURL:    d.cfg.BillingURL,
+		contract.EnvMailReplyTo:   d.cfg.MailReplyTo,
+		contract.EnvTicketMode:    d.cfg.Tickets,
+		contract.EnvTicketDeptID:  d.cfg.TicketDeptID,
+		contract.EnvOtherProducts: strings.Join(d.cfg.OtherProducts, ","),
 	} {
 		if v != "" {
 			values[k] = jsii.String(v)

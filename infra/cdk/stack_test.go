@@ -30,6 +30,8 @@ var testConfig = Config{
 	JWTAudience:      []string{"kyc-portal", "kyc-staff"},
 	UploadOrigins:    []string{"https://portal.test.example", "https://staff.test.example"},
 	KYCProducts:      []string{"kyc-vps", "kyc-dedicated"},
+	OtherProducts:    []string{"shared-hosting", "domain"},
+	Regions:          Regions{"sg": "Asia/Singapore", "hk": "Asia/Hong_Kong"},
 	BillingMode:      "whmcs",
 	BillingURL:       "https://billing.test.example/includes/api.php",
 	MailFrom:         "kyc@mail.test.example",
@@ -698,7 +700,7 @@ func TestFunctionEnvironmentReferencesResources(t *testing.T) {
 	want := map[string][]string{
 		contract.FunctionCustomerAPI:    {contract.EnvTable, contract.EnvBucket, contract.EnvKeyID, contract.EnvEventBus, contract.EnvKYCProducts, contract.EnvMaxUploadBytes, contract.EnvRetention},
 		contract.FunctionAdminAPI:       {contract.EnvTable, contract.EnvBucket, contract.EnvKeyID, contract.EnvMacKeyID, contract.EnvEventBus, contract.EnvRetention},
-		contract.FunctionBillingIntake:  {contract.EnvTable, contract.EnvEventBus, contract.EnvKYCProducts, contract.EnvKeyID, contract.EnvWebhookSecretARN},
+		contract.FunctionBillingIntake:  {contract.EnvTable, contract.EnvEventBus, contract.EnvKYCProducts, contract.EnvOtherProducts, contract.EnvRegions, contract.EnvKeyID, contract.EnvWebhookSecretARN},
 		contract.FunctionValidator:      {contract.EnvTable, contract.EnvBucket, contract.EnvKeyID, contract.EnvMaxUploadBytes},
 		contract.FunctionSweep:          {contract.EnvTable, contract.EnvBucket, contract.EnvEventBus, contract.EnvReviewSLA, contract.EnvMetricsNamespace, contract.EnvRetention},
 		contract.FunctionBillingAdapter: {contract.EnvTable, contract.EnvBillingMode, contract.EnvBillingURL, contract.EnvBillingSecretARN},
@@ -740,6 +742,12 @@ func TestFunctionEnvironmentReferencesResources(t *testing.T) {
 	intakeEnv := path(r.resources[r.functionID(t, contract.FunctionBillingIntake)], "Properties", "Environment", "Variables")
 	if got := path(intakeEnv, contract.EnvKYCProducts); got != "kyc-vps,kyc-dedicated" {
 		t.Errorf("billing-intake %s = %v", contract.EnvKYCProducts, got)
+	}
+	if got := path(intakeEnv, contract.EnvOtherProducts); got != "shared-hosting,domain" {
+		t.Errorf("billing-intake %s = %v", contract.EnvOtherProducts, got)
+	}
+	if got := path(intakeEnv, contract.EnvRegions); got != "hk=Asia/Hong_Kong,sg=Asia/Singapore" {
+		t.Errorf("billing-intake %s = %v", contract.EnvRegions, got)
 	}
 }
 

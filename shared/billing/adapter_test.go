@@ -25,7 +25,7 @@ func TestMappingToWHMCSActions(t *testing.T) {
 		}
 		want := []string{
 			"GetClientsProducts", "ModuleCreate", // provision reads the status first
-			"UpdateClientProduct",
+			"GetClientsProducts", "UpdateClientProduct", // extend reads the due date WHMCS holds now
 			"ModuleSuspend",
 			"GetClientsProducts", "ModuleUnsuspend", // unsuspend checks whose suspension it is
 		}
@@ -33,10 +33,10 @@ func TestMappingToWHMCSActions(t *testing.T) {
 			t.Fatalf("WHMCS received %v, want %v", got, want)
 		}
 		cmds := r.fake.Commands()
-		if p := cmds[2].Params; p["serviceid"] != "5001" || p["nextduedate"] != "2026-04-03" {
+		if p := cmds[3].Params; p["serviceid"] != "5001" || p["nextduedate"] != "2026-04-03" {
 			t.Errorf("UpdateClientProduct params %v", p)
 		}
-		if p := cmds[3].Params; p["serviceid"] != "5001" || p["suspendreason"] != kyc.SuspendReasonKYC {
+		if p := cmds[4].Params; p["serviceid"] != "5001" || p["suspendreason"] != kyc.SuspendReasonKYC {
 			t.Errorf("ModuleSuspend params %v", p)
 		}
 		sv, _ := r.fake.Service(5001)

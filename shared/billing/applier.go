@@ -65,7 +65,16 @@ func (a *Applier) Apply(ctx context.Context, e kyc.Event) (Result, error) {
 		return Result{}, err
 	}
 	res := Result{Attempt: claim.Attempt, Resumed: claim.Resumed}
-	outcome, err := a.biller.Apply(ctx, Command{Event: e, Resumed: claim.Resumed})
+	cmd := Command{Event: e, Resumed: claim.Resumed, Record: func(ctx context.Context, checkpoint string) error {
+		if err := a.ledger.Checkpoint(ctx, claim, checkpoint); err != nil {
+			return &applierError{"recording the checkpoint failed: " + err.Error(), true, "checkpoint"}
+		}
+		return nil
+	}}
+	if claim.Resumed {
+		cmd.Checkpoint = claim.Checkpoint
+	}
+	outcome, err := a.biller.Apply(ctx, cmd)
 	if err != nil {
 		c := ledger.Classify(err)
 		// A fresh context: the record must be written even when the

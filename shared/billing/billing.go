@@ -7,7 +7,8 @@
 //	ServiceProvisionRequested  → WHMCS ModuleCreate
 //	ServiceSuspendRequested    → WHMCS ModuleSuspend (suspendreason = the event's reason)
 //	ServiceUnsuspendRequested  → WHMCS ModuleUnsuspend
-//	ServiceDueDateExtended     → WHMCS UpdateClientProduct (nextduedate = the new due date)
+//	ServiceDueDateExtended     → WHMCS GetClientsProducts, then UpdateClientProduct
+//	                             (nextduedate = the date WHMCS holds now + the extension's days)
 //
 // or, for billing systems other than WHMCS, a signed webhook (Webhook).
 //
@@ -33,6 +34,22 @@ type Command struct {
 	// (it died mid-call, or its call's outcome was unknown): the Biller must
 	// find out before doing anything that cannot be repeated.
 	Resumed bool
+	// Checkpoint is what an earlier attempt recorded with Record before a
+	// step it could not take back ("" if none, or if the command is not
+	// Resumed).
+	Checkpoint string
+	// Record durably records a checkpoint for a later attempt (the ledger
+	// entry's) before a step that cannot be repeated safely; the Biller must
+	// not take the step if it fails. Nil records nothing.
+	Record func(ctx context.Context, checkpoint string) error
+}
+
+// record records a checkpoint, if the command can.
+func (c Command) record(ctx context.Context, checkpoint string) error {
+	if c.Record == nil {
+		return nil
+	}
+	return c.Record(ctx, checkpoint)
 }
 
 // Biller carries a command out in the billing system. It returns a short
@@ -52,6 +69,12 @@ const (
 	// An unsuspend that found the service suspended for another reason
 	// (non-payment, abuse) and left it so.
 	OutcomeKeptOtherSuspension = "kept_other_suspension"
+	// An extension a resumed attempt found applied (the date is the base the
+	// earlier attempt recorded plus the days).
+	OutcomeAlreadyExtended = "already_extended"
+	// An extension of a service the billing system holds no due date for
+	// (one-time or free): nothing to extend.
+	OutcomeNoDueDate = "no_due_date"
 )
 
 // Errors of the applier. Each says how ledger.Classify is to take it.
@@ -75,6 +98,11 @@ func (e *applierError) Transient() bool  { return e.transient }
 func (e *applierError) Uncertain() bool  { return false }
 func (e *applierError) KindName() string { return e.kind }
 
+// MaxExtensionDays bounds the days one extension may add: far more than any
+// time a customer can take (a year), far less than what could overflow a
+// date.
+const MaxExtensionDays = 3660
+
 // IsCommand reports whether an event type is a service command.
 func IsCommand(t kyc.EventType) bool { return slices.Contains(kyc.ServiceCommands, t) }
 
@@ -86,8 +114,8 @@ func validate(e kyc.Event) error {
 		return fmt.Errorf("%w: no eventId", ErrInvalid)
 	case e.ServiceID == "":
 		return fmt.Errorf("%w: %s has no serviceId", ErrInvalid, e.ID)
-	case e.Type == kyc.ServiceDueDateExtended && (e.NewDueDate == nil || e.NewDueDate.IsZero()):
-		return fmt.Errorf("%w: %s has no newDueDate", ErrInvalid, e.ID)
+	case e.Type == kyc.ServiceDueDateExtended && (e.Extension == nil || e.Extension.Days <= 0 || e.Extension.Days > MaxExtensionDays):
+		return fmt.Errorf("%w: %s has no extension of 1-%d days", ErrInvalid, e.ID, MaxExtensionDays)
 	}
 	return nil
 }

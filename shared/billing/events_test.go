@@ -34,7 +34,7 @@ func TestSampleEvents(t *testing.T) {
 		t.Fatalf("%d sample files in %s, the test knows %d: add the new one here", len(files), dir, len(order))
 	}
 	r := newRig(t, "memory", whmcs.Options{})
-	r.fake.AddService(whmcstest.Service{ID: 9001, ClientID: 1001})
+	r.fake.AddService(whmcstest.Service{ID: 9001, ClientID: 1001, NextDueDate: "2026-12-24"})
 	for _, o := range order {
 		raw, err := os.ReadFile(filepath.Join(dir, o.file))
 		if err != nil {

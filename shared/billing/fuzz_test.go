@@ -49,8 +49,8 @@ func FuzzBillingAdapter(f *testing.F) {
 				t.Fatalf("command %q reached the billing system %d times", id, n)
 			case !billing.IsCommand(e.Type) || e.ID == "" || e.ServiceID == "" || id != e.ID:
 				t.Fatalf("%+v reached the billing system as %q", e, id)
-			case e.Type == kyc.ServiceDueDateExtended && (e.NewDueDate == nil || e.NewDueDate.IsZero()):
-				t.Fatalf("an extension without a new due date reached the billing system: %s", body)
+			case e.Type == kyc.ServiceDueDateExtended && (e.Extension == nil || e.Extension.Days <= 0 || e.Extension.Days > billing.MaxExtensionDays):
+				t.Fatalf("an extension without days to add reached the billing system: %s", body)
 			}
 		}
 	})
@@ -60,8 +60,10 @@ func addBillingAdapterSeeds(f *testing.F) {
 	for _, s := range []string{
 		`{"version":"0","id":"eb-1","detail-type":"ServiceProvisionRequested","source":"kyc","account":"000000000000","time":"2026-11-26T10:00:00Z","region":"us-east-1","resources":[],"detail":{"type":"ServiceProvisionRequested","eventId":"o-1:provision","at":"2026-11-26T10:00:00Z","customerId":"42","orderId":"o-1","serviceId":"5001","productId":"kyc-vps"}}`,
 		`{"detail-type":"ServiceSuspendRequested","source":"kyc","detail":{"eventId":"o-1:suspend","customerId":"42","orderId":"o-1","serviceId":"5001","after":"o-1:provision","reason":"KYC verification not completed within 3 days of ordering","rendered":true}}`,
-		`{"detail-type":"ServiceDueDateExtended","source":"kyc","detail":{"eventId":"o-1:extend","serviceId":"5001","after":"o-1:provision","previousDueDate":"2026-12-26","newDueDate":"2026-12-29","extension":{"exact":183600000000000,"days":3}}}`,
-		`{"detail-type":"ServiceDueDateExtended","source":"kyc","detail":{"eventId":"o-1:extend","serviceId":"5001","newDueDate":"2026-13-29"}}`,
+		`{"detail-type":"ServiceDueDateExtended","source":"kyc","detail":{"eventId":"o-1:extend","serviceId":"5001","after":"o-1:provision","previousDueDate":"2026-12-26","extension":{"exact":183600000000000,"days":3}}}`,
+		`{"detail-type":"ServiceDueDateExtended","source":"kyc","detail":{"eventId":"o-1:extend","serviceId":"5001","previousDueDate":"2026-13-29"}}`,
+		`{"detail-type":"ServiceDueDateExtended","source":"kyc","detail":{"eventId":"o-1:extend","serviceId":"5001","extension":{"days":-3}}}`,
+		`{"detail-type":"ServiceDueDateExtended","source":"kyc","detail":{"eventId":"o-1:extend","serviceId":"5001","extension":{"days":99999999}}}`,
 		`{"detail-type":"ServiceProvisionRequested","source":"billing","detail":{"eventId":"o-1:provision","serviceId":"5001"}}`,
 		`{"detail-type":"KycVerified","source":"kyc","detail":{"eventId":"cust-1:verified","customerId":"cust-1"}}`,
 		`{"detail-type":"ServiceProvisionRequested","source":"kyc","detail":{"serviceId":"5001"}}`,

@@ -58,6 +58,7 @@ func newLedger(tb testing.TB, kind string, clk *clock) ledger.Ledger {
 // rig is an adapter wired to a fake WHMCS.
 type rig struct {
 	fake    *whmcstest.Server
+	client  *whmcs.Client
 	ledger  ledger.Ledger
 	clock   *clock
 	handler *billing.Handler
@@ -77,11 +78,11 @@ func (s *syncBuffer) Write(p []byte) (int, error) {
 func (s *syncBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
 
 // newRig wires a handler to a fake WHMCS holding service 5001 (client 42,
-// Pending) through the WHMCS client with the given options.
+// Pending, due 2026-04-01) through the WHMCS client with the given options.
 func newRig(tb testing.TB, ledgerKind string, o whmcs.Options) *rig {
 	tb.Helper()
 	fake := whmcstest.NewServer(creds)
-	fake.AddService(whmcstest.Service{ID: 5001, ClientID: 42})
+	fake.AddService(whmcstest.Service{ID: 5001, ClientID: 42, NextDueDate: "2026-04-01"})
 	srv := httptest.NewServer(fake)
 	tb.Cleanup(srv.Close)
 	if o.Timeout == 0 {
@@ -99,7 +100,7 @@ func newRig(tb testing.TB, ledgerKind string, o whmcs.Options) *rig {
 	logs := &syncBuffer{}
 	log := slog.New(slog.NewJSONHandler(logs, nil))
 	h := billing.NewHandler(billing.NewApplier(ledger, billing.NewWHMCS(c), log), log)
-	return &rig{fake: fake, ledger: ledger, clock: clk, handler: h, logs: logs}
+	return &rig{fake: fake, client: c, ledger: ledger, clock: clk, handler: h, logs: logs}
 }
 
 // deliver runs one SQS batch of the events and returns the failed message
@@ -163,12 +164,14 @@ func unsuspend() kyc.Event {
 	return e
 }
 
+// extend is the extension of o-1 by 40 hours, 2 days, on the due date the
+// order reported (2026-04-01).
 func extend() kyc.Event {
 	e := provision()
-	from, to := kyc.NewDate(2026, 4, 1), kyc.NewDate(2026, 4, 3)
+	base := kyc.NewDate(2026, 4, 1)
 	ext := kyc.ExtensionFor(orderedAt, orderedAt.Add(40*time.Hour))
 	e.Type, e.ID, e.After = kyc.ServiceDueDateExtended, "o-1:extend", "o-1:provision"
-	e.PreviousDueDate, e.NewDueDate, e.Extension = &from, &to, &ext
+	e.PreviousDueDate, e.Extension = &base, &ext
 	return e
 }
 

@@ -21,7 +21,11 @@ import (
 // signature headers and scheme are webhooksig's.
 const HeaderEventID = "X-KYC-Event-Id"
 
-// WebhookCommand is the JSON body of a webhook request.
+// WebhookCommand is the JSON body of a webhook request. A
+// ServiceDueDateExtended carries the extension (extension.days, whole days)
+// and the due date the gate knew (previousDueDate, billing's at the order):
+// the receiver adds the days to the due date it holds when it applies the
+// command, once per eventId (a renewal since the order has moved that date).
 type WebhookCommand struct {
 	EventID         string         `json:"eventId"`
 	Type            kyc.EventType  `json:"type"`
@@ -30,7 +34,6 @@ type WebhookCommand struct {
 	CustomerID      string         `json:"customerId,omitempty"`
 	Reason          string         `json:"reason,omitempty"`
 	PreviousDueDate *kyc.Date      `json:"previousDueDate,omitempty"`
-	NewDueDate      *kyc.Date      `json:"newDueDate,omitempty"`
 	Extension       *kyc.Extension `json:"extension,omitempty"`
 	Rendered        bool           `json:"rendered"`
 	At              time.Time      `json:"at"`
@@ -121,7 +124,7 @@ func (e *WebhookError) KindName() string {
 func (w *Webhook) Apply(ctx context.Context, cmd Command) (string, error) {
 	body, err := json.Marshal(WebhookCommand{
 		EventID: cmd.ID, Type: cmd.Type, OrderID: cmd.OrderID, ServiceID: cmd.ServiceID, CustomerID: cmd.CustomerID,
-		Reason: cmd.Reason, PreviousDueDate: cmd.PreviousDueDate, NewDueDate: cmd.NewDueDate, Extension: cmd.Extension,
+		Reason: cmd.Reason, PreviousDueDate: cmd.PreviousDueDate, Extension: cmd.Extension,
 		Rendered: cmd.Rendered, At: cmd.At.UTC(),
 	})
 	if err != nil {

@@ -29,6 +29,8 @@ const (
 	EnvMacKeyID         = "KYC_MAC_KEY_ID"         // KMS HMAC key ARN (keyed hashes of document numbers)
 	EnvEventBus         = "KYC_EVENT_BUS"          // EventBridge bus name
 	EnvKYCProducts      = "KYC_PRODUCTS"           // comma-separated product ids that require KYC
+	EnvOtherProducts    = "KYC_OTHER_PRODUCTS"     // comma-separated product ids an order may name that need no KYC
+	EnvRegions          = "KYC_REGIONS"            // server regions and their time zones: "hk=Asia/Hong_Kong,tw=Asia/Taipei" (kyc.ParseRegions)
 	EnvMaxUploadBytes   = "KYC_MAX_UPLOAD_BYTES"   // largest accepted document, bytes
 	EnvWebhookSecretARN = "KYC_WEBHOOK_SECRET_ARN" // Secrets Manager secret: HMAC key of the billing webhook
 	EnvBillingMode      = "KYC_BILLING_MODE"       // "whmcs" or "webhook"

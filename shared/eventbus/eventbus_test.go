@@ -95,9 +95,9 @@ func sampleEvents(n int) []kyc.Event {
 func TestPublishEntries(t *testing.T) {
 	f := &fakeBridge{}
 	b := testBus(f)
-	from, to := kyc.NewDate(2026, 3, 10), kyc.NewDate(2026, 3, 12)
+	from := kyc.NewDate(2026, 3, 10)
 	e := kyc.Event{Type: kyc.ServiceDueDateExtended, ID: "o1:extend", At: time.Date(2026, 3, 2, 9, 30, 0, 0, time.UTC), CustomerID: "c1",
-		After: "o1:provision", OrderID: "o1", ServiceID: "s1", PreviousDueDate: &from, NewDueDate: &to,
+		After: "o1:provision", OrderID: "o1", ServiceID: "s1", PreviousDueDate: &from,
 		Extension: &kyc.Extension{Exact: 36 * time.Hour, Days: 2}}
 	if err := b.Publish(context.Background(), []kyc.Event{e}); err != nil {
 		t.Fatalf("Publish: %v", err)
@@ -112,7 +112,7 @@ func TestPublishEntries(t *testing.T) {
 		t.Errorf("entry = source %q type %q bus %q time %v detail %s", aws.ToString(got.Source), aws.ToString(got.DetailType),
 			aws.ToString(got.EventBusName), got.Time, aws.ToString(got.Detail))
 	}
-	for _, s := range []string{`"previousDueDate":"2026-03-10"`, `"newDueDate":"2026-03-12"`, `"eventId":"o1:extend"`, `"after":"o1:provision"`} {
+	for _, s := range []string{`"previousDueDate":"2026-03-10"`, `"extension":{"exact":129600000000000,"days":2}`, `"eventId":"o1:extend"`, `"after":"o1:provision"`} {
 		if !strings.Contains(aws.ToString(got.Detail), s) {
 			t.Errorf("detail %s lacks %s", aws.ToString(got.Detail), s)
 		}

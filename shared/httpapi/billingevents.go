@@ -69,8 +69,12 @@ func (h *webhook) receive(w http.ResponseWriter, r *http.Request) error {
 	}
 	var env BillingEnvelope
 	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields() // in the detail too: a field the gate does not know is refused, not ignored
 	if err := dec.Decode(&env); err != nil {
 		return malformed("the body is not a billing event: %s", jsonProblem(err))
+	}
+	if dec.More() {
+		return malformed("the body has data after the JSON value")
 	}
 	if !kyc.ValidID(env.ID) {
 		return kyc.Invalid("invalid_id", "id must be 1-128 letters, digits or . _ : -")

@@ -37,8 +37,12 @@ func NewCustomerAPI(svc *kyc.Service, auth Authenticator, limiter Limiter, log *
 	}, auth, log)
 }
 
-func (a *customerAPI) requirements(w http.ResponseWriter, _ *http.Request) error {
-	writeJSON(w, http.StatusOK, a.svc.Requirements())
+func (a *customerAPI) requirements(w http.ResponseWriter, r *http.Request) error {
+	req, err := a.svc.RequirementsFor(r.Context(), identity(r).Subject)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, req)
 	return nil
 }
 

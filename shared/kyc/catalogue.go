@@ -234,19 +234,33 @@ var InvalidTexts = map[InvalidReason]Label{
 	InvalidEncryption:   {"The file was not stored encrypted. Please upload it again.", "文件未加密存儲,請重新上傳。"},
 }
 
-// ProductSet is the product catalogue: the product ids that require KYC (P1).
-// Orders of any other product are never held.
+// ProductSet is the product catalogue: every product id the gate may see in
+// an order, true for those that require KYC (P1). Orders of the others are
+// never held; an order of a product not in the catalogue is refused (so a
+// typo in the catalogue or in billing is noticed, never silently unheld).
 type ProductSet map[string]bool
 
-// ParseProducts reads a comma-separated list of product ids.
+// ParseProducts reads a comma-separated list of product ids that require KYC.
 func ParseProducts(list string) ProductSet {
 	ps := ProductSet{}
+	ps.Add(list, true)
+	return ps
+}
+
+// Add adds a comma-separated list of product ids, requiring KYC or not. A
+// product already listed as requiring KYC keeps requiring it.
+func (ps ProductSet) Add(list string, requiresKYC bool) {
 	for _, p := range strings.Split(list, ",") {
 		if p = strings.TrimSpace(p); p != "" {
-			ps[p] = true
+			ps[p] = ps[p] || requiresKYC
 		}
 	}
-	return ps
+}
+
+// Known reports whether the product is in the catalogue.
+func (ps ProductSet) Known(productID string) bool {
+	_, ok := ps[productID]
+	return ok
 }
 
 // RequiresKYC reports whether orders of the product need a verified customer.

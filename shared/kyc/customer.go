@@ -42,9 +42,13 @@ type Customer struct {
 	// ExpiredFor is the ExpiresAt whose KycExpired notice was sent.
 	ExpiredFor time.Time `json:"expiredFor,omitzero"`
 	Language   string    `json:"language,omitempty"`
-	Contact    *Sealed   `json:"contact,omitempty"` // e-mail address, sealed
-	LegalHold  bool      `json:"legalHold,omitempty"`
-	Audit      AuditHead `json:"audit"`
+	// Business says billing reports the account as a business (WHMCS: a
+	// company name), the only customers a business registration certificate
+	// proves identity for (P3). Each order updates it.
+	Business  bool      `json:"business,omitempty"`
+	Contact   *Sealed   `json:"contact,omitempty"` // e-mail address, sealed
+	LegalHold bool      `json:"legalHold,omitempty"`
+	Audit     AuditHead `json:"audit"`
 	// Version is the record's version: 0 for a customer never stored.
 	Version   int       `json:"version"`
 	CreatedAt time.Time `json:"createdAt"`
@@ -135,7 +139,7 @@ func (ch *draft) apply(from HoldState, t transition, action string) {
 	if h.Extension != nil && h.State == ProvisionedExtended {
 		detail["extensionDays"] = strconv.Itoa(h.Extension.Days)
 		detail["extensionExact"] = h.Extension.Exact.String()
-		detail["newDueDate"] = h.NextDueDate.String()
+		detail["previousDueDate"] = h.OriginalDueDate.String()
 	}
 	if h.Deadline != (time.Time{}) {
 		detail["deadline"] = h.Deadline.UTC().Format(time.RFC3339)
@@ -148,37 +152,41 @@ func (ch *draft) apply(from HoldState, t transition, action string) {
 
 func (ch *draft) done() Change { return ch.Change }
 
-// PlaceOrder applies the policy to a new order of this customer.
+// PlaceOrder applies the policy to a new order of this customer, received
+// by the gate at now.
 //
 //   - The product needs no KYC (P1): recorded as not_required; nothing is held.
 //   - The customer held a valid verification when ordering: provision at once,
 //     no hold, no extension.
 //   - The customer was verified after ordering (the order arrived late): the
 //     verification is applied as an approval of this order.
-//   - Otherwise: hold the order for 3 days and ask for KYC (P5).
+//   - Otherwise: hold the order for 3 days after the customer is asked, which
+//     is now (an order reported late gets its 3 days from its arrival), and
+//     ask for KYC (P5); a customer whose documents already wait for review is
+//     told so instead of being asked again.
 func (c Customer) PlaceOrder(o Order, requiresKYC bool, now time.Time) (Change, error) {
 	if err := c.validOrder(o, now); err != nil {
 		return Change{}, err
 	}
 	ch := c.begin(ByBilling, now)
-	h := Hold{Order: o, OriginalDueDate: o.NextDueDate, UpdatedAt: now}
+	h := Hold{Order: o, ReceivedAt: now, OriginalDueDate: o.NextDueDate, UpdatedAt: now}
 	switch {
 	case !requiresKYC:
 		ch.apply("", transition{hold: h.to(NotRequired, now)}, "order.not_required")
 	case c.verifiedAt(o.OrderedAt):
 		h.ProvisionedAt = now
 		ch.apply("", transition{h.to(Provisioned, now), []Event{provisionEvent(h, now)}}, "order.provisioned")
-	case c.StatusAt(now) == StatusVerified: // verified after the order was placed
-		h.State, h.Deadline = AwaitingKYC, deadline(o.OrderedAt)
+	case c.verifiedAt(now) && c.VerifiedAt.After(o.OrderedAt): // verified after the order was placed
+		h.State, h.Deadline = AwaitingKYC, deadlineFor(o.OrderedAt, now)
 		ch.apply("", h.approve(c.VerifiedAt, c.VerifiedSubmittedAt), "order.verified_late_intake")
 	default:
 		if len(c.Holds) >= MaxOpenHolds {
 			return Change{}, Conflict("too_many_open_orders", "customer has %d orders awaiting KYC", len(c.Holds))
 		}
-		h.State, h.Deadline = AwaitingKYC, deadline(o.OrderedAt)
+		h.State, h.Deadline = AwaitingKYC, deadlineFor(o.OrderedAt, now)
 		req := Event{Type: KycRequested, ID: o.OrderID + ":kyc-requested", At: now, CustomerID: c.ID,
 			OrderID: o.OrderID, ServiceID: o.ServiceID, ProductID: o.ProductID,
-			Deadline: ptr(h.Deadline), Language: c.Language}
+			Deadline: ptr(h.Deadline), TimeZone: o.TimeZone, Reviewing: c.Pending != nil, Language: c.Language}
 		ch.apply("", transition{h, []Event{req}}, "order.held")
 	}
 	return ch.done(), nil
@@ -207,8 +215,6 @@ func (c Customer) validOrder(o Order, now time.Time) error {
 		return Invalid("invalid_orderedAt", "orderedAt is required")
 	case o.OrderedAt.After(now.Add(OrderClockSkew)):
 		return Invalid("order_in_future", "orderedAt is in the future")
-	case o.NextDueDate.IsZero():
-		return Invalid("invalid_nextDueDate", "nextDueDate is required (YYYY-MM-DD)")
 	// Times the records can hold and read back (JSON times and dates have
 	// 4-digit years), with room for extensions (FuzzBillingEvent).
 	case o.OrderedAt.Before(earliestOrder):
@@ -223,30 +229,47 @@ func (c Customer) validOrder(o Order, now time.Time) error {
 }
 
 // Submit records a complete submission (one identity and one address
-// document, checked by the caller) made at now.
+// document, checked by the caller) made at now. A verified customer may
+// submit again from the expiry reminder on (ReminderBefore the expiry); the
+// verification stays valid while the new submission is reviewed.
 func (c Customer) Submit(submissionID string, by Actor, now time.Time) (Change, error) {
 	switch {
-	case c.StatusAt(now) == StatusVerified:
-		return Change{}, Conflict("already_verified", "the account is verified until %s", c.ExpiresAt.UTC().Format(time.DateOnly))
+	case c.verifiedAt(now) && now.Before(c.ReverifyFrom()):
+		return Change{}, Conflict("already_verified", "the account is verified until %s; a new verification can be sent from %s",
+			c.ExpiresAt.UTC().Format(time.DateOnly), c.ReverifyFrom().UTC().Format(time.DateOnly))
 	case c.Pending != nil:
 		return Change{}, Conflict("submission_pending", "a submission is already waiting for review")
 	}
 	ch := c.begin(by, now)
 	ch.Customer.Pending = &PendingSubmission{ID: submissionID, SubmittedAt: now}
-	ch.Customer.Status = StatusPendingReview
-	ch.audit(AuditEntry{Action: "submission.created", SubmissionID: submissionID, From: string(c.StatusAt(now)), To: string(StatusPendingReview)})
+	if !c.verifiedAt(now) {
+		ch.Customer.Status = StatusPendingReview
+	}
+	ch.audit(AuditEntry{Action: "submission.created", SubmissionID: submissionID, From: string(c.StatusAt(now)), To: string(ch.Customer.StatusAt(now))})
 	return ch.done(), nil
+}
+
+// ReverifyFrom is when a verified customer may send a new verification: from
+// the expiry reminder on (zero for a customer never verified).
+func (c Customer) ReverifyFrom() time.Time {
+	if c.ExpiresAt.IsZero() {
+		return time.Time{}
+	}
+	return c.ExpiresAt.Add(-ReminderBefore)
 }
 
 // Decide applies a reviewer's decided submission s, committed at now (the
 // approval time of the policy).
 //
-// Approved: the customer is verified for 2 years (P2) and every open hold is
-// released by its own order time: provision and extension when on time (P6),
-// provision or unsuspend without extension when late (P7).
+// Approved: the customer is verified for 2 years from now (P2; a
+// re-verification starts a new 2 years) and every open hold is released by
+// its own order time: provision and extension when on time (P6), provision
+// or unsuspend without extension when late (P7).
 //
-// Rejected: the customer may resubmit; holds waiting for this review are
-// provisioned and suspended right away.
+// Rejected: the customer may resubmit. The 3-day clock stopped while the
+// submission waited: holds it was timely for go back to awaiting_kyc with
+// the time that was left, and the notice says until when. A customer still
+// verified (a re-verification was rejected) stays verified until expiry.
 func (c Customer) Decide(s Submission, by Actor, now time.Time) (Change, error) {
 	if c.Pending == nil || c.Pending.ID != s.ID {
 		return Change{}, Conflict("not_pending", "submission %s is not the customer's pending submission", s.ID)
@@ -266,16 +289,34 @@ func (c Customer) Decide(s Submission, by Actor, now time.Time) (Change, error) 
 		}
 		return ch.done(), nil
 	}
-	cu.Status = StatusRejected
-	ch.Events = append(ch.Events, Event{Type: KycRejected, ID: s.ID + ":rejected", At: now, CustomerID: c.ID,
-		SubmissionID: s.ID, Reasons: s.Reasons(), Documents: verdicts(s), CustomerMessage: s.CustomerMessage, Language: c.Language})
-	ch.audit(AuditEntry{Action: "customer.rejected", SubmissionID: s.ID, From: string(c.Status), To: string(StatusRejected)})
+	if !c.verifiedAt(now) {
+		cu.Status = StatusRejected
+	}
+	ch.audit(AuditEntry{Action: "customer.rejected", SubmissionID: s.ID, From: string(c.Status), To: string(cu.Status)})
 	for _, h := range c.Holds {
 		if t, ok := h.reject(now, submittedAt); ok {
 			ch.apply(h.State, t, "hold.rejected")
 		}
 	}
+	rejected := Event{Type: KycRejected, ID: s.ID + ":rejected", At: now, CustomerID: c.ID,
+		SubmissionID: s.ID, Reasons: s.Reasons(), Documents: verdicts(s), CustomerMessage: s.CustomerMessage, Language: c.Language}
+	if h, ok := cu.nextDeadline(); ok {
+		rejected.Deadline, rejected.TimeZone = ptr(h.Deadline), h.TimeZone
+	}
+	ch.Events = append(ch.Events, rejected)
 	return ch.done(), nil
+}
+
+// nextDeadline returns the awaiting_kyc hold whose deadline comes first.
+func (c Customer) nextDeadline() (Hold, bool) {
+	var first Hold
+	found := false
+	for _, h := range c.Holds {
+		if h.State == AwaitingKYC && (!found || h.Deadline.Before(first.Deadline)) {
+			first, found = h, true
+		}
+	}
+	return first, found
 }
 
 func verdicts(s Submission) []DocVerdict {
@@ -294,15 +335,14 @@ func verdicts(s Submission) []DocVerdict {
 // Sweep applies every rule that time triggers, with now the sweep's scheduled
 // time: the 3-day rule to awaiting_kyc holds whose deadline has passed (P7),
 // the expiry reminder 30 days before a verification expires, and the expiry
-// itself (P2). It reports whether anything changed; a second sweep at the same
+// itself (P2). (A suspended hold ends only when billing says its service
+// ended: billing owns the service's dates.) It reports whether anything changed; a second sweep at the same
 // time changes nothing.
 func (c Customer) Sweep(now time.Time) (Change, bool) {
 	ch := c.begin(BySweep, now)
 	for _, h := range c.Holds {
 		if t, ok := h.atDeadline(now, c.Pending); ok {
 			ch.apply(h.State, t, "hold.deadline")
-		} else if t, ok := h.atServiceEnd(now); ok {
-			ch.apply(h.State, t, "hold.service_ended")
 		}
 	}
 	cu := &ch.Customer
@@ -327,7 +367,7 @@ func (c Customer) Sweep(now time.Time) (Change, bool) {
 // DueAt is the earliest time at which a sweep has something to do for this
 // customer, zero if nothing is scheduled: just after the earliest deadline of
 // an awaiting_kyc hold (approval at the deadline itself is still on time), the
-// end of a suspended service's period, the expiry reminder, or the expiry.
+// expiry reminder, or the expiry.
 func (c Customer) DueAt() time.Time {
 	var due time.Time
 	earliest := func(t time.Time) {
@@ -336,11 +376,8 @@ func (c Customer) DueAt() time.Time {
 		}
 	}
 	for _, h := range c.Holds {
-		switch h.State {
-		case AwaitingKYC:
+		if h.State == AwaitingKYC {
 			earliest(h.Deadline.Add(time.Nanosecond))
-		case SuspendedKYC:
-			earliest(h.serviceEnd())
 		}
 	}
 	if c.Status == StatusVerified && !c.ExpiresAt.IsZero() {
@@ -354,33 +391,27 @@ func (c Customer) DueAt() time.Time {
 	return due
 }
 
-// CancelOrder ends the hold of an order billing cancelled before it was
-// provisioned.
+// CancelOrder ends the open hold of an order billing cancelled: awaiting_*
+// or suspended_kyc → cancelled. A suspended service keeps rendered; nothing
+// more is sent to billing.
 func (c Customer) CancelOrder(orderID string, now time.Time) (Change, error) {
 	h, ok := c.Hold(orderID)
 	if !ok {
 		return Change{}, NotFound("order_not_held", "order %s has no open hold", orderID)
 	}
-	t, err := h.cancel(now)
-	if err != nil {
-		return Change{}, err
-	}
 	ch := c.begin(ByBilling, now)
-	ch.apply(h.State, t, "hold.cancelled")
+	ch.apply(h.State, h.cancel(now), "hold.cancelled")
 	return ch.done(), nil
 }
 
-// ServiceExpired ends the hold of an order whose service expired in billing.
+// ServiceExpired ends the open hold of an order whose service billing says
+// has ended.
 func (c Customer) ServiceExpired(orderID string, now time.Time) (Change, error) {
 	h, ok := c.Hold(orderID)
 	if !ok {
 		return Change{}, NotFound("order_not_held", "order %s has no open hold", orderID)
 	}
-	t, err := h.serviceExpired(now)
-	if err != nil {
-		return Change{}, err
-	}
 	ch := c.begin(ByBilling, now)
-	ch.apply(h.State, t, "hold.service_expired")
+	ch.apply(h.State, h.serviceExpired(now), "hold.service_expired")
 	return ch.done(), nil
 }

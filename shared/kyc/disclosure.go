@@ -128,11 +128,15 @@ func (s *Service) RequestDisclosure(ctx context.Context, admin Actor, r Disclosu
 	return out, err
 }
 
-// serverRegions lists the regions of the customer's services.
+// serverRegions lists the regions where the customer has, or had, a server:
+// holds whose service the gate provisioned. An order cancelled before it was
+// provisioned, or still waiting, never had a server anywhere.
 func serverRegions(c Customer, a Account) []string {
 	var out []string
 	for _, h := range append(slices.Clone(c.Holds), a.Closed...) {
-		out = append(out, h.ServerRegion)
+		if !h.ProvisionedAt.IsZero() {
+			out = append(out, h.ServerRegion)
+		}
 	}
 	return out
 }

@@ -162,6 +162,7 @@ func TestRequestDisclosureRefused(t *testing.T) {
 		code   string
 	}{
 		{"an authority where no server of the customer's runs", func(r *kyc.DisclosureRequest) { r.Jurisdiction = "tw" }, kyc.KindInvalid, "jurisdiction_mismatch"},
+		{"an authority where an order waits, with no server yet", func(r *kyc.DisclosureRequest) {}, kyc.KindInvalid, "jurisdiction_mismatch"},
 		{"a customer never seen", func(r *kyc.DisclosureRequest) { r.CustomerID = "c-9" }, kyc.KindNotFound, "customer_not_found"},
 		{"an invalid customer id", func(r *kyc.DisclosureRequest) { r.CustomerID = "c 1" }, kyc.KindInvalid, "invalid_customerId"},
 		{"no authority", func(r *kyc.DisclosureRequest) { r.Authority = "  " }, kyc.KindInvalid, "invalid_authority"},
@@ -196,6 +197,73 @@ func TestDisclosureJurisdictionOfAClosedHold(t *testing.T) {
 	}
 }
 
+// TestDisclosureJurisdictionIsWhereAServerWasProvisioned: Decision (amended
+// 2026-12-03): Jurisdiction = where a server actually runs: only holds whose
+// service was provisioned count for P10. Orders still waiting, or cancelled
+// before they were provisioned, never had a server there.
+func TestDisclosureJurisdictionIsWhereAServerWasProvisioned(t *testing.T) {
+	place := func(w *kyctest.World, order, region string) {
+		e := w.OrderEvent("c-1", order)
+		e.ServerRegion = region
+		w.Place(e)
+	}
+	tests := []struct {
+		name  string
+		setup func(w *kyctest.World)
+		allow bool
+	}{
+		{"an order awaiting KYC", func(w *kyctest.World) { place(w, "o-1", "tw") }, false},
+		{"an order cancelled while awaiting KYC", func(w *kyctest.World) {
+			place(w, "o-1", "tw")
+			if _, err := w.Intake.CancelOrder(ctx, "o-1"); err != nil {
+				t.Fatal(err)
+			}
+		}, false},
+		{"an order whose service expired before it was provisioned", func(w *kyctest.World) {
+			place(w, "o-1", "tw")
+			if _, err := w.Intake.ServiceExpired(ctx, "o-1"); err != nil {
+				t.Fatal(err)
+			}
+		}, false},
+		{"a product without KYC (the gate provisioned nothing)", func(w *kyctest.World) {
+			e := w.OrderEvent("c-1", "o-1")
+			e.ServerRegion, e.ProductID = "tw", kyctest.ProductPlain
+			w.Place(e)
+		}, false},
+		{"a suspended service (provisioned, then suspended)", func(w *kyctest.World) {
+			place(w, "o-1", "tw")
+			w.Advance(kyc.Window + time.Hour)
+			w.Sweep()
+		}, true},
+		{"a suspended service since cancelled", func(w *kyctest.World) {
+			place(w, "o-1", "tw")
+			w.Advance(kyc.Window + time.Hour)
+			w.Sweep()
+			if _, err := w.Intake.CancelOrder(ctx, "o-1"); err != nil {
+				t.Fatal(err)
+			}
+		}, true},
+		{"a service released by an approval", func(w *kyctest.World) {
+			place(w, "o-1", "tw")
+			w.Verify("c-1")
+		}, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			w := kyctest.New(t)
+			place(w, "o-0", kyctest.Region) // the customer exists, with an order elsewhere
+			tt.setup(w)
+			_, err := w.Service.RequestDisclosure(ctx, kyctest.Admin("admin-1"), request("tw"))
+			if tt.allow && err != nil {
+				t.Fatalf("refused: %v", err)
+			}
+			if !tt.allow {
+				wantErr(t, err, kyc.KindInvalid, "jurisdiction_mismatch")
+			}
+		})
+	}
+}
+
 func TestDisclosureNotFound(t *testing.T) {
 	w := kyctest.New(t)
 	for _, id := range []string{"disc-9", "disc/9"} {
@@ -211,7 +279,8 @@ func TestDisclosureNotFound(t *testing.T) {
 func TestDisclosureRaces(t *testing.T) {
 	t.Run("two approvals: one wins", func(t *testing.T) {
 		w := kyctest.New(t)
-		w.PlaceOrder("c-1", "o-1")
+		w.Verify("c-1")
+		w.PlaceOrder("c-1", "o-1") // provisioned: a server runs in Region
 		d, err := w.Service.RequestDisclosure(ctx, kyctest.Admin("admin-1"), request(kyctest.Region))
 		if err != nil {
 			t.Fatal(err)
@@ -229,7 +298,8 @@ func TestDisclosureRaces(t *testing.T) {
 	})
 	t.Run("two exports: both counted", func(t *testing.T) {
 		w := kyctest.New(t)
-		w.PlaceOrder("c-1", "o-1")
+		w.Verify("c-1")
+		w.PlaceOrder("c-1", "o-1") // provisioned: a server runs in Region
 		d, _ := w.Service.RequestDisclosure(ctx, kyctest.Admin("admin-1"), request(kyctest.Region))
 		if _, err := w.Service.ApproveDisclosure(ctx, kyctest.Admin("admin-2"), d.ID); err != nil {
 			t.Fatal(err)

@@ -19,17 +19,29 @@ type Event struct {
 	After      string    `json:"after,omitempty"`
 
 	// Service events.
-	OrderID         string     `json:"orderId,omitempty"`
-	ServiceID       string     `json:"serviceId,omitempty"`
-	ProductID       string     `json:"productId,omitempty"`
-	Reason          string     `json:"reason,omitempty"`   // suspend reason
-	Rendered        bool       `json:"rendered,omitempty"` // P8: a KYC suspension counts as a rendered service
+	OrderID   string `json:"orderId,omitempty"`
+	ServiceID string `json:"serviceId,omitempty"`
+	ProductID string `json:"productId,omitempty"`
+	Reason    string `json:"reason,omitempty"`   // suspend reason
+	Rendered  bool   `json:"rendered,omitempty"` // P8: a KYC suspension counts as a rendered service
+	// ServiceDueDateExtended: the extension (whole days to add, once, to the
+	// due date billing holds when it applies them; and the exact time taken)
+	// and the due date the gate knew when it decided (billing's at the order).
+	// Billing owns the date: a renewal since the order has moved it, so the
+	// command carries no absolute new date.
 	PreviousDueDate *Date      `json:"previousDueDate,omitempty"`
-	NewDueDate      *Date      `json:"newDueDate,omitempty"`
 	Extension       *Extension `json:"extension,omitempty"`
 
 	// Customer events.
-	Deadline        *time.Time   `json:"deadline,omitempty"` // KycRequested: when the 3 days end
+	// Deadline: KycRequested, when the 3 days end; KycRejected, when the
+	// time given back for the customer's earliest waiting order ends.
+	Deadline *time.Time `json:"deadline,omitempty"`
+	// TimeZone is the IANA time zone of the order's server region, in which
+	// the notice shows Deadline (with UTC beside it).
+	TimeZone string `json:"timeZone,omitempty"`
+	// Reviewing: KycRequested for a customer whose documents are already
+	// waiting for review (the notice says so instead of asking again).
+	Reviewing       bool         `json:"reviewing,omitempty"`
 	SubmissionID    string       `json:"submissionId,omitempty"`
 	Reasons         []ReasonCode `json:"reasons,omitempty"`         // KycRejected
 	Documents       []DocVerdict `json:"documents,omitempty"`       // KycRejected: per document
@@ -75,8 +87,8 @@ func unsuspendEvent(h Hold, at time.Time) Event {
 	return e
 }
 
-func extendEvent(h Hold, from, to Date, ext Extension, at time.Time) Event {
+func extendEvent(h Hold, base Date, ext Extension, at time.Time) Event {
 	e := serviceEvent(ServiceDueDateExtended, h, "extend", at)
-	e.After, e.PreviousDueDate, e.NewDueDate, e.Extension = h.OrderID+":provision", &from, &to, &ext
+	e.After, e.PreviousDueDate, e.Extension = h.OrderID+":provision", &base, &ext
 	return e
 }

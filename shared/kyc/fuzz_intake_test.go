@@ -52,6 +52,11 @@ func seedsBillingEvent() (out [][]any) {
 func FuzzBillingEvent(f *testing.F) {
 	addSeeds(f, seedsBillingEvent())
 	now := time.Date(2026, 11, 26, 10, 0, 0, 0, time.UTC)
+	catalogue := kyc.ProductSet{"kyc-vps": true, "shared-hosting": false}
+	regions, err := kyc.ParseRegions("hk=Asia/Hong_Kong,tw=Asia/Taipei")
+	if err != nil {
+		f.Fatal(err)
+	}
 	types := []kyc.EventType{kyc.OrderPlaced, kyc.OrderCancelled, kyc.ServiceExpired, "OrderRefunded"}
 	f.Fuzz(func(t *testing.T, typ uint8, detail []byte) {
 		var e kyc.BillingEvent
@@ -70,7 +75,7 @@ func FuzzBillingEvent(f *testing.F) {
 			t.Fatalf("unstable encoding:\n%s\n%s", b1, b2)
 		}
 
-		svc := kyc.NewIntake(kyctest.NewStore(), kyctest.NewSealer(), kyctest.NewPublisher(), kyc.Config{Products: kyc.ProductSet{"kyc-vps": true}},
+		svc := kyc.NewIntake(kyctest.NewStore(), kyctest.NewSealer(), kyctest.NewPublisher(), kyc.Config{Products: catalogue, Regions: regions},
 			kyc.WithClock(func() time.Time { return now }))
 		ctx := context.Background()
 		if e.OrderID != "" && kyc.ValidID(e.OrderID) && typ%4 != 0 {

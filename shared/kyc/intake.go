@@ -1,10 +1,13 @@
 package kyc
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/mail"
+	"strings"
 	"time"
 )
 
@@ -12,17 +15,71 @@ import (
 // "billing"): OrderPlaced carries every field; OrderCancelled and
 // ServiceExpired need orderId only.
 type BillingEvent struct {
-	OrderID      string    `json:"orderId"`
-	ServiceID    string    `json:"serviceId,omitempty"`
-	CustomerID   string    `json:"customerId,omitempty"`
-	ProductID    string    `json:"productId,omitempty"`
-	OrderedAt    time.Time `json:"orderedAt,omitzero"`
-	NextDueDate  Date      `json:"nextDueDate,omitzero"`
-	ServerRegion string    `json:"serverRegion,omitempty"`
+	OrderID    string    `json:"orderId"`
+	ServiceID  string    `json:"serviceId,omitempty"`
+	CustomerID string    `json:"customerId,omitempty"`
+	ProductID  string    `json:"productId,omitempty"`
+	OrderedAt  time.Time `json:"orderedAt,omitzero"`
+	// NextDueDate is optional: one-time and free products have none, and
+	// then nothing is extended.
+	NextDueDate  Date   `json:"nextDueDate,omitzero"`
+	ServerRegion string `json:"serverRegion,omitempty"`
+	// Business says the account is a business (WHMCS: it has a company
+	// name); absent leaves what an earlier order said.
+	Business *bool `json:"business,omitempty"`
 	// Email and Language are optional: where and in which language the
 	// customer is told about KYC. The address is sealed before it is stored.
 	Email    string `json:"email,omitempty"`
 	Language string `json:"language,omitempty"`
+}
+
+// DecodeBillingEvent reads a billing event's detail strictly: a field that
+// is not one of BillingEvent's, a wrong JSON type, or data after the object
+// is refused (invalid, malformed_detail), so a billing system sending
+// something the gate does not understand is told, not half-understood.
+func DecodeBillingEvent(detail []byte) (BillingEvent, error) {
+	var e BillingEvent
+	dec := json.NewDecoder(bytes.NewReader(detail))
+	dec.DisallowUnknownFields()
+	err := dec.Decode(&e)
+	if err == nil && dec.More() {
+		err = errors.New("data after the object")
+	}
+	if err != nil {
+		return BillingEvent{}, Invalid("malformed_detail", "detail is not a billing event: %s", decodeProblem(err))
+	}
+	return e, nil
+}
+
+// decodeProblem says what is wrong with a detail without repeating more of
+// the input than a field name's first 40 bytes.
+func decodeProblem(err error) string {
+	var syn *json.SyntaxError
+	var typ *json.UnmarshalTypeError
+	switch {
+	case errors.As(err, &syn):
+		return fmt.Sprintf("syntax error at byte %d", syn.Offset)
+	case errors.As(err, &typ):
+		return fmt.Sprintf("field %q must be %s", clip(typ.Field, 40), typ.Type)
+	case strings.HasPrefix(err.Error(), "json: unknown field "):
+		return "unknown field " + clip(strings.TrimPrefix(err.Error(), "json: unknown field "), 42)
+	}
+	var de *Error
+	var te *time.ParseError
+	switch {
+	case errors.As(err, &de): // a date that does not parse
+		return clip(de.Message, 80)
+	case errors.As(err, &te):
+		return "a time is not in RFC 3339 form"
+	}
+	return "cannot be decoded"
+}
+
+func clip(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "…"
 }
 
 // Languages the customer messages exist in.
@@ -35,17 +92,29 @@ const (
 type IntakeResult struct {
 	OrderID string    `json:"orderId"`
 	State   HoldState `json:"state"`
-	// Duplicate is true when the event had already been applied.
+	// Duplicate is true when the event changed nothing: it had been applied
+	// before, or (a closing event) the hold had already ended.
 	Duplicate bool `json:"duplicate,omitempty"`
 }
 
 // PlaceOrder applies an OrderPlaced event. A redelivered event changes nothing
-// and reports the order's current state.
+// and reports the order's current state. A product that is not in the
+// catalogue and a server region that is not configured are refused.
 func (s *Intake) PlaceOrder(ctx context.Context, e BillingEvent) (IntakeResult, error) {
 	o := Order{OrderID: e.OrderID, ServiceID: e.ServiceID, CustomerID: e.CustomerID, ProductID: e.ProductID,
 		ServerRegion: e.ServerRegion, OrderedAt: e.OrderedAt.UTC(), NextDueDate: e.NextDueDate}
 	if !ValidID(o.CustomerID) {
 		return IntakeResult{}, Invalid("invalid_customerId", "customerId must be 1-128 letters, digits or . _ : -")
+	}
+	if ValidID(o.ProductID) && !s.cfg.Products.Known(o.ProductID) {
+		return IntakeResult{}, Invalid("unknown_productId", "productId is not in the gate's product catalogue (products that require KYC and those that do not)")
+	}
+	if o.ServerRegion != "" && len(o.ServerRegion) <= 64 { // a missing or overlong one: validOrder
+		loc, ok := s.cfg.Regions[o.ServerRegion]
+		if !ok {
+			return IntakeResult{}, Invalid("unknown_serverRegion", "serverRegion must be one of the configured regions %v", s.cfg.Regions.IDs())
+		}
+		o.TimeZone = loc.String()
 	}
 	if e.Language != "" && e.Language != LangEnglish && e.Language != LangChinese {
 		return IntakeResult{}, Invalid("invalid_language", "language must be %q or %q", LangEnglish, LangChinese)
@@ -72,6 +141,9 @@ func (s *Intake) PlaceOrder(ctx context.Context, e BillingEvent) (IntakeResult, 
 		}
 		if e.Language != "" {
 			ch.Customer.Language = e.Language
+		}
+		if e.Business != nil {
+			ch.Customer.Business = *e.Business
 		}
 		if e.Email != "" {
 			if contact == nil { // sealed once, outside the retries
@@ -141,17 +213,19 @@ func (s *core) hold(ctx context.Context, customerID, orderID string) (Hold, erro
 
 // CancelOrder applies an OrderCancelled event.
 func (s *Intake) CancelOrder(ctx context.Context, orderID string) (IntakeResult, error) {
-	return s.endOrder(ctx, orderID, Cancelled, Customer.CancelOrder)
+	return s.endOrder(ctx, orderID, Customer.CancelOrder)
 }
 
 // ServiceExpired applies a ServiceExpired event.
 func (s *Intake) ServiceExpired(ctx context.Context, orderID string) (IntakeResult, error) {
-	return s.endOrder(ctx, orderID, Expired, Customer.ServiceExpired)
+	return s.endOrder(ctx, orderID, Customer.ServiceExpired)
 }
 
-// endOrder ends an order's hold by billing's word. Applying it again to a hold
-// it already ended is a no-op.
-func (s *Intake) endOrder(ctx context.Context, orderID string, end HoldState,
+// endOrder ends an order's open hold by billing's word. A closing event for a
+// hold that is already closed (applied before, or the hold ended otherwise)
+// changes nothing and reports the hold's state: billing terminates and
+// cancels services as a matter of course, and must not see an error for it.
+func (s *Intake) endOrder(ctx context.Context, orderID string,
 	rule func(Customer, string, time.Time) (Change, error)) (IntakeResult, error) {
 	if !ValidID(orderID) {
 		return IntakeResult{}, Invalid("invalid_orderId", "orderId must be 1-128 letters, digits or . _ : -")
@@ -174,11 +248,8 @@ func (s *Intake) endOrder(ctx context.Context, orderID string, end HoldState,
 			if err != nil {
 				return err
 			}
-			if h.State == end {
-				res = IntakeResult{OrderID: orderID, State: h.State, Duplicate: true}
-				return nil
-			}
-			return Conflict("wrong_state", "order %s is %s", orderID, h.State)
+			res = IntakeResult{OrderID: orderID, State: h.State, Duplicate: true}
+			return nil
 		}
 		ch, err := rule(c, orderID, s.now())
 		if err != nil {

@@ -87,21 +87,123 @@ func TestPlaceOrder(t *testing.T) {
 	}
 }
 
+// TestPlaceOrderAsksWithTheDeadline: the customer is asked with the deadline
+// and the service region's time zone, and always gets 3 days after being
+// asked (SPEC amended 2026-12-03: deadline = max(orderedAt, receivedAt) +
+// 72h, receivedAt being the gate's clock when the intake commits).
 func TestPlaceOrderAsksWithTheDeadline(t *testing.T) {
+	tests := []struct {
+		name    string
+		ordered time.Duration // before now
+		from    func(ordered, received time.Time) time.Time
+	}{
+		{"reported at once: 3 days from the order", 0, func(o, _ time.Time) time.Time { return o }},
+		{"reported 5 h late (paid, or accepted by staff): 3 days from its arrival", 5 * time.Hour, func(_, r time.Time) time.Time { return r }},
+		{"reported 4 days late: 3 days from its arrival, not a deadline already past", 96 * time.Hour, func(_, r time.Time) time.Time { return r }},
+		{"stamped by billing's clock a little ahead of ours: 3 days from the order", -kyc.OrderClockSkew, func(o, _ time.Time) time.Time { return o }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			w := kyctest.New(t)
+			e := w.OrderEvent("c-1", "o-1")
+			e.OrderedAt = w.Now().Add(-tt.ordered)
+			w.Place(e)
+			h := w.Hold("c-1", "o-1")
+			want := tt.from(e.OrderedAt, w.Now()).Add(kyc.Window)
+			if !h.Deadline.Equal(want) || !h.ReceivedAt.Equal(w.Now()) || !h.OrderedAt.Equal(e.OrderedAt) {
+				t.Fatalf("deadline %s (received %s), want %s", h.Deadline, h.ReceivedAt, want)
+			}
+			req := w.Events(kyc.KycRequested)
+			if len(req) != 1 || req[0].Deadline == nil || !req[0].Deadline.Equal(h.Deadline) || req[0].OrderID != "o-1" ||
+				req[0].CustomerID != "c-1" || req[0].TimeZone != kyctest.Zone || req[0].Reviewing {
+				t.Fatalf("KycRequested %+v, want one for o-1 with the deadline in %s", req, kyctest.Zone)
+			}
+			if c := w.Customer("c-1"); c.DueAt() != h.Deadline.Add(time.Nanosecond) {
+				t.Fatalf("customer due at %s, want just after the deadline", c.DueAt())
+			}
+			// Not suspended within 3 days of the request, suspended after.
+			w.Clock.Set(h.Deadline)
+			if rep := w.Sweep(); rep.Suspended != 0 {
+				t.Fatalf("suspended at the deadline: %+v", rep)
+			}
+			w.Advance(time.Nanosecond)
+			if rep := w.Sweep(); rep.Suspended != 1 {
+				t.Fatalf("not suspended after the deadline: %+v", rep)
+			}
+		})
+	}
+}
+
+// TestPlaceOrderReportedLateIsExtendedFromItsOrderTime: the extension on
+// approval is still counted from orderedAt (the customer paid from then).
+func TestPlaceOrderReportedLateIsExtendedFromItsOrderTime(t *testing.T) {
 	w := kyctest.New(t)
 	e := w.OrderEvent("c-1", "o-1")
-	e.OrderedAt = w.Now().Add(-5 * time.Hour) // billing reported it late
+	e.OrderedAt = w.Now().Add(-100 * time.Hour)
 	w.Place(e)
+	w.Advance(10 * time.Hour)
+	w.Verify("c-1")
 	h := w.Hold("c-1", "o-1")
-	if want := e.OrderedAt.Add(kyc.Window); !h.Deadline.Equal(want) {
-		t.Fatalf("deadline %s, want orderedAt + 72h = %s", h.Deadline, want)
+	if h.State != kyc.ProvisionedExtended || h.Extension == nil || h.Extension.Days != 5 || h.Extension.Exact != 110*time.Hour {
+		t.Fatalf("hold %+v, want extended by 110 h = 5 days", h)
 	}
+	ext := w.Events(kyc.ServiceDueDateExtended)
+	if len(ext) != 1 || ext[0].Extension.Days != 5 || *ext[0].PreviousDueDate != e.NextDueDate {
+		t.Fatalf("extension events %+v", ext)
+	}
+}
+
+// TestPlaceOrderWhileInReview: a customer whose documents already wait for
+// review is told so, not asked for documents again.
+func TestPlaceOrderWhileInReview(t *testing.T) {
+	w := kyctest.New(t)
+	w.PlaceOrder("c-1", "o-1")
+	w.Submit("c-1")
+	w.Bus.Reset()
+	w.PlaceOrder("c-1", "o-2")
 	req := w.Events(kyc.KycRequested)
-	if len(req) != 1 || req[0].Deadline == nil || !req[0].Deadline.Equal(h.Deadline) || req[0].OrderID != "o-1" || req[0].CustomerID != "c-1" {
-		t.Fatalf("KycRequested %+v, want one for o-1 with the deadline", req)
+	if len(req) != 1 || !req[0].Reviewing || req[0].OrderID != "o-2" || req[0].Deadline == nil {
+		t.Fatalf("KycRequested %+v, want one for o-2 saying the documents are in review", req)
 	}
-	if c := w.Customer("c-1"); c.DueAt() != h.Deadline.Add(time.Nanosecond) {
-		t.Fatalf("customer due at %s, want just after the deadline", c.DueAt())
+	if h := w.Hold("c-1", "o-2"); h.State != kyc.AwaitingKYC {
+		t.Fatalf("hold %s", h.State)
+	}
+}
+
+// TestPlaceOrderWithoutADueDate: nextDueDate is optional (one-time and free
+// products have none); the hold works as any other and nothing is extended.
+func TestPlaceOrderWithoutADueDate(t *testing.T) {
+	w := kyctest.New(t)
+	e := w.OrderEvent("c-1", "o-1")
+	e.NextDueDate = kyc.Date{}
+	if res := w.Place(e); res.State != kyc.AwaitingKYC {
+		t.Fatalf("result %+v", res)
+	}
+	w.Advance(time.Hour)
+	w.Bus.Reset()
+	w.Verify("c-1")
+	h := w.Hold("c-1", "o-1")
+	if h.State != kyc.Provisioned || h.Extension != nil || !h.NextDueDate.IsZero() || h.ProvisionedAt.IsZero() {
+		t.Fatalf("hold %+v, want provisioned with nothing extended", h)
+	}
+	wantEvents(t, w, kyc.KycVerified, kyc.ServiceProvisionRequested)
+}
+
+// TestPlaceOrderRecordsABusinessCustomer: billing says whether the account
+// is a business; an order that does not say leaves what the last one said.
+func TestPlaceOrderRecordsABusinessCustomer(t *testing.T) {
+	w := kyctest.New(t)
+	yes, no := true, false
+	for i, tt := range []struct {
+		business *bool
+		want     bool
+	}{{&yes, true}, {nil, true}, {&no, false}, {nil, false}} {
+		e := w.OrderEvent("c-1", fmt.Sprintf("o-%d", i))
+		e.ProductID, e.Business = kyctest.ProductPlain, tt.business
+		w.Place(e)
+		if got := w.Customer("c-1").Business; got != tt.want {
+			t.Fatalf("order %d (business %v): customer business %v, want %v", i, tt.business, got, tt.want)
+		}
 	}
 }
 
@@ -175,7 +277,9 @@ func TestPlaceOrderRefusesBadEvents(t *testing.T) {
 		{"no order time", func(e *kyc.BillingEvent, _ time.Time) { e.OrderedAt = time.Time{} }, kyc.KindInvalid, "invalid_orderedAt"},
 		{"order time before 2000", func(e *kyc.BillingEvent, _ time.Time) { e.OrderedAt = time.Date(1999, 12, 31, 0, 0, 0, 0, time.UTC) }, kyc.KindInvalid, "invalid_orderedAt"},
 		{"order time beyond the clock skew", func(e *kyc.BillingEvent, now time.Time) { e.OrderedAt = now.Add(kyc.OrderClockSkew + time.Second) }, kyc.KindInvalid, "order_in_future"},
-		{"no next due date", func(e *kyc.BillingEvent, _ time.Time) { e.NextDueDate = kyc.Date{} }, kyc.KindInvalid, "invalid_nextDueDate"},
+		{"a product not in the catalogue", func(e *kyc.BillingEvent, _ time.Time) { e.ProductID = "kyc-vsp" }, kyc.KindInvalid, "unknown_productId"},
+		{"a server region not configured", func(e *kyc.BillingEvent, _ time.Time) { e.ServerRegion = "sg" }, kyc.KindInvalid, "unknown_serverRegion"},
+		{"a server region in the wrong case", func(e *kyc.BillingEvent, _ time.Time) { e.ServerRegion = "HK" }, kyc.KindInvalid, "unknown_serverRegion"},
 		{"next due date past 9000", func(e *kyc.BillingEvent, _ time.Time) { e.NextDueDate = kyc.NewDate(9001, 1, 1) }, kyc.KindInvalid, "invalid_nextDueDate"},
 		{"unknown language", func(e *kyc.BillingEvent, _ time.Time) { e.Language = "fr" }, kyc.KindInvalid, "invalid_language"},
 		{"not an e-mail address", func(e *kyc.BillingEvent, _ time.Time) { e.Email = "not an address" }, kyc.KindInvalid, "invalid_email"},
@@ -327,6 +431,7 @@ func TestEndOrder(t *testing.T) {
 		{"cancelled while awaiting review", reviewed, cancel, kyc.Cancelled, false, "hold.cancelled"},
 		{"service expired while awaiting KYC", held, expire, kyc.Expired, false, "hold.service_expired"},
 		{"service expired while suspended keeps rendered", suspended, expire, kyc.Expired, true, "hold.service_expired"},
+		{"cancelled while suspended keeps rendered", suspended, cancel, kyc.Cancelled, true, "hold.cancelled"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -359,6 +464,59 @@ func TestEndOrder(t *testing.T) {
 	}
 }
 
+// TestEndOrderOfAClosedHold: closing events are idempotent (SPEC amended
+// 2026-12-03): OrderCancelled or ServiceExpired for a hold that is already
+// closed answers with its state and changes nothing, whatever closed it.
+func TestEndOrderOfAClosedHold(t *testing.T) {
+	cancel := func(w *kyctest.World, id string) (kyc.IntakeResult, error) { return w.Intake.CancelOrder(ctx, id) }
+	expire := func(w *kyctest.World, id string) (kyc.IntakeResult, error) { return w.Intake.ServiceExpired(ctx, id) }
+	tests := []struct {
+		name  string
+		setup func(w *kyctest.World)
+		end   func(w *kyctest.World, id string) (kyc.IntakeResult, error)
+		state kyc.HoldState
+	}{
+		{"expiry of a cancelled order", func(w *kyctest.World) {
+			w.PlaceOrder("c-1", "o-1")
+			if _, err := w.Intake.CancelOrder(ctx, "o-1"); err != nil {
+				t.Fatal(err)
+			}
+		}, expire, kyc.Cancelled},
+		{"cancellation of an expired order", func(w *kyctest.World) {
+			w.PlaceOrder("c-1", "o-1")
+			if _, err := w.Intake.ServiceExpired(ctx, "o-1"); err != nil {
+				t.Fatal(err)
+			}
+		}, cancel, kyc.Expired},
+		{"cancellation of an order provisioned at once", func(w *kyctest.World) { w.Verify("c-1"); w.PlaceOrder("c-1", "o-1") }, cancel, kyc.Provisioned},
+		{"termination of a service extended in time", func(w *kyctest.World) { w.PlaceOrder("c-1", "o-1"); w.Advance(time.Hour); w.Verify("c-1") }, expire, kyc.ProvisionedExtended},
+		{"termination of a service released late", func(w *kyctest.World) {
+			w.PlaceOrder("c-1", "o-1")
+			w.Advance(kyc.Window + time.Hour)
+			w.Sweep()
+			w.Verify("c-1")
+		}, expire, kyc.Released},
+		{"cancellation of an order that needed no KYC", func(w *kyctest.World) {
+			e := w.OrderEvent("c-1", "o-1")
+			e.ProductID = kyctest.ProductPlain
+			w.Place(e)
+		}, cancel, kyc.NotRequired},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			w := kyctest.New(t)
+			tt.setup(w)
+			w.Advance(time.Hour)
+			check := unchanged(t, w)
+			res, err := tt.end(w, "o-1")
+			if err != nil || res.State != tt.state || !res.Duplicate || res.OrderID != "o-1" {
+				t.Fatalf("closing event for a closed hold: %+v, %v; want %s, nothing changed", res, err, tt.state)
+			}
+			check()
+		})
+	}
+}
+
 func TestEndOrderRefused(t *testing.T) {
 	t.Run("unknown order", func(t *testing.T) {
 		w := kyctest.New(t)
@@ -371,24 +529,6 @@ func TestEndOrderRefused(t *testing.T) {
 		w := kyctest.New(t)
 		_, err := w.Intake.CancelOrder(ctx, "o/9")
 		wantErr(t, err, kyc.KindInvalid, "invalid_orderId")
-	})
-	t.Run("expiry of a cancelled order", func(t *testing.T) {
-		w := kyctest.New(t)
-		w.PlaceOrder("c-1", "o-1")
-		if _, err := w.Intake.CancelOrder(ctx, "o-1"); err != nil {
-			t.Fatal(err)
-		}
-		check := unchanged(t, w)
-		_, err := w.Intake.ServiceExpired(ctx, "o-1")
-		wantErr(t, err, kyc.KindConflict, "wrong_state")
-		check()
-	})
-	t.Run("cancellation of a provisioned order", func(t *testing.T) {
-		w := kyctest.New(t)
-		w.Verify("c-1")
-		w.PlaceOrder("c-1", "o-1")
-		_, err := w.Intake.CancelOrder(ctx, "o-1")
-		wantErr(t, err, kyc.KindConflict, "wrong_state")
 	})
 	t.Run("a store failure", func(t *testing.T) {
 		w := kyctest.New(t)
@@ -412,6 +552,35 @@ func TestEndOrderRefused(t *testing.T) {
 		_, err := w.Intake.CancelOrder(ctx, "o-1")
 		wantInternal(t, err, errBoom)
 	})
+}
+
+// TestDecodeBillingEvent: the intake refuses fields it does not know, wrong
+// types and trailing data, without repeating the input.
+func TestDecodeBillingEvent(t *testing.T) {
+	good := `{"orderId":"o-1","serviceId":"5001","customerId":"42","productId":"kyc-vps","orderedAt":"2026-11-26T09:00:00Z",` +
+		`"nextDueDate":"2026-12-26","serverRegion":"hk","business":true,"email":"chan@example.com","language":"en"}`
+	e, err := kyc.DecodeBillingEvent([]byte(good))
+	if err != nil || e.OrderID != "o-1" || e.Business == nil || !*e.Business || e.NextDueDate != kyc.NewDate(2026, 12, 26) {
+		t.Fatalf("decode %+v, %v", e, err)
+	}
+	if e, err := kyc.DecodeBillingEvent([]byte(`{"orderId":"o-1"}`)); err != nil || e.Business != nil || !e.NextDueDate.IsZero() {
+		t.Fatalf("a closing event: %+v, %v", e, err)
+	}
+	for _, bad := range []string{
+		`{"orderId":"o-1","nextDueDat":"2026-12-26"}`,
+		`{"orderId":"o-1","` + strings.Repeat("x", 300) + `":1}`,
+		`{"orderId":"o-1","business":"yes"}`,
+		`{"orderId":"o-1","nextDueDate":"0000-00-00"}`,
+		`{"orderId":"o-1"} {}`,
+		`{"orderId":"o-1",`,
+		`[]`,
+	} {
+		_, err := kyc.DecodeBillingEvent([]byte(bad))
+		wantErr(t, err, kyc.KindInvalid, "malformed_detail")
+		if msg := err.Error(); len(msg) > 200 || strings.Contains(msg, strings.Repeat("x", 60)) {
+			t.Errorf("%.40s…: the error repeats the input: %s", bad, msg)
+		}
+	}
 }
 
 func TestApplyBillingEvent(t *testing.T) {

@@ -74,10 +74,10 @@ const (
 	SuspendedKYC        HoldState = "suspended_kyc"        // provisioned and suspended: no timely KYC; counts as rendered
 	ProvisionedExtended HoldState = "provisioned_extended" // passed in time: provisioned, due date extended by the time taken
 	Released            HoldState = "released"             // passed late: provisioned (or unsuspended), no extension
-	Expired             HoldState = "expired"              // the service expired while held
+	Expired             HoldState = "expired"              // billing says the service ended while held
 	Cancelled           HoldState = "cancelled"            // billing cancelled the order while held
 	NotRequired         HoldState = "not_required"         // the product needs no KYC; never held
-	Provisioned         HoldState = "provisioned"          // the customer was already verified; never held
+	Provisioned         HoldState = "provisioned"          // provisioned with nothing to extend: the customer was already verified (never held), or passed in time with no due date or no time taken
 )
 
 // Open reports whether a hold in state s may still change.
@@ -92,20 +92,31 @@ type Order struct {
 	CustomerID   string `json:"customerId"`
 	ProductID    string `json:"productId"`
 	ServerRegion string `json:"serverRegion"`
-	// OrderedAt is billing's time of the order; the 3 days run from it.
+	// OrderedAt is billing's time of the order; an extension is counted from it.
 	OrderedAt time.Time `json:"orderedAt"`
-	// NextDueDate is the service's next due date in billing at order time.
-	NextDueDate Date `json:"nextDueDate"`
+	// NextDueDate is the service's next due date in billing when the order
+	// was reported; zero for one-time and free products, which have none
+	// (then nothing is ever extended).
+	NextDueDate Date `json:"nextDueDate,omitzero"`
+	// TimeZone is the IANA name of the server region's time zone (from the
+	// configured Regions): customer-facing times are shown in it.
+	TimeZone string `json:"timeZone,omitempty"`
 }
 
 // Hold is an order's KYC state. Open holds live in their customer's record;
 // a hold that reaches a terminal state is kept as its own record.
 type Hold struct {
 	Order
-	State    HoldState `json:"state"`
-	Deadline time.Time `json:"deadline,omitzero"`
-	// NextDueDate (in Order) is kept as billing holds it after our changes.
-	OriginalDueDate Date       `json:"originalDueDate"`
+	State HoldState `json:"state"`
+	// ReceivedAt is when the gate received the order: the customer was
+	// asked then (KycRequested), so the 3 days cannot end before
+	// ReceivedAt + 72h. Zero for holds recorded before it was kept.
+	ReceivedAt time.Time `json:"receivedAt,omitzero"`
+	Deadline   time.Time `json:"deadline,omitzero"`
+	// NextDueDate (in Order) is the due date as the gate knows it: as
+	// reported with the order, plus the extension the gate sent. Billing owns
+	// the date and adds the days to whatever it holds when it applies them.
+	OriginalDueDate Date       `json:"originalDueDate,omitzero"`
 	Rendered        bool       `json:"rendered"`
 	Extension       *Extension `json:"extension,omitempty"`
 	ProvisionedAt   time.Time  `json:"provisionedAt,omitzero"`
@@ -114,8 +125,16 @@ type Hold struct {
 	UpdatedAt       time.Time  `json:"updatedAt"`
 }
 
-// deadline returns the end of the 3 days of an order placed at t.
-func deadline(t time.Time) time.Time { return t.Add(Window) }
+// deadlineFor returns the end of the 3 days of an order placed at orderedAt
+// that reached the gate at receivedAt. The customer always gets 3 days after
+// being asked: an order billing reports late (after payment, or when staff
+// accept it) gets them from its arrival, not from a time already past.
+func deadlineFor(orderedAt, receivedAt time.Time) time.Time {
+	if receivedAt.After(orderedAt) {
+		return receivedAt.Add(Window)
+	}
+	return orderedAt.Add(Window)
+}
 
 // transition is the result of applying a rule to a hold: the new hold and
 // what billing must be told.
@@ -146,7 +165,10 @@ func (h Hold) onTime(submittedAt time.Time) bool {
 // submission made at submittedAt, to an open hold.
 //
 //   - Passed in time, not yet provisioned: provision, then extend the due date
-//     by the time taken (P6) → provisioned_extended.
+//     by the time taken since the order (P6) → provisioned_extended. With
+//     nothing to extend (no due date: a one-time or free product; or no time
+//     taken: billing's clock ahead of ours) no extension is sent →
+//     provisioned.
 //   - Passed late, never suspended (the sweep had not reached the hold):
 //     provision, no extension, no pointless suspend/unsuspend → released.
 //   - Suspended: unsuspend, no extension (P7) → released.
@@ -164,9 +186,12 @@ func (h Hold) approve(approvedAt, submittedAt time.Time) transition {
 	// On time. A suspended hold gets here only when a sweep ran with a clock
 	// ahead of the approval's; the suspension is undone and the extension given.
 	ext := ExtensionFor(h.OrderedAt, approvedAt)
-	from, to := h.NextDueDate, h.NextDueDate.AddDays(ext.Days)
-	h.NextDueDate, h.Extension = to, &ext
-	events = append(events, extendEvent(h, from, to, ext, approvedAt))
+	if ext.Days == 0 || h.NextDueDate.IsZero() {
+		return transition{h.to(Provisioned, approvedAt), events}
+	}
+	base := h.NextDueDate
+	h.NextDueDate, h.Extension = base.AddDays(ext.Days), &ext
+	events = append(events, extendEvent(h, base, ext, approvedAt))
 	return transition{h.to(ProvisionedExtended, approvedAt), events}
 }
 
@@ -193,49 +218,39 @@ func (h Hold) atDeadline(now time.Time, pending *PendingSubmission) (transition,
 	return h.suspend(now), true
 }
 
-// reject applies the rejection, decided at rejectedAt, of a submission made at
-// submittedAt. A hold waiting for that review is suspended right away; so is
-// an awaiting_kyc hold whose deadline passed while that timely submission was
-// under review (the sweep had not reached it). Before the deadline nothing
-// happens: the customer may still resubmit in time.
+// reject applies the rejection, decided at rejectedAt, of a submission made
+// at submittedAt. The 3-day clock stops while a timely submission waits for
+// review: a hold waiting for that review (awaiting_review, or awaiting_kyc
+// with the submission made by its deadline) goes back to awaiting_kyc with
+// the time that was left when the customer submitted, counted from the
+// decision (newDeadline = rejectedAt + (deadline − submittedAt), at most the
+// 3 days, never earlier than before). A slow review never costs the
+// customer; the sweep suspends only when that time runs out. A hold whose
+// submission came late is left to the sweep.
 func (h Hold) reject(rejectedAt, submittedAt time.Time) (transition, bool) {
-	switch {
-	case h.State == AwaitingReview:
-		return h.suspend(rejectedAt), true
-	case h.State == AwaitingKYC && rejectedAt.After(h.Deadline) && !submittedAt.After(h.Deadline):
-		return h.suspend(rejectedAt), true
-	}
-	return transition{hold: h}, false
-}
-
-// cancel ends a hold whose order billing cancelled before it was provisioned.
-func (h Hold) cancel(at time.Time) (transition, error) {
-	if h.State != AwaitingKYC && h.State != AwaitingReview {
-		return transition{}, Conflict("wrong_state", "order %s is %s; only an order awaiting KYC can be cancelled", h.OrderID, h.State)
-	}
-	return transition{hold: h.to(Cancelled, at)}, nil
-}
-
-// serviceEnd is when a held service's paid period is over: the end of its
-// next due date (UTC). A service suspended for KYC that reaches it without the
-// customer passing KYC has expired (P7: "until the customer passes KYC or the
-// service expires"). A ServiceExpired event from billing can end it earlier.
-func (h Hold) serviceEnd() time.Time { return h.NextDueDate.AddDays(1).Time() }
-
-// atServiceEnd ends a suspended hold whose service period is over at now.
-func (h Hold) atServiceEnd(now time.Time) (transition, bool) {
-	if h.State != SuspendedKYC || now.Before(h.serviceEnd()) {
+	timely := h.State == AwaitingReview || (h.State == AwaitingKYC && !submittedAt.After(h.Deadline))
+	if !timely {
 		return transition{hold: h}, false
 	}
-	return transition{hold: h.to(Expired, now)}, true
+	left := min(h.Deadline.Sub(submittedAt), Window)
+	if d := rejectedAt.Add(max(left, 0)); d.After(h.Deadline) {
+		h.Deadline = d
+	}
+	return transition{hold: h.to(AwaitingKYC, rejectedAt)}, true
 }
 
-// serviceExpired ends a hold whose service expired in billing: a suspended
-// service stays suspended until it expires (P7), and a service that expired
-// before it was provisioned needs nothing more.
-func (h Hold) serviceExpired(at time.Time) (transition, error) {
-	if !h.State.Open() {
-		return transition{}, Conflict("wrong_state", "order %s is already %s", h.OrderID, h.State)
-	}
-	return transition{hold: h.to(Expired, at)}, nil
+// cancel ends an open hold whose order billing cancelled: nothing is created
+// (awaiting_*), or a suspended service stays as it is and keeps rendered
+// (suspended_kyc); no further command is sent.
+func (h Hold) cancel(at time.Time) transition {
+	return transition{hold: h.to(Cancelled, at)}
+}
+
+// serviceExpired ends an open hold whose service billing says has ended: a
+// suspended service stays suspended until it expires (P7), and a service that
+// ended before it was provisioned needs nothing more. This is the only way a
+// hold expires: billing owns the service's dates, so a due date the gate
+// remembers passing proves nothing (billing may have renewed the service).
+func (h Hold) serviceExpired(at time.Time) transition {
+	return transition{hold: h.to(Expired, at)}
 }

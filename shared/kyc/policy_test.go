@@ -21,6 +21,8 @@ type want struct {
 	days     int         // extension in whole days (0: none)
 	exact    time.Duration
 	rendered bool
+	// deadline, if set, is the hold's deadline (after t0) at the end.
+	deadline time.Duration
 }
 
 // TestPolicy proves each rule of the provider's policy and each decision of
@@ -111,18 +113,41 @@ func TestPolicy(t *testing.T) {
 			want:  want{state: ProvisionedExtended, commands: []EventType{provision, extend}, due: due0.AddDays(4), days: 4, exact: 90 * h},
 		},
 		{
-			name:  "timely submission rejected after the deadline suspends right away",
-			quote: "Decision: A rejection decided after the deadline suspends right away (provision + suspend).",
+			name:  "the clock stops while a submission waits for review: a rejection gives back the time left",
+			quote: "Decision (amended 2026-12-03): The 3-day clock stops while a submission waits for review: a rejection gives the customer back the time that was left when they submitted, counted from the decision (newDeadline = decidedAt + (deadline − submittedAt)).",
 			run:   func(w *world) { w.order("o1", 0); w.mustSubmit(70 * h); w.sweep(73 * h); w.reject(80 * h) },
 			order: "o1",
-			want:  want{state: SuspendedKYC, commands: []EventType{provision, suspend}, due: due0, rendered: true},
+			want:  want{state: AwaitingKYC, due: due0, deadline: 82 * h},
 		},
 		{
-			name:  "timely submission rejected after the deadline before any sweep",
-			quote: "Decision: Deadlines are decided by timestamps, not by when the sweep runs.",
-			run:   func(w *world) { w.order("o1", 0); w.mustSubmit(70 * h); w.reject(80 * h) },
+			name:  "the clock stops for a timely submission rejected after the deadline before any sweep",
+			quote: "Decision: Deadlines are decided by timestamps, not by when the sweep runs; the 3-day clock stops while a submission waits for review.",
+			run:   func(w *world) { w.order("o1", 0); w.mustSubmit(70 * h); w.reject(80 * h); w.sweep(81 * h) },
 			order: "o1",
-			want:  want{state: SuspendedKYC, commands: []EventType{provision, suspend}, due: due0, rendered: true},
+			want:  want{state: AwaitingKYC, due: due0, deadline: 82 * h},
+		},
+		{
+			name:  "a slow rejection costs nothing: the sweep suspends only when the time given back runs out",
+			quote: "Decision (amended 2026-12-03): a slow review never costs a customer who answered in time; the sweep suspends only when that time runs out.",
+			run: func(w *world) {
+				w.order("o1", 0)
+				w.mustSubmit(h)   // 71 h left
+				w.sweep(73 * h)   // waits for the reviewer
+				w.reject(100 * h) // 71 h again, from the decision: until 171 h
+				if w.sweep(171 * h) {
+					w.tb.Fatal("the sweep acted before the time given back ran out")
+				}
+				w.sweep(171*h + 1)
+			},
+			order: "o1",
+			want:  want{state: SuspendedKYC, commands: []EventType{provision, suspend}, due: due0, rendered: true, deadline: 171 * h},
+		},
+		{
+			name:  "a rejection gives back at most the 3 days",
+			quote: "Decision (amended 2026-12-03): the customer gets back the time that was left when they submitted (a submission made before the order arrived had the whole 3 days left).",
+			run:   func(w *world) { w.mustSubmit(0); w.order("o1", 10*h); w.reject(20 * h) },
+			order: "o1",
+			want:  want{state: AwaitingKYC, due: due0, deadline: 92 * h},
 		},
 		{
 			name:  "rejection before the deadline leaves time to resubmit",
@@ -138,12 +163,13 @@ func TestPolicy(t *testing.T) {
 			want:  want{state: ProvisionedExtended, commands: []EventType{provision, extend}, due: due0.AddDays(2), days: 2, exact: 40 * h},
 		},
 		{
-			name:  "rejected after suspension, approved later: unsuspend only",
+			name:  "suspended when the time given back ran out, approved later: unsuspend only",
 			quote: "P7: until the customer passes KYC or the service expires; no extension later.",
 			run: func(w *world) {
 				w.order("o1", 0)
 				w.mustSubmit(70 * h)
-				w.reject(80 * h)
+				w.reject(80 * h) // until 82 h
+				w.sweep(83 * h)
 				w.mustSubmit(90 * h)
 				w.approve(100 * h)
 			},
@@ -242,15 +268,117 @@ func TestPolicy(t *testing.T) {
 			want:  want{state: Expired, commands: []EventType{provision, suspend}, due: due0, rendered: true},
 		},
 		{
-			name:  "suspended service ends with its paid period",
-			quote: "P7: until the customer passes KYC or the service expires (the period billed up to the next due date).",
+			name:  "a hold expires only on billing's word, never because a remembered due date passed",
+			quote: "Decision (amended 2026-12-03): A hold ends as expired only when billing says the service ended (ServiceExpired), never because a remembered due date passed.",
 			run: func(w *world) {
 				w.order("o1", 0)
 				w.sweep(73 * h)
-				w.sweep(due0.AddDays(1).Time().Sub(t0)) // the end of the due date
+				w.sweep(due0.AddDays(400).Time().Sub(t0)) // long after the due date reported with the order
+				w.mustSubmit(due0.AddDays(401).Time().Sub(t0))
+				w.approve(due0.AddDays(402).Time().Sub(t0)) // billing renewed the service meanwhile
 			},
 			order: "o1",
-			want:  want{state: Expired, commands: []EventType{provision, suspend}, due: due0, rendered: true},
+			want:  want{state: Released, commands: []EventType{provision, suspend, unsuspend}, due: due0, rendered: true},
+		},
+		{
+			name:  "an order reported late gets its 3 days from its arrival",
+			quote: "Decision (amended 2026-12-03): The customer always gets 3 days after being asked: an order that reaches the gate late has deadline = max(orderedAt, receivedAt) + 72h.",
+			run: func(w *world) {
+				if err := w.orderAt("o1", 0, 100*h, "kyc-vps"); err != nil { // paid and reported 100 h after the order
+					w.tb.Fatal(err)
+				}
+				if w.sweep(172 * h) {
+					w.tb.Fatal("the sweep acted within 3 days of the request")
+				}
+				w.sweep(172*h + 1)
+			},
+			order: "o1",
+			want:  want{state: SuspendedKYC, commands: []EventType{provision, suspend}, due: due0, rendered: true, deadline: 172 * h},
+		},
+		{
+			name:  "an order reported late is extended from its order time",
+			quote: "Decision (amended 2026-12-03): the extension on approval is still counted from orderedAt (the customer paid from then).",
+			run: func(w *world) {
+				if err := w.orderAt("o1", 0, 100*h, "kyc-vps"); err != nil {
+					w.tb.Fatal(err)
+				}
+				w.mustSubmit(110 * h)
+				w.approve(120 * h)
+			},
+			order: "o1",
+			want:  want{state: ProvisionedExtended, commands: []EventType{provision, extend}, due: due0.AddDays(5), days: 5, exact: 120 * h},
+		},
+		{
+			name:  "cancelling a suspended order closes it as cancelled, keeps rendered and sends nothing more",
+			quote: "Decision (amended 2026-12-03): OrderCancelled of a suspended_kyc hold closes it as cancelled, keeps rendered, and sends no further commands.",
+			run: func(w *world) {
+				w.order("o1", 0)
+				w.sweep(73 * h)
+				ch, err := w.c.CancelOrder("o1", t0.Add(80*h))
+				if err != nil {
+					w.tb.Fatal(err)
+				}
+				w.apply(ch)
+				w.mustSubmit(90 * h)
+				w.approve(100 * h) // no unsuspend for a cancelled service
+			},
+			order: "o1",
+			want:  want{state: Cancelled, commands: []EventType{provision, suspend}, due: due0, rendered: true},
+		},
+		{
+			name:  "an order without a due date is held, and nothing is extended",
+			quote: "Decision (amended 2026-12-03): nextDueDate is optional (one-time and free products have none): without it nothing is extended.",
+			run: func(w *world) {
+				if err := w.place(Order{OrderID: "o1", ProductID: "kyc-vps"}, 0, 0); err != nil {
+					w.tb.Fatal(err)
+				}
+				w.mustSubmit(5 * h)
+				w.approve(30 * h)
+			},
+			order: "o1",
+			want:  want{state: Provisioned, commands: []EventType{provision}},
+		},
+		{
+			name:  "an order without a due date is suspended like any other",
+			quote: "Decision (amended 2026-12-03): without a due date nothing is extended; the hold works otherwise.",
+			run: func(w *world) {
+				if err := w.place(Order{OrderID: "o1", ProductID: "kyc-vps"}, 0, 0); err != nil {
+					w.tb.Fatal(err)
+				}
+				w.sweep(73 * h)
+			},
+			order: "o1",
+			want:  want{state: SuspendedKYC, commands: []EventType{provision, suspend}, rendered: true},
+		},
+		{
+			name:  "an approval before billing's order time sends no extension",
+			quote: "Issue 'Billing owns the dates', 10: no extension command when there is nothing to extend (state provisioned).",
+			run: func(w *world) {
+				// billing's clock is 4 minutes ahead of ours: ordered at 10h+4m, received at 10h
+				if err := w.place(Order{OrderID: "o1", ProductID: "kyc-vps", NextDueDate: due0}, 10*h+4*time.Minute, 10*h); err != nil {
+					w.tb.Fatal(err)
+				}
+				w.mustSubmit(10*h + time.Minute)
+				w.approve(10*h + 2*time.Minute)
+			},
+			order: "o1",
+			want:  want{state: Provisioned, commands: []EventType{provision}, due: due0},
+		},
+		{
+			name:  "an order stamped just after the verification expired is held, not released by it",
+			quote: "Issue 'Billing owns the dates', 10: the late-intake path only when the verification is really later than the order.",
+			run: func(w *world) {
+				w.order("o0", 0)
+				w.mustSubmit(h)
+				w.approve(2 * h)
+				expiry := w.c.ExpiresAt.Sub(t0)
+				// billing's clock is ahead: the order is stamped 1 minute after the expiry and reaches us 1 minute before it
+				if err := w.place(Order{OrderID: "o1", ProductID: "kyc-vps", NextDueDate: due0}, expiry+time.Minute, expiry-time.Minute); err != nil {
+					w.tb.Fatal(err)
+				}
+			},
+			order: "o1",
+			want:  want{state: AwaitingKYC, due: due0},
 		},
 	}
 	for _, tt := range tests {
@@ -259,6 +387,11 @@ func TestPolicy(t *testing.T) {
 			w := newWorld(t)
 			tt.run(w)
 			checkHold(t, w, tt.order, tt.want)
+			if tt.want.deadline != 0 {
+				if got := w.hold(tt.order).Deadline; !got.Equal(t0.Add(tt.want.deadline)) {
+					t.Errorf("deadline = %s after t0, want %s", got.Sub(t0), tt.want.deadline)
+				}
+			}
 		})
 	}
 }
@@ -287,9 +420,9 @@ func checkHold(t *testing.T, w *world, order string, want want) {
 		t.Errorf("extension = %d days (%s), want %d days (%s)", days, exact, want.days, want.exact)
 	}
 	if e, ok := w.event(order, extend); ok {
-		if *e.PreviousDueDate != due0 || *e.NewDueDate != want.due || e.Extension.Days != want.days {
-			t.Errorf("ServiceDueDateExtended = %s → %s (%d days), want %s → %s (%d days)",
-				e.PreviousDueDate, e.NewDueDate, e.Extension.Days, due0, want.due, want.days)
+		if *e.PreviousDueDate != due0 || e.Extension.Days != want.days || e.Extension.Exact != want.exact {
+			t.Errorf("ServiceDueDateExtended = base %s + %d days (%s), want base %s + %d days (%s)",
+				e.PreviousDueDate, e.Extension.Days, e.Extension.Exact, due0, want.days, want.exact)
 		}
 	}
 }
@@ -372,7 +505,7 @@ func TestOrderValidation(t *testing.T) {
 			"invalid_customerId":   func(o *Order) { o.CustomerID = "someone-else" },
 			"invalid_serverRegion": func(o *Order) { o.ServerRegion = "" },
 			"invalid_orderedAt":    func(o *Order) { o.OrderedAt = time.Time{} },
-			"invalid_nextDueDate":  func(o *Order) { o.NextDueDate = Date{} },
+			"invalid_nextDueDate":  func(o *Order) { o.NextDueDate = NewDate(9001, 1, 1) },
 		} {
 			o := base
 			mutate(&o)
@@ -487,12 +620,54 @@ func TestVerification(t *testing.T) {
 }
 
 func TestSubmissionRules(t *testing.T) {
-	t.Run("a verified customer cannot submit", func(t *testing.T) {
+	t.Run("a verified customer cannot submit before the expiry reminder", func(t *testing.T) {
 		w := newWorld(t)
 		w.mustSubmit(0)
 		w.approve(h)
-		if err := w.submit(2 * h); CodeOf(err) != "already_verified" {
-			t.Fatalf("error = %v", err)
+		for _, at := range []time.Duration{2 * h, w.c.ExpiresAt.Add(-ReminderBefore - 1).Sub(t0)} {
+			if err := w.submit(at); CodeOf(err) != "already_verified" {
+				t.Fatalf("at %s: error = %v", at, err)
+			}
+		}
+	})
+	t.Run("re-verification: a verified customer may submit from the expiry reminder on, and stays verified meanwhile", func(t *testing.T) {
+		t.Log("Decision (amended 2026-12-03): A verified customer may submit again from the expiry reminder (30 days before expiresAt) on; approval starts a new 2 years.")
+		w := newWorld(t)
+		w.mustSubmit(0)
+		w.approve(h)
+		first := w.c.ExpiresAt
+		at := first.Add(-ReminderBefore).Sub(t0)
+		w.sweep(at) // the reminder
+		w.mustSubmit(at)
+		if got := w.c.StatusAt(t0.Add(at)); got != StatusVerified || w.c.Pending == nil {
+			t.Fatalf("status %s while re-verifying, want verified with a pending submission", got)
+		}
+		if err := w.orderAt("o1", at+h, at+h, "kyc-vps"); err != nil || w.hold("o1").State != Provisioned {
+			t.Fatalf("an order while re-verifying: %v, %s; want provisioned at once", err, w.hold("o1").State)
+		}
+		w.approve(at + 2*h)
+		if want := VerificationExpiry(t0.Add(at + 2*h)); !w.c.ExpiresAt.Equal(want) || !w.c.ExpiresAt.After(first) {
+			t.Fatalf("expires %s, want a new 2 years: %s", w.c.ExpiresAt, want)
+		}
+		// The reminder and the expiry come again, for the new date.
+		if !w.sweep(w.c.ExpiresAt.Add(-ReminderBefore).Sub(t0)) {
+			t.Fatal("no reminder before the new expiry")
+		}
+	})
+	t.Run("a rejected re-verification leaves the customer verified until expiry", func(t *testing.T) {
+		w := newWorld(t)
+		w.mustSubmit(0)
+		w.approve(h)
+		at := w.c.ExpiresAt.Add(-ReminderBefore).Sub(t0)
+		w.mustSubmit(at)
+		w.reject(at + h)
+		if w.c.Status != StatusVerified || w.c.StatusAt(t0.Add(at+h)) != StatusVerified {
+			t.Fatalf("status %s after a rejected re-verification, want verified", w.c.Status)
+		}
+		w.mustSubmit(at + 2*h) // may try again
+		w.sweep(w.c.ExpiresAt.Sub(t0))
+		if w.c.StatusAt(w.c.ExpiresAt) != StatusExpired {
+			t.Fatalf("status %s at expiry", w.c.StatusAt(w.c.ExpiresAt))
 		}
 	})
 	t.Run("an expired customer may submit", func(t *testing.T) {
@@ -548,7 +723,7 @@ func TestDueAt(t *testing.T) {
 	if got := w.hold("a").State; got != AwaitingReview {
 		t.Fatalf("a = %s, want awaiting_review", got)
 	}
-	if got, want := w.c.DueAt(), due0.AddDays(1).Time(); !got.Equal(want) {
-		t.Fatalf("due = %s, want the end of b's service period %s", got, want)
+	if got := w.c.DueAt(); !got.IsZero() {
+		t.Fatalf("due = %s, want nothing due (a suspended hold waits for billing's ServiceExpired)", got)
 	}
 }

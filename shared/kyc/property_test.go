@@ -3,30 +3,41 @@ package kyc
 import (
 	"fmt"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
 	"pgregory.net/rapid"
 )
 
-// timeline draws a random history for one customer: orders, submissions,
-// decisions, sweeps, cancellations and service expiries at increasing times,
-// and applies it through the rules. Operations the rules refuse (a second
-// submission while one is pending, a decision with none) change nothing.
+// timeline draws a random history for one customer: orders (some reported
+// late, some without a due date), submissions, decisions, sweeps,
+// cancellations and service expiries at increasing times, with billing
+// renewing services and the billing system applying the gate's commands
+// whenever it gets round to them (possibly twice), and applies it through the
+// rules. Operations the rules refuse (a second submission while one is
+// pending, a decision with none) change nothing.
 func timeline(t *rapid.T) *world {
 	w := newWorld(t)
+	b := newBillingModel()
 	now := time.Duration(0)
 	orders := 0
 	steps := rapid.IntRange(1, 30).Draw(t, "steps")
 	for range steps {
 		now += time.Duration(rapid.Int64Range(0, int64(40*h)).Draw(t, "gap"))
-		switch op := rapid.IntRange(0, 7).Draw(t, "op"); op {
+		switch op := rapid.IntRange(0, 9).Draw(t, "op"); op {
 		case 0, 1:
 			if orders < 5 {
 				orders++
-				late := time.Duration(rapid.Int64Range(0, int64(100*h)).Draw(t, "late"))
+				late := time.Duration(rapid.Int64Range(-int64(OrderClockSkew), int64(100*h)).Draw(t, "late")) // reported late, or stamped by a clock ahead of ours
 				product := rapid.SampledFrom([]string{"kyc-vps", "kyc-vps", "shared-hosting"}).Draw(t, "product")
-				_ = w.orderAt(fmt.Sprintf("o%d", orders), now-late, now, product)
+				o := Order{OrderID: fmt.Sprintf("o%d", orders), ProductID: product}
+				if rapid.IntRange(0, 3).Draw(t, "oneTime") > 0 {
+					o.NextDueDate = due0.AddDays(rapid.IntRange(0, 60).Draw(t, "dueIn"))
+				}
+				if w.place(o, now-late, now) == nil {
+					b.order("svc-"+o.OrderID, o.NextDueDate)
+				}
 			}
 		case 2:
 			_ = w.submit(now)
@@ -47,10 +58,91 @@ func timeline(t *rapid.T) *world {
 					w.apply(ch)
 				}
 			}
+		case 8: // a payment renews a service: billing moves its due date by a cycle
+			if services := b.services(); len(services) > 0 {
+				b.renew(rapid.SampledFrom(services).Draw(t, "renewed"))
+			}
+		case 9: // billing applies what the gate sent so far, maybe some of it twice
+			b.deliver(w.events, rapid.Bool().Draw(t, "redeliver"))
 		}
 		checkInvariants(t, w)
 	}
+	b.deliver(w.events, true)
+	checkBilling(t, w, b)
 	return w
+}
+
+// billingModel is billing as the contract describes it: each service's due
+// date moves forward a cycle when paid, and a ServiceDueDateExtended adds its
+// days to the date held when it is applied, once per event id.
+type billingModel struct {
+	due      map[string]Date // billing's date now
+	noGate   map[string]Date // what it would be without the gate's extensions
+	applied  map[string]bool // event ids applied
+	added    map[string]int  // days added per service
+	received int             // events seen so far
+}
+
+func newBillingModel() *billingModel {
+	return &billingModel{due: map[string]Date{}, noGate: map[string]Date{}, applied: map[string]bool{}, added: map[string]int{}}
+}
+
+func (b *billingModel) order(service string, due Date) {
+	if !due.IsZero() {
+		b.due[service], b.noGate[service] = due, due
+	}
+}
+
+func (b *billingModel) services() []string {
+	var out []string
+	for s := range b.due {
+		out = append(out, s)
+	}
+	slices.Sort(out)
+	return out
+}
+
+func (b *billingModel) renew(service string) {
+	b.due[service] = b.due[service].AddDays(30)
+	b.noGate[service] = b.noGate[service].AddDays(30)
+}
+
+// deliver applies the extensions among the events not delivered yet (and,
+// with again, every extension ever sent once more, as a redelivery).
+func (b *billingModel) deliver(events []Event, again bool) {
+	from := b.received
+	if again {
+		from = 0
+	}
+	for _, e := range events[from:] {
+		if e.Type != ServiceDueDateExtended || b.applied[e.ID] {
+			continue
+		}
+		b.applied[e.ID] = true
+		if d, ok := b.due[e.ServiceID]; ok {
+			b.due[e.ServiceID] = d.AddDays(e.Extension.Days)
+			b.added[e.ServiceID] += e.Extension.Days
+		}
+	}
+	b.received = len(events)
+}
+
+// checkBilling: the due date billing ends with is never earlier than it
+// would have been without the gate, and is later by exactly the extension
+// the gate granted (applied once, whenever billing applied it).
+func checkBilling(t *rapid.T, w *world, b *billingModel) {
+	for service, due := range b.due {
+		if due.Before(b.noGate[service]) {
+			t.Fatalf("%s: billing ends due %s, earlier than %s without the gate", service, due, b.noGate[service])
+		}
+		granted := 0
+		if hold, ok := w.closed[strings.TrimPrefix(service, "svc-")]; ok && hold.Extension != nil && hold.State == ProvisionedExtended {
+			granted = hold.Extension.Days
+		}
+		if want := b.noGate[service].AddDays(granted); due != want || b.added[service] != granted {
+			t.Fatalf("%s: billing ends due %s (+%d days), want %s (+%d days granted)", service, due, b.added[service], want, granted)
+		}
+	}
 }
 
 // sweepTwice sweeps at now and proves a second sweep at the same time
@@ -67,8 +159,9 @@ func checkInvariants(t *rapid.T, w *world) {
 		if !h.State.Open() {
 			t.Fatalf("open list holds %s in terminal state %s", h.OrderID, h.State)
 		}
-		if h.Deadline.IsZero() || !h.Deadline.Equal(h.OrderedAt.Add(Window)) {
-			t.Fatalf("open hold %s has deadline %s for order time %s", h.OrderID, h.Deadline, h.OrderedAt)
+		if h.Deadline.Before(deadlineFor(h.OrderedAt, h.ReceivedAt)) {
+			t.Fatalf("open hold %s has deadline %s, before 3 days after it was asked for (ordered %s, received %s)",
+				h.OrderID, h.Deadline, h.OrderedAt, h.ReceivedAt)
 		}
 		if _, closed := w.closed[h.OrderID]; closed {
 			t.Fatalf("hold %s is both open and closed", h.OrderID)
@@ -90,16 +183,33 @@ func checkInvariants(t *rapid.T, w *world) {
 		if n := countOf(cmds, ServiceProvisionRequested); n > 1 {
 			t.Fatalf("order %s provisioned %d times", id, n)
 		}
+		if h := w.closed[id]; (h.State == Cancelled || h.State == Expired) && h.ClosedAt.Before(lastCommandAt(w, id)) {
+			t.Fatalf("order %s got a command after billing closed it: %v", id, cmds)
+		}
 	}
+	asked := map[string]time.Time{}
 	for _, e := range w.events {
-		if e.Type != ServiceDueDateExtended {
-			continue
+		switch e.Type {
+		case KycRequested:
+			asked[e.OrderID] = e.At
+		case ServiceSuspendRequested:
+			// Never suspended before the customer had 3 days after being asked.
+			at, ok := asked[e.OrderID]
+			if !ok || !e.At.After(at.Add(Window)) {
+				t.Fatalf("order %s suspended at %s; asked at %s (asked: %v)", e.OrderID, e.At, at, ok)
+			}
+		case ServiceDueDateExtended:
+			if e.Extension.Exact <= 0 || e.Extension.Days <= 0 || e.PreviousDueDate == nil || e.PreviousDueDate.IsZero() {
+				t.Fatalf("an extension with nothing to extend: %+v", e)
+			}
+			if d := e.Extension.Exact; time.Duration(e.Extension.Days)*24*time.Hour < d || time.Duration(e.Extension.Days-1)*24*time.Hour >= d {
+				t.Fatalf("extension %s is not rounded up to %d days", d, e.Extension.Days)
+			}
 		}
-		if e.Extension.Exact < 0 || e.Extension.Days < 0 || e.NewDueDate.Before(*e.PreviousDueDate) {
-			t.Fatalf("negative extension: %+v", e)
-		}
-		if d := e.Extension.Exact; time.Duration(e.Extension.Days)*24*time.Hour < d || time.Duration(e.Extension.Days-1)*24*time.Hour >= d && d > 0 {
-			t.Fatalf("extension %s is not rounded up to %d days", d, e.Extension.Days)
+	}
+	for id, h := range w.closed {
+		if h.Rendered && asked[id].IsZero() {
+			t.Fatalf("order %s is rendered but its customer was never asked", id)
 		}
 	}
 	ids := map[string]bool{}
@@ -109,6 +219,17 @@ func checkInvariants(t *rapid.T, w *world) {
 		}
 		ids[e.ID] = true
 	}
+}
+
+// lastCommandAt is when the last billing command about an order was sent.
+func lastCommandAt(w *world, orderID string) time.Time {
+	var last time.Time
+	for _, e := range w.events {
+		if e.OrderID == orderID && e.Type != KycRequested && e.At.After(last) {
+			last = e.At
+		}
+	}
+	return last
 }
 
 func countOf[T comparable](s []T, v T) int {
@@ -121,10 +242,13 @@ func countOf[T comparable](s []T, v T) int {
 	return n
 }
 
-// TestTimelineProperties: over random timelines a suspended hold is never
-// extended, an extension is never negative, every hold is either open with a
-// deadline or in exactly one terminal state, and a second sweep at the same
-// time changes nothing.
+// TestTimelineProperties: over random timelines a service is never suspended
+// before its customer had 72 h after being asked; the due date billing ends
+// with is never earlier than it would have been without the gate, and later by
+// exactly the extension granted, applied once however the commands were
+// redelivered and whatever renewals came between; a suspended hold is never
+// extended; every hold is either open with a deadline or in exactly one
+// terminal state; and a second sweep at the same time changes nothing.
 func TestTimelineProperties(t *testing.T) {
 	rapid.Check(t, func(t *rapid.T) { timeline(t) })
 }

@@ -395,10 +395,16 @@ type OrderView struct {
 	State       HoldState     `json:"state"`
 	OrderedAt   time.Time     `json:"orderedAt"`
 	Deadline    *time.Time    `json:"deadline"`
-	NextDueDate Date          `json:"nextDueDate"`
+	NextDueDate Date          `json:"nextDueDate,omitzero"`
 	Rendered    bool          `json:"rendered"`
 	Extension   *Extension    `json:"extension,omitempty"`
 	History     []HistoryItem `json:"history"`
+
+	// The server region, its time zone (times shown to the customer are in
+	// it, UTC beside), and when the gate received the order.
+	ServerRegion string    `json:"serverRegion,omitempty"`
+	TimeZone     string    `json:"timeZone,omitempty"`
+	ReceivedAt   time.Time `json:"receivedAt,omitzero"`
 }
 
 // OrderView returns an order's hold and its history.
@@ -423,7 +429,7 @@ func (s *Service) OrderView(ctx context.Context, orderID string) (OrderView, err
 	}
 	v := OrderView{OrderID: h.OrderID, CustomerID: h.CustomerID, ServiceID: h.ServiceID, ProductID: h.ProductID,
 		State: h.State, OrderedAt: h.OrderedAt, NextDueDate: h.NextDueDate, Rendered: h.Rendered, Extension: h.Extension,
-		History: []HistoryItem{}}
+		ServerRegion: h.ServerRegion, TimeZone: h.TimeZone, ReceivedAt: h.ReceivedAt, History: []HistoryItem{}}
 	if !h.Deadline.IsZero() {
 		v.Deadline = ptr(h.Deadline)
 	}

@@ -13,8 +13,12 @@ import (
 
 // Config holds the settings of the service.
 type Config struct {
-	// Products says which products require KYC.
+	// Products is the product catalogue: every product an order may name,
+	// and which of them require KYC.
 	Products ProductSet
+	// Regions are the server regions an order may name, with their time
+	// zones.
+	Regions Regions
 	// MaxUploadBytes is the largest accepted document.
 	MaxUploadBytes int64
 	// KMSKeyID is the key uploads must be encrypted under (id or ARN).

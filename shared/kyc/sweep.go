@@ -15,7 +15,6 @@ type SweepReport struct {
 	Changed           int       `json:"changed"`
 	Suspended         int       `json:"suspended"`
 	AwaitingReview    int       `json:"awaitingReview"`
-	ServiceEnded      int       `json:"serviceEnded"`
 	Expiring          int       `json:"expiring"`
 	Expired           int       `json:"expired"`
 	OutboxesPublished int       `json:"outboxesPublished"`
@@ -168,8 +167,6 @@ func (r *SweepReport) count(ch Change) {
 			r.Suspended++
 		case e.Action == "hold.deadline" && e.To == string(AwaitingReview):
 			r.AwaitingReview++
-		case e.Action == "hold.service_ended":
-			r.ServiceEnded++
 		case e.Action == "customer.expiring":
 			r.Expiring++
 		case e.Action == "customer.expired":

@@ -71,6 +71,10 @@ func TestSweepDeadline(t *testing.T) {
 	}
 }
 
+// TestSweepAfterARejectionOfATimelySubmission: the 3-day clock stopped while
+// the submission waited (SPEC amended 2026-12-03): the rejection gives back
+// the 2 hours that were left, counted from the decision, the notice says
+// until when, and the sweep suspends only once they have run out.
 func TestSweepAfterARejectionOfATimelySubmission(t *testing.T) {
 	w := kyctest.New(t)
 	w.PlaceOrder("c-1", "o-1")
@@ -80,8 +84,26 @@ func TestSweepAfterARejectionOfATimelySubmission(t *testing.T) {
 	w.Sweep() // awaiting_review
 	w.Bus.Reset()
 	w.Reject("rev-1", sub)
-	if h := w.Hold("c-1", "o-1"); h.State != kyc.SuspendedKYC || !h.Rendered {
-		t.Fatalf("hold %+v: a rejection of the awaited review suspends", h)
+	rejectedAt := w.Now()
+	h := w.Hold("c-1", "o-1")
+	if h.State != kyc.AwaitingKYC || h.Rendered || !h.Deadline.Equal(rejectedAt.Add(2*time.Hour)) {
+		t.Fatalf("hold %+v: want awaiting_kyc until 2 h after the rejection", h)
+	}
+	wantEvents(t, w, kyc.KycRejected)
+	if e := w.Events(kyc.KycRejected)[0]; e.Deadline == nil || !e.Deadline.Equal(h.Deadline) || e.TimeZone != kyctest.Zone {
+		t.Fatalf("KycRejected %+v: want the new deadline in %s", e, kyctest.Zone)
+	}
+	if e := lastEntry(t, w, "c-1"); e.Action != "hold.rejected" || e.From != string(kyc.AwaitingReview) || e.To != string(kyc.AwaitingKYC) ||
+		e.Detail["deadline"] != h.Deadline.Format(time.RFC3339) {
+		t.Fatalf("audit %+v", e)
+	}
+	w.Advance(2 * time.Hour)
+	if rep := w.Sweep(); rep.Changed != 0 {
+		t.Fatalf("a sweep at the new deadline: %+v", rep)
+	}
+	w.Advance(time.Nanosecond)
+	if rep := w.Sweep(); rep.Suspended != 1 {
+		t.Fatalf("a sweep after the new deadline: %+v", rep)
 	}
 	wantEvents(t, w, kyc.KycRejected, kyc.ServiceProvisionRequested, kyc.ServiceSuspendRequested)
 }
@@ -113,24 +135,33 @@ func TestSweepExpiryReminderAndExpiry(t *testing.T) {
 	}
 }
 
-func TestSweepEndsASuspendedServiceAtTheEndOfItsPeriod(t *testing.T) {
+// TestSweepNeverExpiresASuspendedService: billing owns the service's dates
+// (SPEC amended 2026-12-03): a suspended hold is not even due once its
+// order-time due date passed, and stays suspended until billing says the
+// service ended, so a customer who passes KYC later is unsuspended.
+func TestSweepNeverExpiresASuspendedService(t *testing.T) {
 	w := kyctest.New(t)
 	e := w.OrderEvent("c-1", "o-1")
 	e.NextDueDate = kyc.NewDate(2026, 3, 10)
 	w.Place(e)
 	w.Advance(kyc.Window + time.Hour)
 	w.Sweep()
-	w.Clock.Set(kyc.NewDate(2026, 3, 11).Time().Add(-time.Nanosecond))
-	if rep := w.Sweep(); rep.Changed != 0 {
-		t.Fatalf("during the due date: %+v", rep)
+	if c := w.Customer("c-1"); !c.DueAt().IsZero() {
+		t.Fatalf("a suspended hold is due at %s", c.DueAt())
 	}
-	w.Clock.Set(kyc.NewDate(2026, 3, 11).Time())
-	if rep := w.Sweep(); rep.ServiceEnded != 1 {
-		t.Fatalf("after the due date: %+v", rep)
+	w.Clock.Set(kyc.NewDate(2026, 6, 1).Time()) // long after the due date the order carried
+	if rep := w.Sweep(); rep.Changed != 0 || rep.CustomersDue != 0 {
+		t.Fatalf("after the order-time due date: %+v", rep)
 	}
-	if h := w.Hold("c-1", "o-1"); h.State != kyc.Expired || !h.Rendered {
-		t.Fatalf("hold %+v", h)
+	if h := w.Hold("c-1", "o-1"); h.State != kyc.SuspendedKYC || !h.Rendered {
+		t.Fatalf("hold %+v, want still suspended_kyc", h)
 	}
+	w.Bus.Reset()
+	w.Verify("c-1")
+	if h := w.Hold("c-1", "o-1"); h.State != kyc.Released {
+		t.Fatalf("hold %s after the approval, want released", h.State)
+	}
+	wantEvents(t, w, kyc.KycVerified, kyc.ServiceUnsuspendRequested)
 }
 
 // TestSweepRepublishesTheOutbox: events of a committed change whose

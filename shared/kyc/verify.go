@@ -27,6 +27,31 @@ func (s *Service) Requirements() Requirements {
 	}
 }
 
+// RequirementsFor returns the requirements as a customer sees them: a
+// business registration certificate is listed only for a business customer
+// (P3), the only customers it proves identity for.
+func (s *Service) RequirementsFor(ctx context.Context, customerID string) (Requirements, error) {
+	r := s.Requirements()
+	if ValidID(customerID) {
+		c, err := s.customer(ctx, customerID)
+		if err != nil {
+			return Requirements{}, err
+		}
+		if c.Business {
+			return r, nil
+		}
+	}
+	r.Categories = slices.Clone(r.Categories)
+	for i, cat := range r.Categories {
+		r.Categories[i].Types = slices.DeleteFunc(slices.Clone(cat.Types), func(t TypeSpec) bool { return t.Type == BusinessRegistration })
+	}
+	return r, nil
+}
+
+// errBusinessOnly refuses a business registration certificate from a
+// customer billing does not report as a business.
+var errBusinessOnly = Invalid("business_only", "a business registration certificate proves identity only for a business customer; choose another identity document")
+
 // DocumentView is a document as its owner (or staff) sees it.
 type DocumentView struct {
 	ID          string        `json:"documentId"`
@@ -72,22 +97,26 @@ func viewDocument(d Document) DocumentView {
 	return v
 }
 
-// HoldView is an order hold as the customer sees it.
+// HoldView is an order hold as the customer sees it. Times are UTC; a page
+// shows them in TimeZone (the server region's), with UTC beside them.
 type HoldView struct {
-	OrderID     string     `json:"orderId"`
-	ServiceID   string     `json:"serviceId"`
-	ProductID   string     `json:"productId"`
-	State       HoldState  `json:"state"`
-	OrderedAt   time.Time  `json:"orderedAt"`
-	Deadline    time.Time  `json:"deadline,omitzero"`
-	NextDueDate Date       `json:"nextDueDate"`
-	Rendered    bool       `json:"rendered"`
-	Extension   *Extension `json:"extension,omitempty"`
+	OrderID      string     `json:"orderId"`
+	ServiceID    string     `json:"serviceId"`
+	ProductID    string     `json:"productId"`
+	ServerRegion string     `json:"serverRegion,omitempty"`
+	TimeZone     string     `json:"timeZone,omitempty"`
+	State        HoldState  `json:"state"`
+	OrderedAt    time.Time  `json:"orderedAt"`
+	Deadline     time.Time  `json:"deadline,omitzero"`
+	NextDueDate  Date       `json:"nextDueDate,omitzero"`
+	Rendered     bool       `json:"rendered"`
+	Extension    *Extension `json:"extension,omitempty"`
 }
 
 func viewHold(h Hold) HoldView {
-	return HoldView{OrderID: h.OrderID, ServiceID: h.ServiceID, ProductID: h.ProductID, State: h.State,
-		OrderedAt: h.OrderedAt, Deadline: h.Deadline, NextDueDate: h.NextDueDate, Rendered: h.Rendered, Extension: h.Extension}
+	return HoldView{OrderID: h.OrderID, ServiceID: h.ServiceID, ProductID: h.ProductID, ServerRegion: h.ServerRegion,
+		TimeZone: h.TimeZone, State: h.State, OrderedAt: h.OrderedAt, Deadline: h.Deadline, NextDueDate: h.NextDueDate,
+		Rendered: h.Rendered, Extension: h.Extension}
 }
 
 // StatusView is a customer's KYC status (GET /v1/kyc/status).
@@ -142,6 +171,15 @@ func (s *Service) CreateDocument(ctx context.Context, customerID string, r Docum
 	d, err := NewDocument(customerID, s.newID(), r, s.cfg.MaxUploadBytes, s.now())
 	if err != nil {
 		return NewUpload{}, err
+	}
+	if d.Type == BusinessRegistration {
+		c, err := s.customer(ctx, customerID)
+		if err != nil {
+			return NewUpload{}, err
+		}
+		if !c.Business {
+			return NewUpload{}, errBusinessOnly
+		}
 	}
 	d.PurgeAt = d.CreatedAt.Add(s.cfg.Retention.Unsubmitted)
 	up, err := s.files.PresignUpload(ctx, d, s.cfg.MaxUploadBytes, s.cfg.UploadTTL)
@@ -202,6 +240,9 @@ func (s *Service) Submit(ctx context.Context, customerID, identityDocID, address
 			if err != nil {
 				return err
 			}
+			if d.Type == BusinessRegistration && !c.Business {
+				return errBusinessOnly
+			}
 			prev := d.State
 			d.State, d.SubmissionID, d.PurgeAt = DocValid, id, time.Time{} // kept while in review
 			updates = append(updates, DocumentUpdate{Document: d, Expect: prev})
@@ -239,6 +280,17 @@ func (s *Service) submittable(ctx context.Context, a Account, docID string, cat 
 		return Document{}, Invalid("document_rejected", "document %s was rejected; upload a new one", docID)
 	case d.SubmissionID != "" && d.Decision == nil:
 		return Document{}, Conflict("document_in_review", "document %s is already in a submission under review", docID)
+	case d.Decision != nil:
+		// Approved in a submission that was rejected for the other document:
+		// it may be sent again with a replacement. One that verified the
+		// customer belongs to that verification and cannot prove a new one.
+		sub, err := s.store.Submission(ctx, d.SubmissionID)
+		if err != nil {
+			return Document{}, fmt.Errorf("load the document's submission: %w", err)
+		}
+		if sub.Status == SubApproved {
+			return Document{}, Invalid("document_used", "document %s was approved in an earlier verification; upload a new one", docID)
+		}
 	}
 	info, err := s.files.Inspect(ctx, d.Key, d.VersionID)
 	if err != nil {

@@ -2,6 +2,7 @@ package kyc_test
 
 import (
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -309,8 +310,9 @@ func TestSubmitRefused(t *testing.T) {
 			w.Submit("c-1")
 			return valid(w)
 		}, kyc.KindConflict, "submission_pending"},
-		{"a verified customer", func(t *testing.T, w *kyctest.World) docs {
-			w.Verify("c-1")
+		{"a verified customer before the expiry reminder", func(t *testing.T, w *kyctest.World) docs {
+			res := w.Verify("c-1")
+			w.Clock.Set(res.ExpiresAt.Add(-kyc.ReminderBefore - time.Second))
 			return valid(w)
 		}, kyc.KindConflict, "already_verified"},
 	}
@@ -375,5 +377,154 @@ func TestSubmitPortFailures(t *testing.T) {
 				t.Fatalf("a failed submission wrote the customer record: %v", err)
 			}
 		})
+	}
+}
+
+// business places an order that tells the gate whether c-1 is a business.
+func business(w *kyctest.World, orderID string, is bool) {
+	e := w.OrderEvent("c-1", orderID)
+	e.ProductID, e.Business = kyctest.ProductPlain, &is
+	w.Place(e)
+}
+
+// registrationRequest asks to upload a business registration certificate.
+var registrationRequest = kyc.DocumentRequest{Category: kyc.Identity, Type: kyc.BusinessRegistration, ContentType: kyc.PDF, Size: 4096}
+
+// uploadRegistration uploads and validates a business registration
+// certificate of c-1 (a business customer) and returns its id.
+func uploadRegistration(t *testing.T, w *kyctest.World) string {
+	t.Helper()
+	up := w.CreateDocument("c-1", registrationRequest)
+	if res := w.Validate(kyc.DocumentKey("c-1", up.DocumentID), w.Post(up, kyctest.Content(kyc.PDF, 4096))); res.Outcome != "valid" {
+		t.Fatalf("validation %+v", res)
+	}
+	return up.DocumentID
+}
+
+// identityTypes lists the identity document types of requirements.
+func identityTypes(r kyc.Requirements) []kyc.DocType {
+	var out []kyc.DocType
+	for _, c := range r.Categories {
+		if c.Category == kyc.Identity {
+			for _, ts := range c.Types {
+				out = append(out, ts.Type)
+			}
+		}
+	}
+	return out
+}
+
+// TestBusinessRegistrationOnlyForBusinessCustomers: P3 "Business
+// registration certificate (business customers)": billing says whether the
+// account is a business; only then does the requirements list show the type,
+// and only then is it accepted as identity (a clear 422 otherwise).
+func TestBusinessRegistrationOnlyForBusinessCustomers(t *testing.T) {
+	t.Run("requirements", func(t *testing.T) {
+		w := kyctest.New(t)
+		for _, tt := range []struct {
+			name  string
+			setup func()
+			want  bool
+		}{
+			{"a customer never seen", func() {}, false},
+			{"a business customer", func() { business(w, "o-1", true) }, true},
+			{"a customer who is no longer a business", func() { business(w, "o-2", false) }, false},
+		} {
+			tt.setup()
+			r, err := w.Service.RequirementsFor(ctx, "c-1")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := slices.Contains(identityTypes(r), kyc.BusinessRegistration); got != tt.want || len(identityTypes(r)) < 4 {
+				t.Fatalf("%s: identity types %v", tt.name, identityTypes(r))
+			}
+		}
+		if !slices.Contains(identityTypes(w.Service.Requirements()), kyc.BusinessRegistration) {
+			t.Fatal("the catalogue itself lost the type")
+		}
+	})
+	t.Run("a customer who is not a business cannot upload one", func(t *testing.T) {
+		w := kyctest.New(t)
+		w.PlaceOrder("c-1", "o-1")
+		check := unchanged(t, w)
+		_, err := w.Service.CreateDocument(ctx, "c-1", registrationRequest)
+		wantErr(t, err, kyc.KindInvalid, "business_only")
+		check()
+	})
+	t.Run("a business customer verifies with one", func(t *testing.T) {
+		w := kyctest.New(t)
+		business(w, "o-1", true)
+		sub := w.SubmitDocuments("c-1", uploadRegistration(t, w), w.Upload("c-1", kyc.Address))
+		if res := w.Approve("rev-1", sub); res.CustomerStatus != kyc.StatusVerified {
+			t.Fatalf("decision %+v", res)
+		}
+	})
+	t.Run("a customer no longer a business cannot submit one uploaded before", func(t *testing.T) {
+		w := kyctest.New(t)
+		business(w, "o-1", true)
+		reg, addr := uploadRegistration(t, w), w.Upload("c-1", kyc.Address)
+		business(w, "o-2", false)
+		check := unchanged(t, w)
+		_, err := w.Service.Submit(ctx, "c-1", reg, addr)
+		wantErr(t, err, kyc.KindInvalid, "business_only")
+		check()
+	})
+}
+
+// TestReverificationNeedsNewDocuments: Decision (amended 2026-12-03):
+// documents approved under a verification cannot be reused for the next
+// one; a re-verification from the expiry reminder on, or after expiry,
+// needs new documents.
+func TestReverificationNeedsNewDocuments(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		when func(expires time.Time) time.Time
+	}{
+		{"from the expiry reminder on", func(e time.Time) time.Time { return e.Add(-kyc.ReminderBefore) }},
+		{"after expiry", func(e time.Time) time.Time { return e.Add(24 * time.Hour) }},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			w := kyctest.New(t)
+			idDoc, addrDoc := w.Upload("c-1", kyc.Identity), w.Upload("c-1", kyc.Address)
+			res := w.Approve("rev-1", w.SubmitDocuments("c-1", idDoc, addrDoc))
+			w.Clock.Set(tt.when(res.ExpiresAt))
+			newAddr := w.Upload("c-1", kyc.Address)
+			check := unchanged(t, w)
+			for _, pair := range [][2]string{{idDoc, addrDoc}, {idDoc, newAddr}} {
+				_, err := w.Service.Submit(ctx, "c-1", pair[0], pair[1])
+				wantErr(t, err, kyc.KindInvalid, "document_used")
+			}
+			check()
+			sub := w.Submit("c-1") // new documents
+			if again := w.Approve("rev-1", sub); !again.ExpiresAt.After(res.ExpiresAt) || again.CustomerStatus != kyc.StatusVerified {
+				t.Fatalf("re-verification %+v, want a new expiry after %s", again, res.ExpiresAt)
+			}
+		})
+	}
+}
+
+// TestViewsCarryTheRegionsTimeZone: customer-facing times are shown in the
+// service region's time zone with UTC beside them (SPEC amended
+// 2026-12-03): the views carry the region and its zone so pages can.
+func TestViewsCarryTheRegionsTimeZone(t *testing.T) {
+	w := kyctest.New(t)
+	w.PlaceOrder("c-1", "o-1")
+	e := w.OrderEvent("c-1", "o-2")
+	e.ServerRegion = kyctest.OtherRegion
+	w.Place(e)
+	v, err := w.Service.Status(ctx, "c-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	zones := map[string]string{}
+	for _, h := range v.Holds {
+		zones[h.OrderID] = h.ServerRegion + " " + h.TimeZone
+	}
+	if zones["o-1"] != kyctest.Region+" "+kyctest.Zone || zones["o-2"] != kyctest.OtherRegion+" "+kyctest.OtherZone {
+		t.Fatalf("holds' zones %v", zones)
+	}
+	o, err := w.Service.OrderView(ctx, "o-2")
+	if err != nil || o.TimeZone != kyctest.OtherZone || o.ServerRegion != kyctest.OtherRegion || !o.ReceivedAt.Equal(w.Now()) {
+		t.Fatalf("order view %+v, %v", o, err)
 	}
 }

@@ -54,9 +54,16 @@ func (w *world) apply(ch Change) {
 // orderAt places order id, ordered at t0+ordered, as billing reports it at now.
 func (w *world) orderAt(id string, ordered, now time.Duration, product string) error {
 	w.tb.Helper()
-	o := Order{OrderID: id, ServiceID: "svc-" + id, CustomerID: w.c.ID, ProductID: product,
-		ServerRegion: "hk", OrderedAt: t0.Add(ordered), NextDueDate: due0}
-	ch, err := w.c.PlaceOrder(o, w.products.RequiresKYC(product), t0.Add(now))
+	return w.place(Order{OrderID: id, ProductID: product, NextDueDate: due0}, ordered, now)
+}
+
+// place places o (its id, product and due date; the rest is filled in),
+// ordered at t0+ordered, as billing reports it at t0+now.
+func (w *world) place(o Order, ordered, now time.Duration) error {
+	w.tb.Helper()
+	o.ServiceID, o.CustomerID, o.ServerRegion, o.TimeZone = "svc-"+o.OrderID, w.c.ID, "hk", "Asia/Hong_Kong"
+	o.OrderedAt = t0.Add(ordered)
+	ch, err := w.c.PlaceOrder(o, w.products.RequiresKYC(o.ProductID), t0.Add(now))
 	if err == nil {
 		w.apply(ch)
 	}

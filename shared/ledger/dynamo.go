@@ -16,15 +16,16 @@ import (
 
 // Table layout of the DynamoDB ledger.
 const (
-	attrState     = "state"
-	attrSince     = "since" // unix nanoseconds
-	attrAttempts  = "attempts"
-	attrUncertain = "uncertain"
-	attrInDoubt   = "inDoubt"
-	attrOutcome   = "outcome"
-	attrErrorKind = "errorKind"
-	attrAppliedAt = "appliedAt"
-	attrFailedAt  = "failedAt"
+	attrState      = "state"
+	attrSince      = "since" // unix nanoseconds
+	attrAttempts   = "attempts"
+	attrUncertain  = "uncertain"
+	attrInDoubt    = "inDoubt"
+	attrOutcome    = "outcome"
+	attrErrorKind  = "errorKind"
+	attrAppliedAt  = "appliedAt"
+	attrFailedAt   = "failedAt"
+	attrCheckpoint = "checkpoint"
 )
 
 // DynamoAPI is the part of the DynamoDB client the ledger uses.
@@ -117,6 +118,9 @@ func entryOf(id string, item map[string]types.AttributeValue) Entry {
 	if v, ok := item[attrErrorKind].(*types.AttributeValueMemberS); ok {
 		e.ErrorKind = v.Value
 	}
+	if v, ok := item[attrCheckpoint].(*types.AttributeValueMemberS); ok {
+		e.Checkpoint = v.Value
+	}
 	return e
 }
 
@@ -181,7 +185,7 @@ func (l *Dynamo) Claim(ctx context.Context, id string, note map[string]string) (
 	}
 	old := entryOf(id, out.Attributes)
 	resumed := len(out.Attributes) > 0 && (old.State == StateApplying || old.Uncertain)
-	return Claim{ID: id, Since: time.Unix(0, since).UTC(), Attempt: old.Attempts + 1, Resumed: resumed}, nil
+	return Claim{ID: id, Since: time.Unix(0, since).UTC(), Attempt: old.Attempts + 1, Resumed: resumed, Checkpoint: old.Checkpoint}, nil
 }
 
 // Done implements Ledger.
@@ -207,6 +211,14 @@ func (l *Dynamo) Fail(ctx context.Context, c Claim, uncertain bool, kind string)
 			":kind":     &types.AttributeValueMemberS{Value: kind},
 			":at":       &types.AttributeValueMemberS{Value: l.Now().UTC().Format(time.RFC3339)},
 		})
+}
+
+// Checkpoint implements Ledger: one conditional UpdateItem, only while c
+// holds the entry.
+func (l *Dynamo) Checkpoint(ctx context.Context, c Claim, checkpoint string) error {
+	return l.finish(ctx, c, "SET #cp = :cp",
+		map[string]string{"#cp": attrCheckpoint},
+		map[string]types.AttributeValue{":cp": &types.AttributeValueMemberS{Value: checkpoint}})
 }
 
 // finish updates an entry only if c still holds it.

@@ -40,6 +40,12 @@ type Ledger interface {
 	// billing system may have carried the command out; kind is the error
 	// kind, kept for operators.
 	Fail(ctx context.Context, c Claim, uncertain bool, kind string) error
+	// Checkpoint records, while c holds the entry, where the attempt stands
+	// before a step it cannot take back (the billing adapter: the due date it
+	// is about to extend), so that a Resumed attempt can tell whether that
+	// step was taken. It is kept until a later checkpoint replaces it; never
+	// personal data. ErrLost if another attempt has taken the claim over.
+	Checkpoint(ctx context.Context, c Claim, checkpoint string) error
 }
 
 // State is where a ledger entry stands.
@@ -61,6 +67,8 @@ type Entry struct {
 	InDoubt   bool   // the last attempt's outcome is unknown (it may still be running)
 	Outcome   string // of the applied command
 	ErrorKind string // of the last failed attempt
+	// Checkpoint is the last one an attempt recorded ("" if none).
+	Checkpoint string
 }
 
 // Claim is an attempt's hold on an entry.
@@ -70,6 +78,9 @@ type Claim struct {
 	Attempt int
 	// Resumed says an earlier attempt may already have applied the command.
 	Resumed bool
+	// Checkpoint is what an earlier attempt recorded with Checkpoint ("" if
+	// none): where it stood before a step it could not take back.
+	Checkpoint string
 }
 
 // Ledger errors.

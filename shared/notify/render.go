@@ -148,10 +148,13 @@ func execText(t *template.Template, name string, v any) (string, error) {
 // view is what the templates see: texts already in the notice's language,
 // ids, dates, and the one link. It holds no personal data.
 type view struct {
-	Lang       string
-	Portal     string
-	OrderID    string
+	Lang    string
+	Portal  string
+	OrderID string
+	// Deadline is shown in the service region's time zone with UTC beside
+	// it (UTC only when the event names no zone).
 	Deadline   string
+	Reviewing  bool
 	VerifiedOn string
 	ExpiresOn  string
 	Categories []categoryView
@@ -172,9 +175,9 @@ type documentView struct {
 }
 
 func (r *Renderer) view(e kyc.Event, lang string) view {
-	v := view{Lang: lang, Portal: r.portal, OrderID: e.OrderID, Message: SanitizeMessage(e.CustomerMessage)}
+	v := view{Lang: lang, Portal: r.portal, OrderID: e.OrderID, Message: SanitizeMessage(e.CustomerMessage), Reviewing: e.Reviewing}
 	if e.Deadline != nil {
-		v.Deadline = e.Deadline.UTC().Format("2006-01-02 15:04") + " UTC"
+		v.Deadline = FormatTime(*e.Deadline, e.TimeZone, lang)
 	}
 	if e.VerifiedAt != nil {
 		v.VerifiedOn = e.VerifiedAt.UTC().Format(time.DateOnly)
@@ -212,6 +215,21 @@ func (r *Renderer) view(e kyc.Event, lang string) view {
 		v.Reasons = append(v.Reasons, reasonText(code, lang))
 	}
 	return v
+}
+
+// FormatTime writes a time as customers are shown it: in the service
+// region's time zone (an IANA name), with UTC beside it; in UTC only when
+// the zone is unknown. "2026-03-05 18:00 (Asia/Hong_Kong; 2026-03-05 10:00 UTC)".
+func FormatTime(t time.Time, zone, lang string) string {
+	const layout = "2006-01-02 15:04"
+	lt := kyc.InZone(t, zone)
+	if !lt.HasLocal {
+		return lt.UTC.Format(layout) + " UTC"
+	}
+	if lang == kyc.LangChinese {
+		return lt.Local.Format(layout) + "（" + lt.Zone + " 時間；UTC " + lt.UTC.Format(layout) + "）"
+	}
+	return lt.Local.Format(layout) + " (" + lt.Zone + "; " + lt.UTC.Format(layout) + " UTC)"
 }
 
 func label(l kyc.Label, lang string) string {

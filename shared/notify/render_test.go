@@ -107,9 +107,9 @@ func TestEveryNoticeRendersInBothLanguages(t *testing.T) {
 	// Key phrases per type and language: the subject and what the body must say.
 	phrases := map[kyc.EventType]map[string][]string{
 		kyc.KycRequested: {
-			kyc.LangEnglish: {"Action needed: verify your identity for order ord-5001", "2026-11-27 10:00 UTC", "within 3 days", "suspend it right away",
+			kyc.LangEnglish: {"Action needed: verify your identity for order ord-5001", "2026-11-27 10:00 UTC", "within 3 days of this notice", "the 3 days stop", "suspend it right away",
 				"Government-issued photo ID", "Passport and other travel documents", "Utility bill (Water, Electricity, Gas", "Tax return", "2 years"},
-			kyc.LangChinese: {"需要您處理：請為訂單 ord-5001 完成身份驗證", "2026-11-27 10:00 UTC", "下單後 3 天內", "立即暫停",
+			kyc.LangChinese: {"需要您處理：請為訂單 ord-5001 完成身份驗證", "2026-11-27 10:00 UTC", "本通知發出後 3 天內", "暫停計算", "立即暫停",
 				"政府發布的帶有照片的證件", "護照或者其他旅行證件", "水電費帳單（水、電、氣", "報稅表", "2 年"},
 		},
 		kyc.KycRejected: {
@@ -122,8 +122,8 @@ func TestEveryNoticeRendersInBothLanguages(t *testing.T) {
 			kyc.LangChinese: {"您的身份已通過驗證", "已於 2026-11-25", "有效至 2028-11-25"},
 		},
 		kyc.KycExpiring: {
-			kyc.LangEnglish: {"Your identity verification expires on 2028-11-25", "existing services are not affected"},
-			kyc.LangChinese: {"您的身份驗證將於 2028-11-25 到期", "現有的服務不受影響"},
+			kyc.LangEnglish: {"Your identity verification expires on 2028-11-25", "existing services are not affected", "You can renew it now", "cannot be used again"},
+			kyc.LangChinese: {"您的身份驗證將於 2028-11-25 到期", "現有的服務不受影響", "您現在即可續期", "不可再次使用"},
 		},
 		kyc.KycExpired: {
 			kyc.LangEnglish: {"Your identity verification has expired", "expired on 2028-11-25"},
@@ -256,5 +256,85 @@ func TestRendererRejects(t *testing.T) {
 	}
 	if _, err := r.Render(requested(), []string{"fr"}); err == nil {
 		t.Error("unknown language rendered")
+	}
+}
+
+// TestTimesAreShownInTheServiceRegionsTimeZone: customer-facing times are in
+// the service region's time zone with UTC beside them (SPEC amended
+// 2026-12-03); an event without a zone shows UTC.
+func TestTimesAreShownInTheServiceRegionsTimeZone(t *testing.T) {
+	r := renderer(t)
+	for _, tt := range []struct {
+		zone, lang, want string
+	}{
+		{"Asia/Hong_Kong", kyc.LangEnglish, "2026-11-27 18:00 (Asia/Hong_Kong; 2026-11-27 10:00 UTC)"},
+		{"Asia/Taipei", kyc.LangEnglish, "2026-11-27 18:00 (Asia/Taipei; 2026-11-27 10:00 UTC)"},
+		{"Asia/Hong_Kong", kyc.LangChinese, "2026-11-27 18:00（Asia/Hong_Kong 時間；UTC 2026-11-27 10:00）"},
+		{"", kyc.LangEnglish, "2026-11-27 10:00 UTC"},
+		{"Not/AZone", kyc.LangEnglish, "2026-11-27 10:00 UTC"},
+	} {
+		for _, e := range []kyc.Event{requested(), rejected()} {
+			e.Deadline, e.TimeZone = &deadline, tt.zone
+			m, err := r.Render(e, []string{tt.lang})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !strings.Contains(m.Text, tt.want) || !strings.Contains(htmlText(m.HTML), tt.want) {
+				t.Errorf("%s in %q (%s): lacks %q:\n%s", e.Type, tt.zone, tt.lang, tt.want, m.Text)
+			}
+		}
+	}
+}
+
+// TestRejectionTellsTheNewDeadline: the rejection notice says until when the
+// customer may send new documents (the time left, counted from the
+// decision), and says nothing of a deadline when no order waits.
+func TestRejectionTellsTheNewDeadline(t *testing.T) {
+	r := renderer(t)
+	e := rejected()
+	e.Deadline, e.TimeZone = &deadline, "Asia/Hong_Kong"
+	for lang, want := range map[string]string{kyc.LangEnglish: "Please send new documents by 2026-11-27 18:00", kyc.LangChinese: "請於 2026-11-27 18:00"} {
+		m, err := r.Render(e, []string{lang})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(m.Text, want) || !strings.Contains(htmlText(m.HTML), want) {
+			t.Errorf("%s: lacks %q:\n%s", lang, want, m.Text)
+		}
+	}
+	m, err := r.Render(rejected(), []string{kyc.LangEnglish})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(m.Text, "send new documents by") {
+		t.Errorf("a deadline without one:\n%s", m.Text)
+	}
+}
+
+// TestRequestedWhileInReview: a customer whose documents already wait for
+// review is told so, not asked for documents again.
+func TestRequestedWhileInReview(t *testing.T) {
+	r := renderer(t)
+	e := requested()
+	e.Reviewing = true
+	for lang, want := range map[string][]string{
+		kyc.LangEnglish: {"Order ord-5001: your documents are being reviewed", "nothing you need to do now", "3 days from their decision"},
+		kyc.LangChinese: {"訂單 ord-5001：您的文件正在審核中", "無須採取任何行動", "由其決定起計 3 天"},
+	} {
+		m, err := r.Render(e, []string{lang})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, p := range want {
+			if !strings.Contains(m.Subject+"\n"+m.Text, p) || !strings.Contains(htmlText(m.Subject+m.HTML), p) {
+				t.Errorf("%s: lacks %q:\n%s\n%s", lang, p, m.Subject, m.Text)
+			}
+		}
+		for _, asking := range []string{"upload one document from each", "從以下兩類文件中各上傳一份", "Passport and other travel documents", "護照"} {
+			if strings.Contains(m.Text, asking) || strings.Contains(m.HTML, asking) {
+				t.Errorf("%s: the notice asks for documents again (%q)", lang, asking)
+			}
+		}
+		assertSafe(t, m)
 	}
 }

@@ -44,9 +44,9 @@ func (in *Intake) apply(ctx context.Context, e events.EventBridgeEvent) (kyc.Int
 	if e.Source != contract.SourceBilling {
 		return kyc.IntakeResult{}, kyc.Invalid("unknown_source", "source must be %q", contract.SourceBilling)
 	}
-	var detail kyc.BillingEvent
-	if err := json.Unmarshal(e.Detail, &detail); err != nil {
-		return kyc.IntakeResult{}, kyc.Invalid("malformed_detail", "detail is not a billing event")
+	detail, err := kyc.DecodeBillingEvent(e.Detail)
+	if err != nil {
+		return kyc.IntakeResult{}, err
 	}
 	res, err := in.intake.ApplyBillingEvent(ctx, kyc.EventType(e.DetailType), detail)
 	in.log.InfoContext(ctx, "billing event", "type", e.DetailType, "order", res.OrderID, "state", res.State,

@@ -159,15 +159,17 @@ func (c *Client) ModuleUnsuspend(ctx context.Context, serviceID int) error {
 }
 
 // UpdateClientProduct sets a service's next due date (and, as WHMCS does with
-// it, the next invoice date). The date is absolute, so repeating the call is
-// harmless and it is retried like a read.
+// it, the next invoice date). It is not retried after an unknown outcome: the
+// date was computed from one read of the service's current date, and a
+// payment landing between two tries would be undone by the second; the
+// caller finds out what happened by reading the date again.
 func (c *Client) UpdateClientProduct(ctx context.Context, serviceID int, nextDueDate string) error {
 	if _, err := time.Parse(time.DateOnly, nextDueDate); err != nil {
 		return &Error{Action: ActionUpdateClientProduct, Kind: KindInvalid, Message: fmt.Sprintf("nextduedate %q is not Y-m-d", nextDueDate)}
 	}
 	p := serviceParams(serviceID)
 	p.Set("nextduedate", nextDueDate)
-	_, err := c.call(ctx, ActionUpdateClientProduct, p, true, c.opt.Timeout)
+	_, err := c.call(ctx, ActionUpdateClientProduct, p, false, c.opt.Timeout)
 	return err
 }
 

@@ -230,9 +230,20 @@ func TestRetries(t *testing.T) {
 			t.Fatalf("ModuleCreate sent %d times, want 1", n)
 		}
 	})
-	t.Run("500 on UpdateClientProduct is retried: the call is idempotent", func(t *testing.T) {
+	t.Run("500 on UpdateClientProduct is not retried: a payment between two tries would be undone", func(t *testing.T) {
 		fake, c := fixture(t, whmcs.Options{Attempts: 3})
 		fake.Inject(whmcs.ActionUpdateClientProduct, whmcstest.Fault{Status: 502, Apply: true})
+		err := c.UpdateClientProduct(ctx, 101, "2026-02-01")
+		if kindOf(t, err) != whmcs.KindUnknown {
+			t.Fatalf("got %v, want unknown outcome", err)
+		}
+		if n, _ := fake.Count(whmcs.ActionUpdateClientProduct); n != 1 {
+			t.Fatalf("UpdateClientProduct sent %d times, want 1", n)
+		}
+	})
+	t.Run("503 on UpdateClientProduct is retried: not processed", func(t *testing.T) {
+		fake, c := fixture(t, whmcs.Options{Attempts: 3})
+		fake.Inject(whmcs.ActionUpdateClientProduct, whmcstest.Fault{Status: 503})
 		if err := c.UpdateClientProduct(ctx, 101, "2026-02-01"); err != nil {
 			t.Fatal(err)
 		}

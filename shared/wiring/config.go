@@ -30,7 +30,8 @@ type Config struct {
 	MacKeyID string // contract.EnvMacKeyID: the HMAC key of document numbers
 	EventBus string // contract.EnvEventBus
 
-	Products       kyc.ProductSet // contract.EnvKYCProducts
+	Products       kyc.ProductSet // contract.EnvKYCProducts (true) and contract.EnvOtherProducts (false)
+	Regions        kyc.Regions    // contract.EnvRegions
 	MaxUploadBytes int64          // contract.EnvMaxUploadBytes
 	Retention      kyc.Retention  // contract.EnvRetention
 
@@ -61,8 +62,9 @@ const TicketsWHMCS = "whmcs"
 // with one clear message.
 func Load(spec contract.Spec, env func(string) string) (Config, error) {
 	var (
-		c    Config
-		errs []error
+		c                  Config
+		errs               []error
+		kycList, otherList string
 	)
 	bad := func(name, why string) { errs = append(errs, fmt.Errorf("%s: %s", name, why)) }
 	var missing []string
@@ -91,7 +93,15 @@ func Load(spec contract.Spec, env func(string) string) (Config, error) {
 		case contract.EnvEventBus:
 			c.EventBus = v
 		case contract.EnvKYCProducts:
-			c.Products = kyc.ParseProducts(v)
+			kycList = v
+		case contract.EnvOtherProducts:
+			otherList = v
+		case contract.EnvRegions:
+			r, err := kyc.ParseRegions(v)
+			if err != nil {
+				bad(name, err.Error())
+			}
+			c.Regions = r
 		case contract.EnvMaxUploadBytes:
 			n, err := strconv.ParseInt(v, 10, 64)
 			if err != nil || n <= 0 {
@@ -152,6 +162,15 @@ func Load(spec contract.Spec, env func(string) string) (Config, error) {
 			bad(name, "the wiring does not read this variable (contract.Specs lists it)")
 		}
 	}
+	if kycList != "" || otherList != "" {
+		c.Products = kyc.ParseProducts(kycList)
+		for p := range kyc.ParseProducts(otherList) {
+			if c.Products[p] {
+				bad(contract.EnvOtherProducts, fmt.Sprintf("%q is also in %s: a product requires KYC or does not", p, contract.EnvKYCProducts))
+			}
+		}
+		c.Products.Add(otherList, false)
+	}
 	if c.TicketMode == TicketsWHMCS {
 		for _, need := range []struct{ name, v string }{
 			{contract.EnvTicketDeptID, c.TicketDeptID}, {contract.EnvBillingURL, c.BillingURL}, {contract.EnvBillingSecretARN, c.BillingSecretARN},
@@ -169,5 +188,5 @@ func Load(spec contract.Spec, env func(string) string) (Config, error) {
 
 // policy is the policy engine's configuration.
 func (c Config) policy() kyc.Config {
-	return kyc.Config{Products: c.Products, MaxUploadBytes: c.MaxUploadBytes, KMSKeyID: c.KeyID, Retention: c.Retention}
+	return kyc.Config{Products: c.Products, Regions: c.Regions, MaxUploadBytes: c.MaxUploadBytes, KMSKeyID: c.KeyID, Retention: c.Retention}
 }

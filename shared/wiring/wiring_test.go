@@ -39,7 +39,8 @@ func TestEveryFunctionIsDefined(t *testing.T) {
 var validEnv = map[string]string{
 	contract.EnvTable: "kyc", contract.EnvBucket: "docs", contract.EnvKeyID: "arn:aws:kms:eu-west-1:1:key/k",
 	contract.EnvMacKeyID: "arn:aws:kms:eu-west-1:1:key/m", contract.EnvEventBus: "kyc-bus",
-	contract.EnvKYCProducts: "kyc-vps, kyc-dedicated", contract.EnvMaxUploadBytes: "1048576",
+	contract.EnvKYCProducts: "kyc-vps, kyc-dedicated", contract.EnvOtherProducts: "shared-hosting", contract.EnvMaxUploadBytes: "1048576",
+	contract.EnvRegions:   "hk=Asia/Hong_Kong,tw=Asia/Taipei",
 	contract.EnvRetention: "unsubmitted=24h", contract.EnvWebhookSecretARN: "arn:webhook",
 	contract.EnvBillingMode: "whmcs", contract.EnvBillingURL: "https://billing.example.com/includes/api.php",
 	contract.EnvBillingSecretARN: "arn:billing", contract.EnvMailFrom: "kyc@example.com",
@@ -68,6 +69,13 @@ func TestLoadReadsEverySpecVariable(t *testing.T) {
 	c, _ = Load(contract.SpecOf(contract.FunctionCustomerAPI), envOf(validEnv))
 	if !c.Products.RequiresKYC("kyc-dedicated") || c.Products.RequiresKYC("shared-hosting") || c.MaxUploadBytes != 1<<20 {
 		t.Fatalf("customer-api config %+v", c)
+	}
+	// The intake knows every product an order may name, and the regions.
+	c, _ = Load(contract.SpecOf(contract.FunctionBillingIntake), envOf(validEnv))
+	p := c.policy()
+	if !p.Products.RequiresKYC("kyc-vps") || !p.Products.Known("shared-hosting") || p.Products.RequiresKYC("shared-hosting") ||
+		p.Products.Known("kyc-vsp") || p.Regions.String() != "hk=Asia/Hong_Kong,tw=Asia/Taipei" {
+		t.Fatalf("billing-intake policy %+v", p)
 	}
 	// A variable a spec lists but the wiring does not read is a mistake.
 	bogus := contract.SpecOf(contract.FunctionSweep)
@@ -109,6 +117,10 @@ func TestLoadRefusesBadConfiguration(t *testing.T) {
 		{"sender", contract.FunctionNotifier, with(contract.EnvMailFrom, "KYC <kyc@example.com>"), []string{contract.EnvMailFrom}},
 		{"ticket mode", contract.FunctionNotifier, with(contract.EnvTicketMode, "zendesk"), []string{contract.EnvTicketMode}},
 		{"tickets without a department", contract.FunctionNotifier, without(contract.EnvTicketDeptID), []string{contract.EnvTicketDeptID}},
+		{"no regions", contract.FunctionBillingIntake, without(contract.EnvRegions), []string{contract.EnvRegions}},
+		{"a region without a time zone", contract.FunctionBillingIntake, with(contract.EnvRegions, "hk"), []string{contract.EnvRegions}},
+		{"an unknown time zone", contract.FunctionBillingIntake, with(contract.EnvRegions, "hk=Asia/Kowloon"), []string{contract.EnvRegions}},
+		{"a product with and without KYC", contract.FunctionBillingIntake, with(contract.EnvOtherProducts, "shared-hosting,kyc-vps"), []string{contract.EnvOtherProducts}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			_, err := Load(contract.SpecOf(tt.fn), envOf(tt.env))
@@ -121,6 +133,10 @@ func TestLoadRefusesBadConfiguration(t *testing.T) {
 				}
 			}
 		})
+	}
+	// Products that need no KYC are optional: a catalogue of KYC products only.
+	if c, err := Load(contract.SpecOf(contract.FunctionBillingIntake), envOf(without(contract.EnvOtherProducts))); err != nil || len(c.Products) != 2 {
+		t.Fatalf("billing-intake without other products: %+v, %v", c.Products, err)
 	}
 	// Tickets off: the notifier needs nothing of WHMCS.
 	if _, err := Load(contract.SpecOf(contract.FunctionNotifier), envOf(without(contract.EnvTicketMode, contract.EnvTicketDeptID,

@@ -11,7 +11,9 @@
 //     long-polled and their batches handed to the function as SQS events,
 //     with partial batch responses (poller.go);
 //   - EventBridge Scheduler: the sweep runs on a timer with the schedule's
-//     payload;
+//     payload, its time the local clock's;
+//   - time: a clock a person or a test moves forward (clock.go), the
+//     policy's "now" of every function;
 //   - the billing system: a fake WHMCS (shared/whmcs/whmcstest) that records
 //     every command it receives.
 //
@@ -127,6 +129,7 @@ type Server struct {
 	st         *stack.Stack
 	sink       *whmcstest.Server
 	subs       []Substitution
+	clock      *Clock
 	fns        map[string]*wiring.Function
 	sweepEvery time.Duration
 	url        string
@@ -144,7 +147,7 @@ type serverInfo struct {
 // process group included) and removes the files that say a stack is
 // running.
 func Run(ctx context.Context, cfg Config, out io.Writer, log *slog.Logger) (err error) {
-	s := &Server{cfg: cfg, log: log, fns: map[string]*wiring.Function{}}
+	s := &Server{cfg: cfg, log: log, fns: map[string]*wiring.Function{}, clock: NewClock()}
 	if err := s.refuseSecond(); err != nil {
 		return err
 	}
@@ -295,10 +298,14 @@ func (s *Server) setUp(ctx context.Context, awsCfg aws.Config) error {
 	})
 	verifier := httpapi.JWTVerifier{Issuer: s.st.Authorizer.Issuer, Audiences: s.st.Authorizer.Audience,
 		Keys: map[string]*rsa.PublicKey{localjwt.KeyID: &key.PublicKey}}
+	s.subs = append(s.subs, Substitution{
+		What: `the functions' clock (the policy's "now": orders received, decisions, the timer sweep's time) is the dev server's: GET /local/clock, POST /local/clock {"advance":"73h"} moves it forward`,
+		Why:  "so a late customer can be staged without waiting 3 days; token and signature checks keep real time",
+	})
 	clients := wiring.NewClients(awsCfg)
 	for _, name := range s.st.FunctionNames() {
 		flog := s.log.With("fn", name)
-		fn, err := Build(ctx, s.st, name, clients, wiring.Host{Log: flog, Auth: verifier, Metrics: &lineLog{log: flog}})
+		fn, err := Build(ctx, s.st, name, clients, wiring.Host{Clock: s.clock.Now, Log: flog, Auth: verifier, Metrics: &lineLog{log: flog}})
 		if err != nil {
 			return err
 		}
@@ -390,9 +397,9 @@ func (s *Server) startSweep(ctx context.Context, wg *sync.WaitGroup) {
 				select {
 				case <-ctx.Done():
 					return
-				case at := <-t.C:
+				case <-t.C:
 					ictx, cancel := context.WithTimeout(context.Background(), timeout)
-					res, err := f.Invoke(ictx, json.RawMessage(sched.Event(at)))
+					res, err := f.Invoke(ictx, json.RawMessage(sched.Event(s.clock.Now())))
 					cancel()
 					if err != nil {
 						s.log.Warn("scheduled invocation failed", "fn", name, "err", err)
@@ -433,6 +440,7 @@ func (s *Server) banner(out io.Writer) {
 	p("  billing sink   %s%s/includes/api.php   fake WHMCS; commands: GET %s/local/billing/commands", s.url, SinkPath, s.url)
 	p("  e-mails        GET %s/local/emails   what SES accepted", s.url)
 	p("  OpenAPI        GET %s%s   the HTTP API's OpenAPI 3.1 document; local routes: GET %s/local/", s.url, OpenAPIPath, s.url)
+	p("  clock          GET %s/local/clock; POST {\"advance\":\"73h\"} moves the functions' \"now\" forward", s.url)
 	p("  queue pollers  %s", strings.Join(queues, ", "))
 	p("  sweep          %s", sweep)
 	p("  stack file     %s", StackFile(s.cfg.LocalDir))

@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"os"
 	"strings"
 	"time"
 
@@ -28,7 +29,9 @@ type Invocation struct {
 
 // Prepare loads the running local stack of localDir and builds one function.
 // metrics receives what the function writes to standard output in Lambda
-// (the sweep's embedded metrics).
+// (the sweep's embedded metrics). The function's clock is the dev server's
+// (GET /local/clock), so an invocation sees the "now" the stack's own
+// functions see after the clock was moved.
 func Prepare(ctx context.Context, localDir, name string, log *slog.Logger, metrics io.Writer) (*Invocation, error) {
 	st, err := stack.Load(StackFile(localDir))
 	if err != nil {
@@ -47,7 +50,11 @@ func Prepare(ctx context.Context, localDir, name string, log *slog.Logger, metri
 		return nil, err
 	}
 	awsCfg.Region = st.Region
-	f, err := Build(ctx, st, name, wiring.NewClients(awsCfg), wiring.Host{Log: log, Auth: httpapi.APIGatewayJWT{}, Metrics: metrics})
+	clock, err := serverClock(ctx, localDir)
+	if err != nil {
+		return nil, err
+	}
+	f, err := Build(ctx, st, name, wiring.NewClients(awsCfg), wiring.Host{Clock: clock, Log: log, Auth: httpapi.APIGatewayJWT{}, Metrics: metrics})
 	if err != nil {
 		return nil, err
 	}
@@ -75,6 +82,29 @@ func NewLambdaError(err error) LambdaError {
 	t := strings.TrimLeft(fmt.Sprintf("%T", err), "*")
 	t = t[strings.LastIndex(t, ".")+1:]
 	return LambdaError{ErrorMessage: err.Error(), ErrorType: t}
+}
+
+// serverClock returns the running dev server's clock: real time plus the
+// offset it was moved by, read once (to the second) from GET /local/clock.
+func serverClock(ctx context.Context, localDir string) (func() time.Time, error) {
+	b, err := os.ReadFile(serverFile(localDir))
+	if err != nil {
+		return nil, fmt.Errorf("the dev server's %s: %w (is make dev running?)", serverFile(localDir), err)
+	}
+	var info serverInfo
+	if err := json.Unmarshal(b, &info); err != nil || info.API == "" {
+		return nil, fmt.Errorf("%s does not say where the dev server is", serverFile(localDir))
+	}
+	var c clockView
+	if err := getJSON(ctx, info.API+"/local/clock", &c); err != nil {
+		return nil, fmt.Errorf("the dev server's clock: %w (is make dev still running?)", err)
+	}
+	now, err := time.Parse(time.RFC3339, c.Now)
+	if err != nil {
+		return nil, fmt.Errorf("the dev server's clock says %q: %w", c.Now, err)
+	}
+	offset := time.Until(now).Round(time.Second)
+	return func() time.Time { return time.Now().Add(offset) }, nil
 }
 
 func reachable(ctx context.Context, endpoint string) error {

@@ -123,6 +123,9 @@ func (s *Server) localRoutes(mux *http.ServeMux) {
 			"  GET  /local/health             ready, with the emulator endpoint and the functions",
 			"  GET  /local/billing/commands   every command the billing sink received (ModuleCreate, ModuleSuspend, ...)",
 			"  GET  /local/billing/services   the sink's services: status and next due date",
+			`  POST /local/billing/services/{serviceId} {"nextDueDate":"YYYY-MM-DD"}   moves a service's due date as a payment does`,
+			`  GET  /local/clock              the functions' "now": {"now": "<RFC 3339>"}`,
+			`  POST /local/clock {"advance":"73h"}   moves that clock forward (tokens keep real time)`,
 			"  GET  /local/emails             the e-mails the emulator's SES accepted (?to=<address> filters)",
 			"  GET  /local/substitutions      how the local stack differs from the synthesized template",
 			"  GET  " + OpenAPIPath + "             the OpenAPI 3.1 document of the HTTP API",
@@ -175,6 +178,7 @@ func (s *Server) localRoutes(mux *http.ServeMux) {
 		writeJSON(w, http.StatusOK, all)
 	})
 	mux.Handle(SinkPath+"/", http.StripPrefix(SinkPath, s.sink))
+	s.clockRoutes(mux)
 	mux.HandleFunc("GET "+OpenAPIPath, serveOpenAPI)
 }
 

@@ -70,7 +70,7 @@ func TestQuickStartStory(t *testing.T) {
 	w.admin = w.token("admin", "e2e-admin")
 	sh := startShell(t, root, env)
 
-	var dueA, dueB string // the next due dates billing reported
+	var dueA, dueB, renewed string // the next due dates billing reported, and 9001's after its renewal
 	plan := []step{
 		{"setup", func(t *testing.T, out string) {
 			if strings.TrimSpace(out) != "" {
@@ -84,10 +84,16 @@ func TestQuickStartStory(t *testing.T) {
 			if ago := time.Since(o.OrderedAt); ago < 48*time.Hour-time.Minute || ago > 48*time.Hour+time.Minute {
 				t.Errorf("order 5001 orderedAt %s is %s ago, want 2 days", o.OrderedAt, ago)
 			}
-			w.eventually("KycRequested e-mail to customer@example.com", func() error { return w.emailTo("customer@example.com", "5001") })
+			// Reported 2 days late: 3 days from its arrival, not 1 left.
+			if left := time.Until(o.Deadline); left < 72*time.Hour-time.Minute || left > 72*time.Hour {
+				t.Errorf("order 5001 deadline %s is %s away, want 3 days from its arrival", o.Deadline, left)
+			}
+			w.eventually("KycRequested e-mail to customer@example.com, deadline in Hong Kong time", func() error {
+				return w.emailTo("customer@example.com", "5001", "Asia/Hong_Kong", " UTC")
+			})
 		}},
 		{"requested-a", func(t *testing.T, out string) {
-			want(t, out, `"to":["customer@example.com"]`, `"state":"awaiting_kyc"`, `"nextDueDate":"`+dueA+`"`)
+			want(t, out, `"to":["customer@example.com"]`, `"state":"awaiting_kyc"`, `"timeZone":"Asia/Hong_Kong"`, `"nextDueDate":"`+dueA+`"`)
 		}},
 		{"upload-a", func(t *testing.T, out string) {
 			wantRE(t, out, `^[a-z0-9]{20,} [a-z0-9]{20,}$`)
@@ -119,33 +125,56 @@ func TestQuickStartStory(t *testing.T) {
 				t.Errorf("no submission id printed:\n%s", out)
 			}
 		}},
+		{"renew-a", func(t *testing.T, out string) {
+			m := regexp.MustCompile(`^\{"id":9001,"nextDueDate":"(\d{4}-\d{2}-\d{2})"\}$`).FindStringSubmatch(out)
+			if m == nil {
+				t.Fatalf("the renewal printed %q, want service 9001 with its new due date", out)
+			}
+			renewed = m[1]
+			if renewed <= dueA {
+				t.Errorf("renewed to %s, want later than %s", renewed, dueA)
+			}
+		}},
 		{"approve-a", func(t *testing.T, out string) {
 			want(t, out, `"status":"approved"`, `"customerStatus":"verified"`)
-			// On time: provisioned, and the due date moved by the time taken
-			// (2 days and some seconds), rounded up to whole days.
-			extended := addDays(t, dueA, 3)
-			w.eventually("order 5001 provisioned with the due date extended", func() error {
+			// On time: provisioned, and the due date extended by the time
+			// taken (2 days and some seconds), rounded up to whole days,
+			// added to the date WHMCS holds now: the renewed one.
+			extended := addDays(t, renewed, 3)
+			w.eventually("order 5001 provisioned with the renewed due date extended", func() error {
 				if err := w.commands("9001", "ModuleCreate", "UpdateClientProduct nextduedate="+extended); err != nil {
 					return err
 				}
-				if o := w.order("5001"); o.State != "provisioned_extended" || o.NextDueDate != extended {
-					return fmt.Errorf("order 5001 is %s, due %s; want provisioned_extended, due %s", o.State, o.NextDueDate, extended)
+				if o := w.order("5001"); o.State != "provisioned_extended" || o.Extension == nil || o.Extension.Days != 3 {
+					return fmt.Errorf("order 5001 is %s (extension %+v); want provisioned_extended by 3 days", o.State, o.Extension)
 				}
 				return nil
 			})
 		}},
 		{"provisioned-a", func(t *testing.T, out string) {
-			want(t, out, `"state":"provisioned_extended"`, `"nextDueDate":"`+addDays(t, dueA, 3)+`"`,
-				`"action":"ModuleCreate"`, `"action":"UpdateClientProduct"`)
+			want(t, out, `"state":"provisioned_extended"`, `"days":3`, `"action":"ModuleCreate"`, `"action":"UpdateClientProduct"`,
+				`"nextduedate":"`+addDays(t, renewed, 3)+`"`, `{"status":"Active","nextDueDate":"`+addDays(t, renewed, 3)+`"}`)
 		}},
 		{"order-b", func(t *testing.T, out string) {
-			want(t, out, `{"batchItemFailures":[]}`, `"state":"awaiting_kyc"`)
+			want(t, out, `{"batchItemFailures":[]}`, `"state":"awaiting_kyc"`, `"timeZone":"Asia/Taipei"`)
 			o := w.order("5002")
 			dueB = o.NextDueDate
-			if ago := time.Since(o.OrderedAt); ago < 96*time.Hour-time.Minute || ago > 96*time.Hour+time.Minute {
-				t.Errorf("order 5002 orderedAt %s is %s ago, want 4 days", o.OrderedAt, ago)
+			if ago := time.Since(o.OrderedAt); ago < 0 || ago > time.Minute {
+				t.Errorf("order 5002 orderedAt %s is %s ago, want now", o.OrderedAt, ago)
 			}
-			w.eventually("KycRequested e-mail to second@example.com", func() error { return w.emailTo("second@example.com", "5002") })
+			w.eventually("KycRequested e-mail to second@example.com, deadline in Taipei time", func() error {
+				return w.emailTo("second@example.com", "5002", "Asia/Taipei")
+			})
+		}},
+		{"clock", func(t *testing.T, out string) {
+			m := regexp.MustCompile(`^\{"now":"([0-9TZ:-]+)"\}$`).FindStringSubmatch(out)
+			if m == nil {
+				t.Fatalf("the clock printed %q, want {\"now\": ...}", out)
+			}
+			now, err := time.Parse(time.RFC3339, m[1])
+			if ahead := time.Until(now); err != nil || ahead < 73*time.Hour-time.Minute || ahead > 73*time.Hour+time.Minute {
+				t.Fatalf("the clock is at %s (%v), %s ahead; want 73 h ahead", m[1], err, ahead)
+			}
 		}},
 		{"sweep", func(t *testing.T, out string) {
 			want(t, out, `"customersDue":1`, `"suspended":1`)
@@ -518,8 +547,13 @@ func (w *world) get(path, token string, into any) error {
 type order struct {
 	State       string    `json:"state"`
 	OrderedAt   time.Time `json:"orderedAt"`
+	Deadline    time.Time `json:"deadline"`
+	TimeZone    string    `json:"timeZone"`
 	NextDueDate string    `json:"nextDueDate"`
 	Rendered    bool      `json:"rendered"`
+	Extension   *struct {
+		Days int `json:"days"`
+	} `json:"extension"`
 }
 
 func (w *world) order(id string) order {
@@ -531,18 +565,27 @@ func (w *world) order(id string) order {
 	return o
 }
 
-func (w *world) emailTo(to, about string) error {
+// emailTo checks for an e-mail to an address whose subject names about and
+// whose body says each of says.
+func (w *world) emailTo(to, about string, says ...string) error {
 	var mails []struct {
 		To      []string `json:"to"`
 		Subject string   `json:"subject"`
+		Body    string   `json:"body"`
 	}
 	if err := w.get("/local/emails?to="+to, "", &mails); err != nil {
 		return err
 	}
 	for _, m := range mails {
-		if strings.Contains(m.Subject, about) {
-			return nil
+		if !strings.Contains(m.Subject, about) {
+			continue
 		}
+		for _, s := range says {
+			if !strings.Contains(m.Body, s) {
+				return fmt.Errorf("the e-mail to %s about %s does not say %q", to, about, s)
+			}
+		}
+		return nil
 	}
 	return fmt.Errorf("no e-mail to %s about %s yet (%d to that address)", to, about, len(mails))
 }

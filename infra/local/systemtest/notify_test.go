@@ -51,7 +51,7 @@ func TestNotifierSendsThroughSES(t *testing.T) {
 	table := env[contract.EnvTable]
 	intake := kyc.NewIntake(dynamostore.New(clients.DynamoDB, table),
 		kmsseal.New(clients.KMS, kmsseal.NewDynamoKeys(clients.DynamoDB, table), env[contract.EnvKeyID], ""),
-		nopBus{}, kyc.Config{Products: kyc.ProductSet{"kyc-vps": true}})
+		nopBus{}, kyc.Config{Products: kyc.ProductSet{"kyc-vps": true}, Regions: regions(t)})
 	zh, en := emulator.UniqueName(t, "c-zh"), emulator.UniqueName(t, "c-en")
 	for _, o := range []kyc.BillingEvent{
 		{OrderID: zh + "-o", ServiceID: "9001", CustomerID: zh, ProductID: "kyc-vps", OrderedAt: time.Now().Add(-time.Hour),
@@ -126,3 +126,13 @@ func TestNotifierSendsThroughSES(t *testing.T) {
 type nopBus struct{}
 
 func (nopBus) Publish(context.Context, []kyc.Event) error { return nil }
+
+// regions are the local catalogue's server regions.
+func regions(t *testing.T) kyc.Regions {
+	t.Helper()
+	rs, err := kyc.ParseRegions("hk=Asia/Hong_Kong,tw=Asia/Taipei")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rs
+}

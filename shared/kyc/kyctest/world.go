@@ -22,8 +22,12 @@ const (
 	// ProductKYC requires KYC; ProductPlain does not.
 	ProductKYC   = "kyc-vps"
 	ProductPlain = "shared-hosting"
-	// Region is the server region of a World's orders.
-	Region = "hk"
+	// Region is the server region of a World's orders, in the time zone
+	// Zone; OtherRegion (in OtherZone) is the other configured one.
+	Region      = "hk"
+	Zone        = "Asia/Hong_Kong"
+	OtherRegion = "tw"
+	OtherZone   = "Asia/Taipei"
 	// MaxUploadBytes is the largest document a World accepts.
 	MaxUploadBytes = 64 << 10
 	// DefaultReviewer decides what Verify submits.
@@ -61,8 +65,9 @@ type World struct {
 }
 
 // New returns a world at Epoch. configure changes the settings before the
-// use cases are built; by default ProductKYC requires KYC, uploads must be
-// encrypted under KMSKeyARN and be at most MaxUploadBytes.
+// use cases are built; by default the catalogue has ProductKYC (requires
+// KYC) and ProductPlain (does not), the regions are Region and OtherRegion,
+// uploads must be encrypted under KMSKeyARN and be at most MaxUploadBytes.
 func New(tb testing.TB, configure ...func(*kyc.Config)) *World {
 	tb.Helper()
 	w := &World{
@@ -73,7 +78,8 @@ func New(tb testing.TB, configure ...func(*kyc.Config)) *World {
 		Sealer: NewSealer(),
 		Bus:    NewPublisher(),
 		Config: kyc.Config{
-			Products:       kyc.ProductSet{ProductKYC: true},
+			Products:       kyc.ProductSet{ProductKYC: true, ProductPlain: false},
+			Regions:        mustRegions(Region + "=" + Zone + "," + OtherRegion + "=" + OtherZone),
 			MaxUploadBytes: MaxUploadBytes,
 			KMSKeyID:       KMSKeyARN,
 			UploadTTL:      10 * time.Minute,
@@ -92,6 +98,14 @@ func New(tb testing.TB, configure ...func(*kyc.Config)) *World {
 	w.Sweeper = kyc.NewSweeper(w.Store, w.Files, w.Bus, w.Config, opts...)
 	w.Auditor = kyc.NewAuditor(w.Store, opts...)
 	return w
+}
+
+func mustRegions(list string) kyc.Regions {
+	rs, err := kyc.ParseRegions(list)
+	if err != nil {
+		panic(err)
+	}
+	return rs
 }
 
 // Options returns the options the world's use cases are built with: its

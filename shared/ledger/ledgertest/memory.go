@@ -53,7 +53,8 @@ func (m *Memory) Claim(_ context.Context, id string, _ map[string]string) (ledge
 	e := old
 	e.ID, e.State, e.Since, e.Attempts = id, ledger.StateApplying, now.UTC(), old.Attempts+1
 	m.entries[id] = e
-	return ledger.Claim{ID: id, Since: e.Since, Attempt: e.Attempts, Resumed: exists && (old.State == ledger.StateApplying || old.Uncertain)}, nil
+	return ledger.Claim{ID: id, Since: e.Since, Attempt: e.Attempts, Resumed: exists && (old.State == ledger.StateApplying || old.Uncertain),
+		Checkpoint: old.Checkpoint}, nil
 }
 
 // Done implements Ledger.
@@ -66,6 +67,11 @@ func (m *Memory) Fail(_ context.Context, c ledger.Claim, uncertain bool, kind st
 	return m.finish(c, func(e *ledger.Entry) {
 		e.State, e.Uncertain, e.InDoubt, e.ErrorKind = ledger.StateFailed, uncertain || c.Resumed, uncertain, kind
 	})
+}
+
+// Checkpoint implements Ledger.
+func (m *Memory) Checkpoint(_ context.Context, c ledger.Claim, checkpoint string) error {
+	return m.finish(c, func(e *ledger.Entry) { e.Checkpoint = checkpoint })
 }
 
 func (m *Memory) finish(c ledger.Claim, f func(*ledger.Entry)) error {

@@ -114,6 +114,46 @@ func TestLedger(t *testing.T, newLedger func(t *testing.T, now func() time.Time)
 		}
 	})
 
+	// A checkpoint survives the attempt that recorded it, so the attempt that
+	// resumes it knows where that one stood; a stale holder cannot record one.
+	t.Run("a checkpoint is kept for the attempt that resumes", func(t *testing.T) {
+		l, clk := setup(t)
+		c1 := claim(t, l, "a")
+		if c1.Checkpoint != "" {
+			t.Fatalf("first claim has checkpoint %q", c1.Checkpoint)
+		}
+		if err := l.Checkpoint(ctx, c1, "base=2026-12-24"); err != nil {
+			t.Fatal(err)
+		}
+		if e, _, _ := l.Entry(ctx, "a"); e.Checkpoint != "base=2026-12-24" || e.State != ledger.StateApplying {
+			t.Fatalf("entry %+v", e)
+		}
+		clk.Add(ledger.DefaultStaleAfter + time.Millisecond) // the attempt died
+		c2, err := l.Claim(ctx, "a", nil)
+		if err != nil || !c2.Resumed || c2.Checkpoint != "base=2026-12-24" {
+			t.Fatalf("resumed claim %+v, %v", c2, err)
+		}
+		if err := l.Checkpoint(ctx, c1, "base=1999-01-01"); !errors.Is(err, ledger.ErrLost) {
+			t.Fatalf("checkpoint by the stale holder: %v, want ErrLost", err)
+		}
+		if err := l.Fail(ctx, c2, false, "rejected"); err != nil {
+			t.Fatal(err)
+		}
+		c3, err := l.Claim(ctx, "a", nil)
+		if err != nil || c3.Checkpoint != "base=2026-12-24" {
+			t.Fatalf("claim after a failure %+v, %v; the checkpoint must stay", c3, err)
+		}
+		if err := l.Checkpoint(ctx, c3, "base=2027-01-24"); err != nil {
+			t.Fatal(err)
+		}
+		if err := l.Done(ctx, c3, "applied"); err != nil {
+			t.Fatal(err)
+		}
+		if e, _, _ := l.Entry(ctx, "a"); e.Checkpoint != "base=2027-01-24" || e.State != ledger.StateApplied {
+			t.Fatalf("entry %+v", e)
+		}
+	})
+
 	t.Run("a stale marker is taken over and its holder cannot finish", func(t *testing.T) {
 		l, clk := setup(t)
 		c1 := claim(t, l, "a")

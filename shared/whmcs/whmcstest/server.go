@@ -9,7 +9,13 @@
 // It is the contract the billing adapter is tested against, and the local
 // billing sink of `make dev`: every command it receives is recorded and shown
 // as JSON at GET /commands. It also accepts the generic signed webhook at
-// POST /webhook, so a local stack in either billing mode has a sink.
+// POST /webhook, so a local stack in either billing mode has a sink; as the
+// webhook's receivers must, it adds a ServiceDueDateExtended's days to the
+// service's due date once per event id.
+//
+// A test (or a person, through the dev server) moves a service's due date
+// as a payment does with SetNextDueDate (POST /services/{id}
+// {"nextDueDate":"YYYY-MM-DD"}).
 //
 // Knobs (Inject) make it answer with errors, slowly, or not in time, and can
 // apply an action and then lose the reply.
@@ -106,6 +112,7 @@ type Server struct {
 	faults      map[string][]Fault
 	autoCreate  bool
 	webhookKey  []byte
+	extended    map[string]bool // webhook extensions applied, by event id
 	now         func() time.Time
 }
 
@@ -119,6 +126,7 @@ func NewServer(creds whmcs.Credentials) *Server {
 		clients:     map[int]bool{},
 		departments: map[int]bool{},
 		faults:      map[string][]Fault{},
+		extended:    map[string]bool{},
 		now:         time.Now,
 	}
 }
@@ -151,6 +159,24 @@ func (s *Server) AddService(sv Service) {
 	}
 	s.services[sv.ID] = &sv
 	s.clients[sv.ClientID] = true
+}
+
+// SetNextDueDate moves a service's next due date (Y-m-d), as WHMCS does when
+// the service's invoice is paid (a renewal) or staff edit it. With
+// auto-create a service not seen yet is added (Pending); otherwise an
+// unknown service is an error.
+func (s *Server) SetNextDueDate(id int, date string) error {
+	if _, err := time.Parse(time.DateOnly, date); err != nil {
+		return fmt.Errorf("nextDueDate %q is not YYYY-MM-DD", date)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	sv := s.service(strconv.Itoa(id))
+	if sv == nil {
+		return fmt.Errorf("no service %d", id)
+	}
+	sv.NextDueDate = date
+	return nil
 }
 
 // AddClient makes a client id exist.
@@ -234,7 +260,8 @@ func (s *Server) Inject(action string, faults ...Fault) {
 }
 
 // ServeHTTP serves POST …/includes/api.php (the API), POST /webhook (the
-// generic signed webhook), GET /commands and GET /services (JSON).
+// generic signed webhook), GET /commands and GET /services (JSON), and POST
+// /services/{id} {"nextDueDate":"YYYY-MM-DD"} (SetNextDueDate: a payment).
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case r.Method == http.MethodPost && strings.HasSuffix(r.URL.Path, "/includes/api.php"):
@@ -245,13 +272,46 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, s.Commands())
 	case r.Method == http.MethodGet && r.URL.Path == "/services":
 		writeJSON(w, http.StatusOK, s.Services())
+	case r.Method == http.MethodPost && strings.HasPrefix(r.URL.Path, "/services/"):
+		s.setDueDate(w, r)
 	case r.Method == http.MethodGet && r.URL.Path == "/":
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		fmt.Fprintln(w, "whmcstest: fake WHMCS API at POST /includes/api.php, signed webhook sink at POST /webhook;")
-		fmt.Fprintln(w, "GET /commands lists every command received, GET /services the services' state.")
+		fmt.Fprintln(w, "GET /commands lists every command received, GET /services the services' state;")
+		fmt.Fprintln(w, `POST /services/{id} {"nextDueDate":"YYYY-MM-DD"} moves a service's due date as a payment does.`)
 	default:
 		http.NotFound(w, r)
 	}
+}
+
+// setDueDate serves POST /services/{id} {"nextDueDate":"YYYY-MM-DD"}: the
+// service as it is afterwards, 400 for a malformed request, 404 for a service
+// the server does not have (without auto-create).
+func (s *Server) setDueDate(w http.ResponseWriter, r *http.Request) {
+	id, err := strconv.Atoi(strings.TrimPrefix(r.URL.Path, "/services/"))
+	if err != nil || id <= 0 {
+		writeJSON(w, http.StatusNotFound, map[string]any{"result": "error", "message": "no such service"})
+		return
+	}
+	var body struct {
+		NextDueDate string `json:"nextDueDate"`
+	}
+	dec := json.NewDecoder(io.LimitReader(r.Body, 4<<10))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&body); err != nil {
+		writeJSON(w, http.StatusBadRequest, map[string]any{"result": "error", "message": `the body must be {"nextDueDate":"YYYY-MM-DD"}`})
+		return
+	}
+	if _, err := time.Parse(time.DateOnly, body.NextDueDate); err != nil {
+		writeJSON(w, http.StatusBadRequest, map[string]any{"result": "error", "message": "nextDueDate must be YYYY-MM-DD"})
+		return
+	}
+	if err := s.SetNextDueDate(id, body.NextDueDate); err != nil {
+		writeJSON(w, http.StatusNotFound, map[string]any{"result": "error", "message": "no such service"})
+		return
+	}
+	sv, _ := s.Service(id)
+	writeJSON(w, http.StatusOK, sv)
 }
 
 // reply is an API answer: the JSON fields besides result/message.
@@ -563,8 +623,12 @@ func (s *Server) webhook(w http.ResponseWriter, r *http.Request) {
 	fault, faulty := s.nextFault("webhook")
 	s.mu.Unlock()
 	var cmd struct {
-		EventID string `json:"eventId"`
-		Type    string `json:"type"`
+		EventID   string `json:"eventId"`
+		Type      string `json:"type"`
+		ServiceID string `json:"serviceId"`
+		Extension *struct {
+			Days int `json:"days"`
+		} `json:"extension"`
 	}
 	status, msg := http.StatusOK, ""
 	switch {
@@ -600,12 +664,35 @@ func (s *Server) webhook(w http.ResponseWriter, r *http.Request) {
 		c.Status = fault.Status
 	}
 	s.commands = append(s.commands, c)
+	if status == http.StatusOK && (!faulty || fault.Apply) {
+		s.applyWebhook(cmd.EventID, cmd.Type, cmd.ServiceID, cmd.Extension)
+	}
 	s.mu.Unlock()
 	if faulty {
 		s.sendFault(w, r, fault)
 		return
 	}
 	writeJSON(w, status, map[string]any{"result": result, "message": msg})
+}
+
+// applyWebhook does what a receiver of the webhook must: add an extension's
+// days to the due date the service has now, once per event id. s.mu is held.
+func (s *Server) applyWebhook(eventID, typ, serviceID string, ext *struct {
+	Days int `json:"days"`
+}) {
+	if typ != "ServiceDueDateExtended" || ext == nil || ext.Days <= 0 || s.extended[eventID] {
+		return
+	}
+	sv := s.service(serviceID)
+	if sv == nil {
+		return
+	}
+	d, err := time.Parse(time.DateOnly, sv.NextDueDate)
+	if err != nil {
+		return // no due date: nothing to extend
+	}
+	sv.NextDueDate = d.AddDate(0, 0, ext.Days).Format(time.DateOnly)
+	s.extended[eventID] = true
 }
 
 func validSignature(key []byte, ts, sig string, body []byte) bool {

@@ -127,3 +127,80 @@ func TestServiceStateRules(t *testing.T) {
 		t.Fatalf("second suspend: %v", err)
 	}
 }
+
+// TestMoveADueDateAsAPaymentDoes: POST /services/{id} moves a service's due
+// date (the local stack's renewal); bad requests change nothing.
+func TestMoveADueDateAsAPaymentDoes(t *testing.T) {
+	fake := whmcstest.NewServer(creds)
+	fake.AddService(whmcstest.Service{ID: 7, ClientID: 2, NextDueDate: "2026-04-01", Status: whmcs.StatusActive})
+	srv := httptest.NewServer(fake)
+	defer srv.Close()
+	postJSON := func(path, body string) int {
+		t.Helper()
+		resp, err := http.Post(srv.URL+path, "application/json", strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	if got := postJSON("/services/7", `{"nextDueDate":"2026-05-01"}`); got != http.StatusOK {
+		t.Fatalf("status %d", got)
+	}
+	if sv, _ := fake.Service(7); sv.NextDueDate != "2026-05-01" || sv.Status != whmcs.StatusActive {
+		t.Fatalf("service %+v", sv)
+	}
+	for _, bad := range []struct {
+		path, body string
+		status     int
+	}{
+		{"/services/7", `{"nextDueDate":"01/06/2026"}`, http.StatusBadRequest},
+		{"/services/7", `{"nextDueDate":"2026-06-01","status":"Active"}`, http.StatusBadRequest},
+		{"/services/7", `not json`, http.StatusBadRequest},
+		{"/services/8", `{"nextDueDate":"2026-06-01"}`, http.StatusNotFound},
+		{"/services/x", `{"nextDueDate":"2026-06-01"}`, http.StatusNotFound},
+	} {
+		if got := postJSON(bad.path, bad.body); got != bad.status {
+			t.Errorf("POST %s %s: %d, want %d", bad.path, bad.body, got, bad.status)
+		}
+	}
+	if sv, _ := fake.Service(7); sv.NextDueDate != "2026-05-01" {
+		t.Fatalf("a refused request changed the service: %+v", sv)
+	}
+	fake.SetAutoCreate(true)
+	if err := fake.SetNextDueDate(9, "2026-07-01"); err != nil {
+		t.Fatal(err)
+	}
+	if sv, ok := fake.Service(9); !ok || sv.NextDueDate != "2026-07-01" || sv.Status != whmcs.StatusPending {
+		t.Fatalf("auto-created service %+v", sv)
+	}
+}
+
+// TestWebhookReceiverAddsAnExtensionOnce: as the webhook's receivers must,
+// the sink adds an extension's days to the due date it holds when the
+// command arrives, once per event id.
+func TestWebhookReceiverAddsAnExtensionOnce(t *testing.T) {
+	fake := whmcstest.NewServer(creds)
+	fake.AddService(whmcstest.Service{ID: 7, ClientID: 2, NextDueDate: "2026-04-01"})
+	srv := httptest.NewServer(fake)
+	defer srv.Close()
+	if err := fake.SetNextDueDate(7, "2026-05-01"); err != nil { // renewed since the order
+		t.Fatal(err)
+	}
+	body := `{"eventId":"o-1:extend","type":"ServiceDueDateExtended","serviceId":"7","previousDueDate":"2026-04-01","extension":{"exact":1,"days":3}}`
+	for range 2 { // delivered twice
+		req, _ := http.NewRequest(http.MethodPost, srv.URL+"/webhook", strings.NewReader(body))
+		req.Header.Set("X-KYC-Event-Id", "o-1:extend")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("status %d", resp.StatusCode)
+		}
+	}
+	if sv, _ := fake.Service(7); sv.NextDueDate != "2026-05-04" {
+		t.Fatalf("due %s, want the renewed date + 3 days, once", sv.NextDueDate)
+	}
+}

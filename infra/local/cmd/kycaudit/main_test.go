@@ -25,7 +25,11 @@ func TestVerify(t *testing.T) {
 	t.Setenv("AWS_ENDPOINT_URL", st.Endpoint)
 	table := st.Functions[contract.FunctionAdminAPI].Env[contract.EnvTable]
 	db := dynamodb.NewFromConfig(cfg)
-	svc := kyc.NewIntake(dynamostore.New(db, table), noSealer{}, nopBus{}, kyc.Config{Products: kyc.ProductSet{"kyc-vps": true}})
+	regions, err := kyc.ParseRegions(st.Functions[contract.FunctionBillingIntake].Env[contract.EnvRegions])
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc := kyc.NewIntake(dynamostore.New(db, table), noSealer{}, nopBus{}, kyc.Config{Products: kyc.ProductSet{"kyc-vps": true}, Regions: regions})
 	ctx := context.Background()
 	for i, o := range []string{"o1", "o2", "o3"} {
 		if _, err := svc.PlaceOrder(ctx, kyc.BillingEvent{OrderID: o, ServiceID: "9" + o, CustomerID: "1001", ProductID: "kyc-vps",

@@ -379,10 +379,11 @@ func TestFaultsSubmission(t *testing.T) {
 
 // decision returns an approval or a rejection scenario. The approval is on
 // time (ordered 48 hours ago) with a sealed note and extracted fields (KMS
-// is called): provision and extension. The rejection is late: ordered 71
-// hours ago and submitted at once (on time), the sweep past the deadline
-// leaves the hold awaiting review, and the rejection an hour later
-// provisions and suspends.
+// is called): provision and extension. The rejection comes after the
+// deadline: ordered 71 hours ago, received and submitted at once (on time),
+// the sweep past the deadline leaves the hold awaiting review, and the
+// rejection an hour later puts it back in awaiting_kyc with the 3 days that
+// were left (the clock stopped during the review).
 func decision(approve bool) scenario {
 	claim := func(c *fcase) {
 		r := c.serve(context.Background(), "admin-api", "POST", "/v1/admin/submissions/"+c.sub+"/claim", c.s.reviewer("rev-f"), nil)
@@ -431,15 +432,15 @@ func decision(approve bool) scenario {
 		name:    "rejection",
 		prepare: func(c *fcase) { submitted(c, faultT0.Add(-71*time.Hour)) },
 		between: func(c *fcase) {
-			if res := c.sweep(context.Background(), faultT0.Add(2*time.Hour)); res != "ok" {
+			if res := c.sweep(context.Background(), faultT0.Add(73*time.Hour)); res != "ok" {
 				c.t.Fatalf("sweep past the deadline: %s", res)
 			}
-			c.f.clock.Set(faultT0.Add(3 * time.Hour))
+			c.f.clock.Set(faultT0.Add(74 * time.Hour))
 		},
 		ready:   claim,
 		op:      op,
 		settled: []string{"200", "409 already_decided"},
-		sweepAt: faultT0.Add(3*time.Hour + outboxGrace),
+		sweepAt: faultT0.Add(74*time.Hour + outboxGrace),
 	}
 }
 
@@ -452,7 +453,8 @@ func TestFaultsApproval(t *testing.T) {
 }
 
 // TestFaultsRejection: POST /v1/admin/submissions/{id}/decision, rejecting
-// after the deadline.
+// after the deadline a submission made in time: the hold goes back to
+// awaiting_kyc with the time that was left.
 func TestFaultsRejection(t *testing.T) {
 	t.Parallel()
 	f := newFaultSys(t)
@@ -461,7 +463,8 @@ func TestFaultsRejection(t *testing.T) {
 }
 
 // TestFaultsSweepSuspension: the sweep suspends an overdue hold (provision
-// then suspend).
+// then suspend): the order was received at faultT0, the sweep runs 3 days
+// and an hour later.
 func TestFaultsSweepSuspension(t *testing.T) {
 	t.Parallel()
 	f := newFaultSys(t)
@@ -470,9 +473,9 @@ func TestFaultsSweepSuspension(t *testing.T) {
 		prepare: func(c *fcase) {
 			c.held(faultT0.Add(-96 * time.Hour))
 		},
-		op:         func(ctx context.Context, c *fcase) string { return c.sweep(ctx, faultT0) },
+		op:         func(ctx context.Context, c *fcase) string { return c.sweep(ctx, faultT0.Add(73*time.Hour)) },
 		settled:    []string{"ok"},
-		sweepAt:    faultT0.Add(outboxGrace),
+		sweepAt:    faultT0.Add(73*time.Hour + outboxGrace),
 		sequential: true,
 	})
 	f.logRows(t)

@@ -391,6 +391,18 @@ func (s *sys) order(id, cust, product string, orderedAt time.Time) kyc.IntakeRes
 	return res
 }
 
+// orderReceivedAt places an order as order does, received by the gate at
+// receivedAt (the server clock stands there for the call). It stages an order
+// whose 3 days are over: they run from when the gate received the order, so
+// back-dating orderedAt alone no longer does.
+func (s *sys) orderReceivedAt(id, cust, product string, orderedAt, receivedAt time.Time) kyc.IntakeResult {
+	s.t.Helper()
+	now := s.clock.Now()
+	s.clock.Set(receivedAt)
+	defer s.clock.Set(now)
+	return s.order(id, cust, product, orderedAt)
+}
+
 // orderByQueue delivers an OrderPlaced to billing-intake as its queue does
 // (an SQS batch of the EventBridge event) and fails the test if the message
 // is not acknowledged.

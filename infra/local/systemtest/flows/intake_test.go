@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"slices"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -62,8 +63,31 @@ func TestIntake(t *testing.T) {
 	if res.State != kyc.Cancelled {
 		t.Fatalf("cancel = %+v", res)
 	}
-	if r := s.webhook(kyc.OrderCancelled, "evt-cancel-2", map[string]string{"orderId": "o-held"}); r.status != 200 {
-		t.Fatalf("cancel again (new id) = %d %s", r.status, r.body)
+	// Closing events are idempotent: for a hold already closed, by this
+	// event or otherwise, 200 with its state and nothing changed.
+	before = s.snapshot()
+	for _, c := range []struct {
+		typ   kyc.EventType
+		order string
+		state kyc.HoldState
+	}{
+		{kyc.OrderCancelled, "o-held", kyc.Cancelled},
+		{kyc.ServiceExpired, "o-held", kyc.Cancelled},
+		{kyc.OrderCancelled, "o-verified", kyc.Provisioned},
+		{kyc.ServiceExpired, "o-plain", kyc.NotRequired},
+	} {
+		r := s.webhook(c.typ, "evt-close-"+string(c.typ)+"-"+c.order, map[string]string{"orderId": c.order})
+		var res kyc.IntakeResult
+		if r.status != 200 {
+			t.Fatalf("%s of %s (closed) = %d %s", c.typ, c.order, r.status, r.body)
+		}
+		r.decode(t, &res)
+		if res.State != c.state || !res.Duplicate {
+			t.Fatalf("%s of %s (closed) = %+v, want %s and nothing changed", c.typ, c.order, res, c.state)
+		}
+	}
+	if after := withoutWebhookIDs(s.snapshot()); after != withoutWebhookIDs(before) {
+		t.Fatal("closing events for closed holds changed the table (beyond remembering their webhook ids)")
 	}
 
 	// SQS delivery (the stack's path): a batch with a good and a bad message.
@@ -71,15 +95,42 @@ func TestIntake(t *testing.T) {
 		Detail: mustJSON(kyc.BillingEvent{OrderID: "o-sqs", ServiceID: "svc-sqs", CustomerID: "cust-i", ProductID: "kyc-vps",
 			OrderedAt: now, NextDueDate: kyc.NewDate(2026, 12, 26), ServerRegion: "hk"})})
 	bad, _ := json.Marshal(events.EventBridgeEvent{Source: contract.SourceBilling, DetailType: string(kyc.OrderPlaced), Detail: json.RawMessage(`{"orderId":"o-bad"}`)})
+	unknown, _ := json.Marshal(events.EventBridgeEvent{Source: contract.SourceBilling, DetailType: string(kyc.OrderPlaced),
+		Detail: json.RawMessage(`{"orderId":"o-unk","serviceId":"svc-unk","customerId":"cust-i","productId":"kyc-vps",` +
+			`"orderedAt":"2026-11-26T09:00:00Z","serverRegion":"hk","nextDueDat":"2026-12-26"}`)})
 	batch, _ := json.Marshal(events.SQSEvent{Records: []events.SQSMessage{
-		{MessageId: "m1", Body: string(good), EventSource: "aws:sqs"}, {MessageId: "m2", Body: string(bad), EventSource: "aws:sqs"}}})
+		{MessageId: "m1", Body: string(good), EventSource: "aws:sqs"}, {MessageId: "m2", Body: string(bad), EventSource: "aws:sqs"},
+		{MessageId: "m3", Body: string(unknown), EventSource: "aws:sqs"}}})
 	out, err := s.fns[contract.FunctionBillingIntake].Invoke(context.Background(), batch)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if f := out.(events.SQSEventResponse).BatchItemFailures; len(f) != 1 || f[0].ItemIdentifier != "m2" {
-		t.Fatalf("batch failures = %+v", f)
+	if f := out.(events.SQSEventResponse).BatchItemFailures; len(f) != 2 || f[0].ItemIdentifier != "m2" || f[1].ItemIdentifier != "m3" {
+		t.Fatalf("batch failures = %+v, want the message without fields and the one with an unknown field", f)
 	}
+	if strings.Contains(s.snapshot(), "o-unk") {
+		t.Fatal("the order with an unknown field was recorded")
+	}
+}
+
+// withoutWebhookIDs drops the webhook's replay records (WEBHOOK#<id>, written
+// for every event applied) from a snapshot.
+func withoutWebhookIDs(snapshot string) string {
+	var kept []string
+	for _, line := range strings.Split(snapshot, "\n") {
+		if !strings.Contains(line, `"pk":{"Value":"WEBHOOK#`) {
+			kept = append(kept, line)
+		}
+	}
+	return strings.Join(kept, "\n")
+}
+
+// withField returns e as a JSON object with one field set (or added).
+func withField(e kyc.BillingEvent, name string, value any) map[string]any {
+	var m map[string]any
+	_ = json.Unmarshal(mustJSON(e), &m)
+	m[name] = value
+	return m
 }
 
 func mustJSON(v any) json.RawMessage {
@@ -137,6 +188,10 @@ func TestWebhookBadInput(t *testing.T) {
 		{"order time in the future", kyc.OrderPlaced, "evt-9", future, nil, 422, "order_in_future"},
 		{"invalid id", kyc.OrderPlaced, "evt/../1", other, nil, 422, "invalid_id"},
 		{"cancel of an unknown order", kyc.OrderCancelled, "evt-10", map[string]string{"orderId": "nosuchorder"}, nil, 404, "order_not_found"},
+		{"an unknown field in the detail", kyc.OrderPlaced, "evt-11", withField(other, "nextDueDat", "2026-12-26"), nil, 400, "malformed"},
+		{"business that is not a boolean", kyc.OrderPlaced, "evt-12", withField(other, "business", "yes"), nil, 400, "malformed"},
+		{"a product not in the catalogue", kyc.OrderPlaced, "evt-13", withField(other, "productId", "kyc-vsp"), nil, 422, "unknown_productId"},
+		{"a server region not configured", kyc.OrderPlaced, "evt-14", withField(other, "serverRegion", "sg"), nil, 422, "unknown_serverRegion"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -150,6 +205,15 @@ func TestWebhookBadInput(t *testing.T) {
 			}
 		})
 	}
+	t.Run("an unknown field in the envelope", func(t *testing.T) {
+		before := s.snapshot()
+		body := mustJSON(map[string]any{"type": kyc.OrderPlaced, "id": "evt-20", "detail": other, "source": "whmcs"})
+		ts := time.Now().Unix()
+		r := s.rawWebhook(body, ts, webhooksig.Sign(s.secret, ts, body))
+		if r.status != 400 || r.code() != "malformed" || s.snapshot() != before {
+			t.Fatalf("= %d %s", r.status, r.body)
+		}
+	})
 	t.Run("malformed body", func(t *testing.T) {
 		before := s.snapshot()
 		body := []byte(`{"type":"OrderPlaced","id":`)

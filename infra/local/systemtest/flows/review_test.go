@@ -14,8 +14,8 @@ import (
 	"github.com/kycgate/kycgate/shared/kyc"
 )
 
-// TestReviewFlow: an order placed two days ago is held and KycRequested goes
-// out; the customer uploads and submits; a reviewer sees the queue, claims,
+// TestReviewFlow: an order placed two days ago and reported now is held
+// for 3 days from now, and KycRequested goes out; the customer uploads and submits; a reviewer sees the queue, claims,
 // gets short-lived attachment links (audited), approves; the customer is
 // verified for two years and the order is provisioned with its due date
 // extended by the time taken, all visible on the order and the customer.
@@ -27,7 +27,7 @@ func TestReviewFlow(t *testing.T) {
 	}
 	notices := s.published(contract.FunctionNotifier)
 	if len(notices) != 1 || notices[0].Type != kyc.KycRequested || notices[0].Source != contract.SourceKYC ||
-		notices[0].Deadline == nil || !notices[0].Deadline.Equal(orderedAt.Add(72*time.Hour)) {
+		notices[0].Deadline == nil || !notices[0].Deadline.Equal(s.clock.Now().Add(72*time.Hour)) || notices[0].TimeZone != "Asia/Hong_Kong" {
 		t.Fatalf("notices = %+v", notices)
 	}
 
@@ -108,7 +108,7 @@ func TestReviewFlow(t *testing.T) {
 	}
 	for _, c := range cmds {
 		if c.Type == kyc.ServiceDueDateExtended {
-			if c.PreviousDueDate.String() != "2026-12-26" || c.NewDueDate.String() != "2026-12-29" || c.Extension.Days != 3 ||
+			if c.PreviousDueDate.String() != "2026-12-26" || c.Extension.Days != 3 ||
 				c.After != "ord-1:provision" || c.Extension.Exact != 51*time.Hour {
 				t.Fatalf("extension event = %s", c.Raw)
 			}

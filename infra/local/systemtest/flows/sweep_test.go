@@ -16,13 +16,13 @@ import (
 	"github.com/kycgate/kycgate/shared/wiring"
 )
 
-// TestSweepSuspendsThenApprovalUnsuspends: an order 4 days old without KYC is
-// provisioned and suspended by the sweep (rendered); a later approval
-// unsuspends it and leaves the due date alone.
+// TestSweepSuspendsThenApprovalUnsuspends: an order received 4 days ago
+// without KYC is provisioned and suspended by the sweep (rendered); a later
+// approval unsuspends it and leaves the due date alone.
 func TestSweepSuspendsThenApprovalUnsuspends(t *testing.T) {
 	s := newSys(t)
 	now := s.clock.Now()
-	s.order("o-late", "cust-s", "kyc-vps", now.Add(-96*time.Hour))
+	s.orderReceivedAt("o-late", "cust-s", "kyc-vps", now.Add(-96*time.Hour), now.Add(-96*time.Hour))
 	s.published(contract.FunctionNotifier)
 
 	rep := s.sweep(now)
@@ -62,18 +62,19 @@ func TestSweepReadsOnlyDueRecords(t *testing.T) {
 		s.order(fmt.Sprintf("o-fresh-%d", i), fmt.Sprintf("cust-f%d", i), "kyc-vps", now.Add(-time.Hour))
 	}
 	for i := range 3 {
-		s.order(fmt.Sprintf("o-old-%d", i), fmt.Sprintf("cust-o%d", i), "kyc-vps", now.Add(-80*time.Hour))
+		s.orderReceivedAt(fmt.Sprintf("o-old-%d", i), fmt.Sprintf("cust-o%d", i), "kyc-vps", now.Add(-80*time.Hour), now.Add(-80*time.Hour))
 	}
 	s.published(contract.FunctionNotifier)
 	if rep := s.sweep(now); rep.CustomersDue != 3 || rep.Suspended != 3 {
 		t.Fatalf("sweep at now = %+v", rep)
 	}
-	// The fresh orders' deadline is now+71h; a sweep stamped exactly then is
-	// still within the 3 days, one stamped a second later is not.
-	if rep := s.sweep(now.Add(71 * time.Hour)); rep.CustomersDue != 0 {
+	// The fresh orders, placed an hour ago and received now, are due 3 days
+	// after they were received: a sweep stamped exactly then is still within
+	// the 3 days, one stamped a second later is not.
+	if rep := s.sweep(now.Add(72 * time.Hour)); rep.CustomersDue != 0 {
 		t.Fatalf("sweep at the deadline = %+v", rep)
 	}
-	if rep := s.sweep(now.Add(71*time.Hour + time.Second)); rep.CustomersDue != 30 || rep.Suspended != 30 {
+	if rep := s.sweep(now.Add(72*time.Hour + time.Second)); rep.CustomersDue != 30 || rep.Suspended != 30 {
 		t.Fatalf("sweep whose event time is past the deadline = %+v", rep)
 	}
 }
@@ -84,7 +85,7 @@ func TestSweepConcurrencyAndRaces(t *testing.T) {
 	s := newSys(t)
 	now := s.clock.Now()
 	for i := range 6 {
-		s.order(fmt.Sprintf("o-%d", i), fmt.Sprintf("cust-%d", i), "kyc-vps", now.Add(-73*time.Hour))
+		s.orderReceivedAt(fmt.Sprintf("o-%d", i), fmt.Sprintf("cust-%d", i), "kyc-vps", now.Add(-73*time.Hour), now.Add(-73*time.Hour))
 	}
 	s.published(contract.FunctionNotifier)
 	var wg sync.WaitGroup
@@ -113,7 +114,7 @@ func TestSweepConcurrencyAndRaces(t *testing.T) {
 	// A sweep racing an approval of an overdue hold: whichever commits
 	// first, the order ends released with its due date unchanged, and no
 	// command is sent twice.
-	s.order("o-race", "cust-race", "kyc-vps", now.Add(-73*time.Hour))
+	s.orderReceivedAt("o-race", "cust-race", "kyc-vps", now.Add(-73*time.Hour), now.Add(-73*time.Hour))
 	id := s.uploaded("cust-race", kyc.Identity, kyc.Passport, kyc.JPEG, jpegBytes)
 	addr := s.uploaded("cust-race", kyc.Address, kyc.BankStatement, kyc.PDF, pdfBytes)
 	var rec kyc.SubmissionReceipt
