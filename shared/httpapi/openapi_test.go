@@ -321,8 +321,10 @@ func TestHandlersAnswerAsDocumented(t *testing.T) {
 	v3 := w.Claim("rev-1", s3).Version // rev-1 decides it
 	s4 := w.Submit("cust-4")
 	w.Claim("rev-2", s4) // rev-2's claim
+	w.Verify("cust-5")
+	w.PlaceOrder("cust-5", "o-5") // provisioned at once: a server in the region, so a disclosure may name it
 	disclose := func() kyc.Disclosure {
-		d, err := w.Service.RequestDisclosure(ctx, kyctest.Admin("adm-1"), kyc.DisclosureRequest{CustomerID: "cust-1",
+		d, err := w.Service.RequestDisclosure(ctx, kyctest.Admin("adm-1"), kyc.DisclosureRequest{CustomerID: "cust-5",
 			Authority: "Hong Kong Police Force", Jurisdiction: kyctest.Region, LegalReference: "Cap. 1 s. 2", Scope: []kyc.DisclosureData{kyc.DiscloseDocuments}})
 		if err != nil {
 			t.Fatal(err)
