@@ -24,7 +24,7 @@ func verifiedWithContact(t *testing.T, w *kyctest.World) {
 	e.Email = "chan@example.com"
 	w.Place(e)
 	sub := w.Submit("c-1")
-	in := kyctest.Approval(w.Claim("rev-1", sub).Version)
+	in := kyctest.Approval(w.Review("rev-1", sub).Version)
 	in.Extracted = &kyc.Extracted{FullName: "CHAN Tai Man", DocumentNumber: "A1234567"}
 	w.Decide("rev-1", sub, in)
 }
