@@ -294,3 +294,37 @@ func TestDisclosurePortFailures(t *testing.T) {
 		t.Fatalf("%d exports counted, want none", got.Exports)
 	}
 }
+
+// TestDisclosureOfOneselfIsRefused: no admin requests, approves or exports a
+// disclosure of their own customer account (their subject, or the billing
+// customer id their staff account is linked to).
+func TestDisclosureOfOneselfIsRefused(t *testing.T) {
+	w := kyctest.New(t)
+	verifiedWithContact(t, w)
+	own := []kyc.Actor{kyctest.Admin("c-1"), {Kind: kyc.ActorAdmin, ID: "admin-9", Customer: "c-1"}}
+	check := unchanged(t, w)
+	for _, a := range own {
+		_, err := w.Service.RequestDisclosure(ctx, a, request(kyctest.Region))
+		wantErr(t, err, kyc.KindForbidden, "own_account")
+	}
+	check()
+	d, err := w.Service.RequestDisclosure(ctx, kyctest.Admin("admin-1"), request(kyctest.Region))
+	if err != nil {
+		t.Fatal(err)
+	}
+	check = unchanged(t, w)
+	for _, a := range own {
+		_, err := w.Service.ApproveDisclosure(ctx, a, d.ID)
+		wantErr(t, err, kyc.KindForbidden, "own_account")
+	}
+	check()
+	if _, err := w.Service.ApproveDisclosure(ctx, kyctest.Admin("admin-2"), d.ID); err != nil {
+		t.Fatal(err)
+	}
+	check = unchanged(t, w)
+	for _, a := range own {
+		_, err := w.Service.ExportDisclosure(ctx, a, d.ID)
+		wantErr(t, err, kyc.KindForbidden, "own_account")
+	}
+	check()
+}

@@ -322,7 +322,7 @@ func (s *Service) OpenDocument(ctx context.Context, staff Actor, id string, cat 
 			copied = "reviewed"
 		}
 		entry := AuditEntry{Action: "document.opened", SubmissionID: sub.ID, DocumentID: d.ID, Detail: map[string]string{
-			"category": string(cat), "copy": copied, "purpose": acc.purpose, "expiresAt": link.ExpiresAt.UTC().Format(time.RFC3339)}}
+			"category": string(cat), "copy": copied, "purpose": acc.purpose, "linkTTL": s.cfg.LinkTTL.String()}}
 		return s.commit(ctx, Work{}, c.record(staff, now, entry), now)
 	})
 	if err != nil {

@@ -365,7 +365,7 @@ func TestOpenDocument(t *testing.T) {
 		e := lastEntry(t, w, "c-1")
 		if e.Action != "document.opened" || e.DocumentID != tt.id || e.SubmissionID != sub || e.Actor != kyctest.Reviewer("rev-1") ||
 			e.Detail["category"] != string(tt.cat) || e.Detail["copy"] != tt.copy || e.Detail["purpose"] != kyc.PurposeReview ||
-			e.Detail["expiresAt"] != link.ExpiresAt.Format(time.RFC3339) {
+			e.Detail["linkTTL"] != kyc.MaxLinkTTL.String() {
 			t.Fatalf("%s: audit %+v", tt.cat, e)
 		}
 	}
