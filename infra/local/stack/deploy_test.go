@@ -360,7 +360,7 @@ func TestDeployFixture(t *testing.T) {
 				routes[r.Key] = fn.Name + " " + string(r.Auth)
 			}
 		}
-		if len(routes) != 18 || routes["GET /v1/kyc/status"] != "customer-api jwt" || routes["POST /v1/admin/submissions/{id}/decision"] != "admin-api jwt" || routes["POST /v1/billing/events"] != "billing-intake none" {
+		if len(routes) != 17 || routes["GET /v1/kyc/status"] != "customer-api jwt" || routes["POST /v1/admin/submissions/{id}/decision"] != "admin-api jwt" || routes["POST /v1/billing/events"] != "billing-intake none" {
 			t.Errorf("routes %v: want the fixture's 17, JWT except the billing webhook", routes)
 		}
 		if a := st.Authorizer; a == nil || a.Issuer != "https://issuer.kyc.local" || !reflect.DeepEqual(a.Audience, []string{"kyc-gate"}) {
