@@ -93,6 +93,8 @@ func newDocuments(scope constructs.Construct, id string, keys *Keys, uploadOrigi
 				ExpiredObjectDeleteMarker:   jsii.Bool(true),
 			},
 			{
+				// Uploads and the validator's reviewed copies alike (both
+				// prefixes carry the tag until submission re-tags them).
 				Id:         jsii.String("expire-unsubmitted-uploads"),
 				TagFilters: &map[string]any{contract.TagState: contract.StateUnsubmitted},
 				Expiration: awscdk.Duration_Days(jsii.Number(unsubmittedDays)),
@@ -101,8 +103,9 @@ func newDocuments(scope constructs.Construct, id string, keys *Keys, uploadOrigi
 	})
 
 	// Every object is written with SSE-KMS under this stack's key: an upload
-	// asking for anything else (or nothing, or another key) is refused, so a
-	// presigned POST whose policy forgot the headers fails loudly.
+	// (or a reviewed copy the validator writes) asking for anything else (or
+	// nothing, or another key) is refused, so a presigned POST whose policy
+	// forgot the headers fails loudly. The statements cover every prefix.
 	bucket.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 		Sid:        jsii.String("DenyPutWithoutSSEKMS"),
 		Effect:     awsiam.Effect_DENY,
@@ -202,29 +205,34 @@ func (d *queueDestination) Bind(_ constructs.Construct, _ interfacesawss3.IBucke
 	}
 }
 
-// grantObjects allows object actions on the documents prefix only.
-func (d *Documents) grantObjects(g awsiam.IGrantable, actions ...string) {
+// grantObjects allows object actions under one prefix of the bucket only
+// (contract.DocumentsPrefix or contract.ReviewedPrefix).
+func (d *Documents) grantObjects(g awsiam.IGrantable, prefix string, actions ...string) {
 	g.GrantPrincipal().AddToPrincipalPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 		Actions:   jsii.Strings(actions...),
-		Resources: &[]*string{d.Bucket.ArnForObjects(jsii.String(contract.DocumentsPrefix + "*"))},
+		Resources: &[]*string{d.Bucket.ArnForObjects(jsii.String(prefix + "*"))},
 	}))
 }
 
-// grantListVersions allows listing object versions under the documents
-// prefix (the sweep's purge of a deleted document's versions).
-func (d *Documents) grantListVersions(g awsiam.IGrantable) {
+// grantListVersions allows listing object versions under the given prefixes
+// (the purge of every version of a document and of its reviewed copy).
+func (d *Documents) grantListVersions(g awsiam.IGrantable, prefixes ...string) {
+	patterns := make([]string, len(prefixes))
+	for i, p := range prefixes {
+		patterns[i] = p + "*"
+	}
 	g.GrantPrincipal().AddToPrincipalPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 		Actions:   jsii.Strings("s3:ListBucketVersions"),
 		Resources: &[]*string{d.Bucket.BucketArn()},
 		Conditions: &map[string]any{
-			"StringLike": map[string]any{"s3:prefix": []string{contract.DocumentsPrefix + "*"}},
+			"StringLike": map[string]any{"s3:prefix": patterns},
 		},
 	}))
 }
 
-// docsObjectsAppliesTo is the cdk-nag appliesTo entry of a docs/* grant.
-func (d *Documents) docsObjectsAppliesTo() string {
-	return "Resource::<" + logicalID(d.Bucket) + ".Arn>/" + strings.TrimSuffix(contract.DocumentsPrefix, "/") + "/*"
+// objectsAppliesTo is the cdk-nag appliesTo entry of a grant on prefix*.
+func (d *Documents) objectsAppliesTo(prefix string) string {
+	return "Resource::<" + logicalID(d.Bucket) + ".Arn>/" + strings.TrimSuffix(prefix, "/") + "/*"
 }
 
 var _ awss3.IBucketNotificationDestination = (*queueDestination)(nil)

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -20,10 +21,20 @@ import (
 	"github.com/kycgate/kycgate/shared/contract"
 )
 
-// memoryMB is every function's memory. 256 MB rather than 128: Lambda gives
-// CPU in proportion to memory, and the API functions do TLS, KMS envelope
-// crypto and JSON; Go binaries use ~30 MB, so more would only buy CPU.
+// memoryMB is a function's memory unless its spec says otherwise
+// (contract.Spec.MemoryMB: the validator decodes images). 256 MB rather than
+// 128: Lambda gives CPU in proportion to memory, and the API functions do
+// TLS, KMS envelope crypto and JSON; Go binaries use ~30 MB, so more would
+// only buy CPU.
 const memoryMB = 256
+
+// functionMemoryMB is the memory of a function.
+func functionMemoryMB(name string) int {
+	if m := contract.SpecOf(name).MemoryMB; m > 0 {
+		return m
+	}
+	return memoryMB
+}
 
 // adapterMaxConcurrency caps the billing adapter's concurrent invocations
 // (WHMCS is usually one small server). 2 is the SQS event source minimum.
@@ -88,7 +99,7 @@ func (f *Functions) add(c constructs.Construct, name string, d functionDeps) {
 		Architecture:  awslambda.Architecture_ARM_64(),
 		Handler:       jsii.String("bootstrap"),
 		Code:          awslambda.Code_FromAsset(jsii.String(filepath.Join(d.dir, name)), nil),
-		MemorySize:    jsii.Number(memoryMB),
+		MemorySize:    jsii.Number(functionMemoryMB(name)),
 		Timeout:       awscdk.Duration_Seconds(jsii.Number(spec.TimeoutSeconds)),
 		Role:          role,
 		LogGroup:      logGroup,
@@ -210,10 +221,10 @@ func (f *Functions) environment(spec contract.Spec, d functionDeps) *map[string]
 func (f *Functions) grant(spec contract.Spec, role awsiam.Role, d functionDeps) {
 	t, docs, keys := d.table, d.docs, d.keys
 	var (
-		queryTable   bool
-		indexes      []string
-		objects, kms []string
-		listVersions bool
+		queryTable             bool
+		indexes                []string
+		objects, reviewed, kms []string // object actions on docs/* and on reviewed/*
+		listVersions           []string // prefixes whose versions it lists
 	)
 	for _, a := range spec.Access {
 		switch a {
@@ -239,11 +250,20 @@ func (f *Functions) grant(spec contract.Spec, role awsiam.Role, d functionDeps) 
 			objects = append(objects, "s3:PutObject")
 		case contract.ReadObjects:
 			objects = append(objects, "s3:GetObject", "s3:GetObjectVersion")
+		case contract.ReadReviewed:
+			reviewed = append(reviewed, "s3:GetObject", "s3:GetObjectVersion")
+		case contract.WriteReviewed:
+			// PutObject with a tagging header needs PutObjectTagging too.
+			reviewed = append(reviewed, "s3:PutObject", "s3:PutObjectTagging")
 		case contract.TagObjects:
 			objects = append(objects, "s3:PutObjectTagging", "s3:PutObjectVersionTagging")
+			reviewed = append(reviewed, "s3:PutObjectTagging", "s3:PutObjectVersionTagging")
 		case contract.DeleteObjects:
 			objects = append(objects, "s3:DeleteObject", "s3:DeleteObjectVersion")
-			listVersions = true // deletes every version of an object
+			listVersions = append(listVersions, contract.DocumentsPrefix) // deletes every version of an object
+		case contract.DeleteReviewed:
+			reviewed = append(reviewed, "s3:DeleteObject", "s3:DeleteObjectVersion")
+			listVersions = append(listVersions, contract.ReviewedPrefix)
 		case contract.GenerateDataKeys:
 			kms = append(kms, "kms:GenerateDataKey")
 		case contract.DecryptData:
@@ -268,10 +288,14 @@ func (f *Functions) grant(spec contract.Spec, role awsiam.Role, d functionDeps) 
 		t.grantQuery(role, queryTable, indexes...)
 	}
 	if len(objects) > 0 {
-		docs.grantObjects(role, objects...)
+		docs.grantObjects(role, contract.DocumentsPrefix, objects...)
 	}
-	if listVersions {
-		docs.grantListVersions(role)
+	if len(reviewed) > 0 {
+		slices.Sort(reviewed)
+		docs.grantObjects(role, contract.ReviewedPrefix, slices.Compact(reviewed)...)
+	}
+	if len(listVersions) > 0 {
+		docs.grantListVersions(role, listVersions...)
 	}
 	if len(kms) > 0 {
 		keys.grantData(role, kms...)
@@ -310,10 +334,11 @@ func (f *Functions) suppress(name string, fn awslambda.Function, role awsiam.Rol
 	case contract.FunctionCustomerAPI, contract.FunctionAdminAPI, contract.FunctionValidator, contract.FunctionSweep:
 		policy = append(policy, &cdknag.NagPackSuppression{
 			Id:        jsii.String("AwsSolutions-IAM5"),
-			AppliesTo: &[]any{d.docs.docsObjectsAppliesTo()},
-			Reason: jsii.String("Document objects are created at run time under docs/<customerId>/<documentId>; the grant is limited " +
-				"to that prefix of the one documents bucket, which is as narrow as IAM can express for ids not known at deploy time. " +
-				"Per-customer isolation is enforced by the handler and the presigned POST policy that pins the exact key."),
+			AppliesTo: &[]any{d.docs.objectsAppliesTo(contract.DocumentsPrefix), d.docs.objectsAppliesTo(contract.ReviewedPrefix)},
+			Reason: jsii.String("Document objects are created at run time under docs/<customerId>/<documentId>, and the validator's " +
+				"re-encoded copies under reviewed/<customerId>/<documentId>; each grant is limited to its prefix of the one documents " +
+				"bucket, which is as narrow as IAM can express for ids not known at deploy time. Per-customer isolation is enforced by " +
+				"the handler and the presigned POST policy that pins the exact key."),
 		})
 	}
 	cdknag.NagSuppressions_AddResourceSuppressions(role, &policy, jsii.Bool(true))

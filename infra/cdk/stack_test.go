@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"sort"
 	"strings"
@@ -389,6 +390,82 @@ func TestDocumentsBucketPolicyDeniesNoTLSAndNonKMSUploads(t *testing.T) {
 	if !keyID {
 		t.Error("documents bucket policy: no Deny s3:PutObject when the SSE-KMS key id is not the data key")
 	}
+	// The denies cover every object of the bucket: uploads under docs/ and
+	// the validator's reviewed copies under reviewed/ alike.
+	for _, pol := range r.ofType("AWS::S3::BucketPolicy") {
+		if !jsonEq(props(pol)["Bucket"], ref(bucketID)) {
+			continue
+		}
+		for _, st := range asList(path(props(pol), "PolicyDocument", "Statement")) {
+			if path(st, "Effect") != "Deny" || !slices.Contains(strs(path(st, "Action")), "s3:PutObject") {
+				continue
+			}
+			if got := objectResources(bucketID, path(st, "Resource")); !slices.Equal(got, []string{"*"}) {
+				t.Errorf("documents bucket policy: SSE-KMS deny on %v, want every object (*)", got)
+			}
+		}
+	}
+}
+
+// objectResources renders a statement's resources of bucketID's objects as
+// their key patterns ("docs/*"), and anything else as "other".
+func objectResources(bucketID string, res any) []string {
+	var out []string
+	for _, r := range asList(res) {
+		parts := asList(path(r, "Fn::Join", 1))
+		if len(parts) == 2 && jsonEq(parts[0], getAtt(bucketID)) {
+			if s, ok := parts[1].(string); ok && strings.HasPrefix(s, "/") {
+				out = append(out, s[1:])
+				continue
+			}
+		}
+		out = append(out, "other")
+	}
+	slices.Sort(out)
+	return out
+}
+
+// TestFunctionObjectPermissionsByPrefix: each function may do to the
+// documents bucket exactly what its code does, under the prefix it does it:
+// uploads under docs/, the validator's reviewed copies under reviewed/
+// (written by the validator only, read by the admin API only, tagged on
+// submission, purged by the sweep).
+func TestFunctionObjectPermissionsByPrefix(t *testing.T) {
+	r := synth(t)
+	bucketID := logicalID(r.stack.Documents.Bucket)
+	get, tag, del := []string{"s3:GetObject", "s3:GetObjectVersion"}, []string{"s3:PutObjectTagging", "s3:PutObjectVersionTagging"},
+		[]string{"s3:DeleteObject", "s3:DeleteObjectVersion"}
+	sorted := func(lists ...[]string) string {
+		all := slices.Concat(lists...)
+		slices.Sort(all)
+		return strings.Join(slices.Compact(all), " ")
+	}
+	want := map[string]map[string]string{
+		contract.FunctionCustomerAPI: {"docs/*": sorted(get, tag, []string{"s3:PutObject"}), "reviewed/*": sorted(tag)},
+		contract.FunctionAdminAPI:    {"docs/*": sorted(get), "reviewed/*": sorted(get)},
+		contract.FunctionValidator: {"docs/*": sorted(get, del), "reviewed/*": sorted([]string{"s3:PutObject", "s3:PutObjectTagging"}),
+			"list:docs/*": "s3:ListBucketVersions"},
+		contract.FunctionSweep: {"docs/*": sorted(del), "reviewed/*": sorted(del), "list:docs/* reviewed/*": "s3:ListBucketVersions"},
+	}
+	for _, name := range contract.Functions {
+		got := map[string]string{}
+		for _, st := range r.policiesOfRole(logicalID(r.stack.Functions.Role[name])) {
+			actions := strs(st["Action"])
+			if !slices.ContainsFunc(actions, func(a string) bool { return strings.HasPrefix(a, "s3:") }) {
+				continue
+			}
+			if jsonEq(st["Resource"], getAtt(bucketID)) {
+				got["list:"+strings.Join(strs(path(st, "Condition", "StringLike", "s3:prefix")), " ")] = sorted(actions)
+				continue
+			}
+			for _, prefix := range objectResources(bucketID, st["Resource"]) {
+				got[prefix] = sorted(strings.Fields(got[prefix]), actions)
+			}
+		}
+		if !reflect.DeepEqual(got, want[name]) && !(len(got) == 0 && want[name] == nil) {
+			t.Errorf("%s: object permissions\n got %v\nwant %v", name, got, want[name])
+		}
+	}
 }
 
 func TestBucketsBlockAllPublicAccess(t *testing.T) {
@@ -425,6 +502,10 @@ func TestDocumentsBucketVersioningLifecycleAndAccessLogs(t *testing.T) {
 	for _, rule := range asList(path(b, "LifecycleConfiguration", "Rules")) {
 		if path(rule, "Status") != "Enabled" {
 			continue
+		}
+		// Every rule covers the whole bucket: reviewed/ as well as docs/.
+		if prefix := path(rule, "Prefix"); prefix != nil {
+			t.Errorf("lifecycle rule %v is limited to prefix %v", path(rule, "Id"), prefix)
 		}
 		if path(rule, "AbortIncompleteMultipartUpload", "DaysAfterInitiation") == 1.0 {
 			abort = true
@@ -662,7 +743,11 @@ func TestEveryFunctionIsArmAL2023TracedAndTagged(t *testing.T) {
 		if path(p, "TracingConfig", "Mode") != "Active" {
 			t.Errorf("%s: tracing = %v, want Active", name, path(p, "TracingConfig"))
 		}
-		if p["MemorySize"] != float64(memoryMB) || p["Timeout"] != float64(functionTimeoutSeconds(name)) {
+		wantMemory := memoryMB
+		if name == contract.FunctionValidator {
+			wantMemory = 512 // decodes images of up to 40 MP (shared/filecheck)
+		}
+		if p["MemorySize"] != float64(wantMemory) || p["Timeout"] != float64(functionTimeoutSeconds(name)) {
 			t.Errorf("%s: MemorySize/Timeout = %v/%v", name, p["MemorySize"], p["Timeout"])
 		}
 		// Its own log group with a retention of at least three months.

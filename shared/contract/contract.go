@@ -74,8 +74,11 @@ const (
 // S3 layout of the documents bucket.
 const (
 	DocumentsPrefix = "docs/" // every uploaded object lives under docs/<customerId>/<documentId>
+	// ReviewedPrefix holds the validator's re-encoded copy of each valid
+	// image, reviewed/<customerId>/<documentId>: what reviewers are shown.
+	ReviewedPrefix = "reviewed/"
 
-	// Uploads are tagged TagState=StateUnsubmitted by the upload policy; a
+	// Uploads (and reviewed copies) are tagged TagState=StateUnsubmitted; a
 	// lifecycle rule expires such objects after the never-submitted retention.
 	// Submission re-tags them StateSubmitted.
 	TagState         = "kyc-state"

@@ -34,11 +34,15 @@ const (
 	CommandLedger   Access = "table:commands"    // GetItem/UpdateItem on CMD#*
 	NoticeLedger    Access = "table:notices"     // GetItem/UpdateItem on NOTIFY#*
 
-	// The documents bucket (objects under docs/).
-	SignUploads   Access = "s3:sign-uploads" // PutObject: the presigned POST forms
-	ReadObjects   Access = "s3:read"         // GetObject(Version): inspection, review links
-	TagObjects    Access = "s3:tag"          // PutObject(Version)Tagging: mark a version submitted
-	DeleteObjects Access = "s3:delete"       // DeleteObject(Version), ListBucketVersions
+	// The documents bucket: uploads under docs/, the validator's reviewed
+	// copies under reviewed/.
+	SignUploads    Access = "s3:sign-uploads"    // PutObject on docs/*: the presigned POST forms
+	ReadObjects    Access = "s3:read"            // GetObject(Version) on docs/*: validation, inspection, export links
+	ReadReviewed   Access = "s3:read-reviewed"   // GetObject(Version) on reviewed/*: reviewers' links
+	WriteReviewed  Access = "s3:write-reviewed"  // PutObject, PutObjectTagging on reviewed/*: the validator's re-encoded copies
+	TagObjects     Access = "s3:tag"             // PutObject(Version)Tagging on docs/* and reviewed/*: mark versions submitted
+	DeleteObjects  Access = "s3:delete"          // DeleteObject(Version), ListBucketVersions on docs/*
+	DeleteReviewed Access = "s3:delete-reviewed" // DeleteObject(Version), ListBucketVersions on reviewed/*: purge
 
 	// The keys.
 	GenerateDataKeys Access = "kms:generate-data-key" // GenerateDataKey under the CMK (customer data keys, KMS-encrypted queues)
@@ -67,6 +71,9 @@ type Spec struct {
 	Access      []Access
 	// TimeoutSeconds of one invocation.
 	TimeoutSeconds int
+	// MemoryMB is the function's memory (Lambda gives CPU in proportion);
+	// 0 for the stack's default.
+	MemoryMB int
 	// LogRetentionDays: a year for the functions that serve requests and
 	// take in billing events (their logs are the request trail an audit asks
 	// for), three months for the rest.
@@ -89,7 +96,7 @@ var Specs = []Spec{
 		Description: "Reviewer/admin API (queue, decisions, disclosures)",
 		Triggers:    []Trigger{TriggerHTTP},
 		Env:         []string{EnvTable, EnvBucket, EnvKeyID, EnvMacKeyID, EnvEventBus, EnvRetention},
-		Access: []Access{TableItems, QueryTable, QueryDue, QueryQueue, ReadObjects, GenerateDataKeys, DecryptData, Fingerprint,
+		Access: []Access{TableItems, QueryTable, QueryDue, QueryQueue, ReadObjects, ReadReviewed, GenerateDataKeys, DecryptData, Fingerprint,
 			PublishEvents},
 		TimeoutSeconds: 10, LogRetentionDays: 365,
 	},
@@ -103,19 +110,25 @@ var Specs = []Spec{
 		TimeoutSeconds: 10, LogRetentionDays: 365,
 	},
 	{
-		Name:           FunctionValidator,
-		Description:    "Validates uploaded documents (size, magic bytes, encryption) on S3 events",
-		Triggers:       []Trigger{TriggerQueue},
-		Env:            []string{EnvTable, EnvBucket, EnvKeyID, EnvMaxUploadBytes},
-		Access:         []Access{DocumentRecords, ReadObjects, DeleteObjects, DecryptData},
+		Name:        FunctionValidator,
+		Description: "Validates uploaded documents (size, encryption, decoding) and writes reviewers' copies, on S3 events",
+		Triggers:    []Trigger{TriggerQueue},
+		Env:         []string{EnvTable, EnvBucket, EnvKeyID, EnvMaxUploadBytes},
+		// GenerateDataKeys: writing the SSE-KMS reviewed copy.
+		Access:         []Access{DocumentRecords, ReadObjects, WriteReviewed, DeleteObjects, GenerateDataKeys, DecryptData},
 		TimeoutSeconds: 30, LogRetentionDays: 90,
+		// Decoding an image of up to 40 MP (shared/filecheck) allocates up
+		// to 128 MiB beside the 10 MiB file and its re-encoded copy, and a
+		// 40 MP JPEG takes over a second of one core: 512 MB leaves room
+		// and buys the CPU (measured ~75 MiB, 1.2 s on a laptop core).
+		MemoryMB: 512,
 	},
 	{
 		Name:           FunctionSweep,
 		Description:    "Scheduled sweep: deadlines, reminders, outbox, purge, review SLA metric",
 		Triggers:       []Trigger{TriggerSchedule},
 		Env:            []string{EnvTable, EnvBucket, EnvEventBus, EnvReviewSLA, EnvMetricsNamespace, EnvRetention},
-		Access:         []Access{TableItems, QueryDue, QueryQueue, DeleteObjects, GenerateDataKeys, DecryptData, PublishEvents, StartSweepDLQ},
+		Access:         []Access{TableItems, QueryDue, QueryQueue, DeleteObjects, DeleteReviewed, GenerateDataKeys, DecryptData, PublishEvents, StartSweepDLQ},
 		TimeoutSeconds: 60, LogRetentionDays: 90,
 	},
 	{

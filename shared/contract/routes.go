@@ -26,6 +26,7 @@ var Routes = []Route{
 
 	{"GET /v1/admin/submissions", FunctionAdminAPI, AuthJWT},
 	{"GET /v1/admin/submissions/{id}", FunctionAdminAPI, AuthJWT},
+	{"GET /v1/admin/submissions/{id}/documents/{category}", FunctionAdminAPI, AuthJWT},
 	{"POST /v1/admin/submissions/{id}/claim", FunctionAdminAPI, AuthJWT},
 	{"POST /v1/admin/submissions/{id}/decision", FunctionAdminAPI, AuthJWT},
 	{"GET /v1/admin/customers/{id}", FunctionAdminAPI, AuthJWT},
@@ -57,3 +58,9 @@ const (
 	GroupReviewers = "kyc-reviewers"
 	GroupAdmins    = "kyc-admins"
 )
+
+// ClaimBillingCustomer is the token claim that links a staff account to the
+// staff member's own customer id in the billing system, if they have one
+// (a Cognito custom attribute; docs/runbook.md). Staff never act on that
+// customer's KYC.
+const ClaimBillingCustomer = "custom:billingCustomerId"

@@ -435,32 +435,51 @@ func (st *Store) Remember(ctx context.Context, id string, until time.Time) error
 }
 
 const (
-	pkRate   = "RATE#"
-	skRate   = "RATE"
-	attrHits = "hits"
+	pkRate = "RATE#"
+	skRate = "RATE"
 )
 
-// Count adds one to a rate counter unless it is at limit (one conditional
-// UpdateItem); the counter expires after until.
-func (st *Store) Count(ctx context.Context, name string, limit int, until time.Time) (bool, error) {
-	_, err := st.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-		TableName:                &st.table,
-		Key:                      key(pkRate+name, skRate),
-		UpdateExpression:         aws.String("ADD #hits :one SET #ttl = :ttl"),
-		ConditionExpression:      aws.String("attribute_not_exists(#hits) OR #hits < :limit"),
-		ExpressionAttributeNames: map[string]string{"#hits": attrHits, "#ttl": contract.AttrTTL},
-		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":one": n(1), ":limit": n(limit), ":ttl": &types.AttributeValueMemberN{Value: fmt.Sprint(until.Unix())},
-		},
+// rateRecord is a rate limit's record: the times of the last actions it
+// counts.
+type rateRecord struct {
+	Times []time.Time `json:"times"`
+}
+
+// RateEvents returns the times recorded under a rate-limit key, oldest first,
+// and the record's version (0: none). One consistent GetItem.
+func (st *Store) RateEvents(ctx context.Context, name string) ([]time.Time, int, error) {
+	it, err := st.get(ctx, pkRate+name, skRate)
+	if errors.Is(err, kyc.ErrNotExist) {
+		return nil, 0, nil
+	}
+	if err != nil {
+		return nil, 0, err
+	}
+	r, err := decode[rateRecord](it)
+	if err != nil {
+		return nil, 0, err
+	}
+	return r.Times, intAttr(it, attrVersion), nil
+}
+
+// SaveRateEvents replaces the times recorded under a rate-limit key if the
+// record's version is still version (0: it must not exist): one conditional
+// PutItem; kyc.ErrStale if another request wrote it first. DynamoDB's TTL
+// removes the record some time after until.
+func (st *Store) SaveRateEvents(ctx context.Context, name string, times []time.Time, version int, until time.Time) error {
+	p, err := st.putVersioned(pkRate+name, skRate, rateRecord{Times: times}, version+1, version,
+		map[string]types.AttributeValue{contract.AttrTTL: &types.AttributeValueMemberN{Value: fmt.Sprint(until.Unix())}})
+	if err != nil {
+		return err
+	}
+	_, err = st.db.PutItem(ctx, &dynamodb.PutItemInput{
+		TableName: p.TableName, Item: p.Item, ConditionExpression: p.ConditionExpression,
+		ExpressionAttributeNames: p.ExpressionAttributeNames, ExpressionAttributeValues: p.ExpressionAttributeValues,
 	})
 	if err != nil {
-		var ccf *types.ConditionalCheckFailedException
-		if errors.As(err, &ccf) {
-			return false, nil
-		}
-		return false, fmt.Errorf("count %s: %w", pkRate, err)
+		return stale("save "+pkRate, err)
 	}
-	return true, nil
+	return nil
 }
 
 const (

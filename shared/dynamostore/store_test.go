@@ -709,27 +709,51 @@ func TestWebhookIDs(t *testing.T) {
 	}
 }
 
-// TestCount: a rate counter is one conditional UpdateItem; a counter at its
-// limit refuses, without an error.
-func TestCount(t *testing.T) {
+// TestRateEvents: a rate limit's record is read consistently and written
+// with one conditional PutItem on its version (the limiter's optimistic
+// write); a lost condition is kyc.ErrStale, not a failure.
+func TestRateEvents(t *testing.T) {
 	rec := newRecorder()
 	st := dynamostore.New(rec, table)
-	ok, err := st.Count(ctx, "c-1#upload#2026030210", 20, t0.Add(time.Hour))
-	if err != nil || !ok {
-		t.Fatalf("count: %v, %v", ok, err)
+	times, v, err := st.RateEvents(ctx, "c-1#document")
+	if err != nil || times != nil || v != 0 {
+		t.Fatalf("no record: %v, %d, %v", times, v, err)
 	}
-	in := last[*dynamodb.UpdateItemInput](rec)
-	if str(in.Key[contract.AttrPK]) != "RATE#c-1#upload#2026030210" || str(in.Key[contract.AttrSK]) != "RATE" ||
-		aws.ToString(in.ConditionExpression) != "attribute_not_exists(#hits) OR #hits < :limit" || num(in.ExpressionAttributeValues[":limit"]) != "20" ||
-		num(in.ExpressionAttributeValues[":ttl"]) != fmt.Sprint(t0.Add(time.Hour).Unix()) {
-		t.Fatalf("update %+v", in)
+	if g := last[*dynamodb.GetItemInput](rec); str(g.Key[contract.AttrPK]) != "RATE#c-1#document" || str(g.Key[contract.AttrSK]) != "RATE" ||
+		!aws.ToBool(g.ConsistentRead) {
+		t.Fatalf("get %+v", g)
+	}
+	want := []time.Time{t0, t0.Add(time.Minute)}
+	if err := st.SaveRateEvents(ctx, "c-1#document", want, 0, t0.Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	in := last[*dynamodb.PutItemInput](rec)
+	if str(in.Item[contract.AttrPK]) != "RATE#c-1#document" || aws.ToString(in.ConditionExpression) != "attribute_not_exists(#pk)" ||
+		num(in.Item[contract.AttrTTL]) != fmt.Sprint(t0.Add(time.Hour).Unix()) || num(in.Item["version"]) != "1" {
+		t.Fatalf("first put %+v", in)
+	}
+	rec.put(in.Item)
+	times, v, err = st.RateEvents(ctx, "c-1#document")
+	if err != nil || v != 1 || !slices.EqualFunc(times, want, time.Time.Equal) {
+		t.Fatalf("read back %v at version %d, %v", times, v, err)
+	}
+	if err := st.SaveRateEvents(ctx, "c-1#document", want[1:], 1, t0.Add(2*time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if in := last[*dynamodb.PutItemInput](rec); aws.ToString(in.ConditionExpression) != "#v = :v" || num(in.ExpressionAttributeValues[":v"]) != "1" ||
+		num(in.Item["version"]) != "2" {
+		t.Fatalf("second put %+v", in)
 	}
 	rec.failNext(&types.ConditionalCheckFailedException{})
-	if ok, err := st.Count(ctx, "c-1#upload#2026030210", 20, t0); err != nil || ok {
-		t.Fatalf("count at the limit: %v, %v; want refused without an error", ok, err)
+	if err := st.SaveRateEvents(ctx, "c-1#document", want, 1, t0); !errors.Is(err, kyc.ErrStale) {
+		t.Fatalf("a lost race: %v, want kyc.ErrStale", err)
 	}
 	rec.failNext(errThrottled)
-	if _, err := st.Count(ctx, "c-1#upload#2026030210", 20, t0); !errors.Is(err, errThrottled) {
-		t.Fatalf("failed count: %v", err)
+	if err := st.SaveRateEvents(ctx, "c-1#document", want, 1, t0); !errors.Is(err, errThrottled) || errors.Is(err, kyc.ErrStale) {
+		t.Fatalf("a failed put: %v", err)
+	}
+	rec.failNext(errThrottled)
+	if _, _, err := st.RateEvents(ctx, "c-1#document"); !errors.Is(err, errThrottled) {
+		t.Fatalf("a failed read: %v", err)
 	}
 }

@@ -14,24 +14,44 @@ type adminAPI struct {
 }
 
 // NewAdminAPI returns the reviewer/admin API. Every route needs the
-// kyc-reviewers or kyc-admins group.
+// kyc-reviewers or kyc-admins group. What a staff member may see of a
+// submission's personal data is the service's decision (kyc.ViewSubmission,
+// kyc.OpenDocument): the reviewer holding the claim, or an admin who gives
+// ?purpose=.
 func NewAdminAPI(svc *kyc.Service, auth Authenticator, log *slog.Logger) http.Handler {
 	a := &adminAPI{svc: svc}
 	return mount(contract.FunctionAdminAPI, map[string]handler{
-		"GET /v1/admin/submissions":                 staff(a.queue),
-		"GET /v1/admin/submissions/{id}":            staff(a.submission),
-		"POST /v1/admin/submissions/{id}/claim":     staff(a.claim),
-		"POST /v1/admin/submissions/{id}/decision":  staff(a.decide),
-		"GET /v1/admin/customers/{id}":              staff(a.customer),
-		"GET /v1/admin/orders/{id}":                 staff(a.order),
-		"GET /v1/admin/reasons":                     staff(a.reasons),
-		"POST /v1/admin/customers/{id}/legal-hold":  admin(a.legalHold),
-		"GET /v1/admin/customers/{id}/audit/verify": admin(a.verifyAudit),
-		"POST /v1/admin/disclosures":                admin(a.requestDisclosure),
-		"GET /v1/admin/disclosures/{id}":            admin(a.disclosure),
-		"POST /v1/admin/disclosures/{id}/approve":   admin(a.approveDisclosure),
-		"GET /v1/admin/disclosures/{id}/export":     admin(a.exportDisclosure),
+		"GET /v1/admin/submissions":                           staff(a.queue),
+		"GET /v1/admin/submissions/{id}":                      staff(a.submission),
+		"GET /v1/admin/submissions/{id}/documents/{category}": staff(a.openDocument),
+		"POST /v1/admin/submissions/{id}/claim":               staff(a.claim),
+		"POST /v1/admin/submissions/{id}/decision":            staff(a.decide),
+		"GET /v1/admin/customers/{id}":                        staff(a.customer),
+		"GET /v1/admin/orders/{id}":                           staff(a.order),
+		"GET /v1/admin/reasons":                               staff(a.reasons),
+		"POST /v1/admin/customers/{id}/legal-hold":            admin(a.legalHold),
+		"GET /v1/admin/customers/{id}/audit/verify":           admin(a.verifyAudit),
+		"POST /v1/admin/disclosures":                          admin(a.requestDisclosure),
+		"GET /v1/admin/disclosures/{id}":                      admin(a.disclosure),
+		"POST /v1/admin/disclosures/{id}/approve":             admin(a.approveDisclosure),
+		"GET /v1/admin/disclosures/{id}/export":               admin(a.exportDisclosure),
 	}, auth, log)
+}
+
+// withPurpose returns the caller as the actor of a request that may state a
+// purpose (?purpose=) for opening personal data: only an admin may, and acts
+// as an admin when they do.
+func withPurpose(r *http.Request) (kyc.Actor, string, error) {
+	id := identity(r)
+	actor, purpose := id.Actor(), r.URL.Query().Get("purpose")
+	if purpose == "" {
+		return actor, "", nil
+	}
+	if !id.Admin() {
+		return kyc.Actor{}, "", errNotAdmin
+	}
+	actor.Kind = kyc.ActorAdmin
+	return actor, purpose, nil
 }
 
 // admin lets only admins through.
@@ -53,7 +73,11 @@ func (a *adminAPI) legalHold(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, v)
+	status := http.StatusOK
+	if !in.Hold && v.LegalHold {
+		status = http.StatusAccepted // lifting waits for a second admin
+	}
+	writeJSON(w, status, v)
 	return nil
 }
 
@@ -138,11 +162,37 @@ func (a *adminAPI) queue(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (a *adminAPI) submission(w http.ResponseWriter, r *http.Request) error {
-	v, err := a.svc.ViewSubmission(r.Context(), identity(r).Actor(), r.PathValue("id"))
+	actor, purpose, err := withPurpose(r)
+	if err != nil {
+		return err
+	}
+	v, err := a.svc.ViewSubmission(r.Context(), actor, r.PathValue("id"), purpose)
 	if err != nil {
 		return err
 	}
 	writeJSON(w, http.StatusOK, v)
+	return nil
+}
+
+// openDocument opens a document of a submission: the service audits the
+// opening, then the answer redirects to a short-lived link of the reviewed
+// copy. The redirect itself is not to be cached, sniffed or sent on as a
+// referrer.
+func (a *adminAPI) openDocument(w http.ResponseWriter, r *http.Request) error {
+	actor, purpose, err := withPurpose(r)
+	if err != nil {
+		return err
+	}
+	link, err := a.svc.OpenDocument(r.Context(), actor, r.PathValue("id"), kyc.Category(r.PathValue("category")), purpose)
+	if err != nil {
+		return err
+	}
+	h := w.Header()
+	h.Set("Location", link.URL)
+	h.Set("Cache-Control", "no-store")
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Referrer-Policy", "no-referrer")
+	w.WriteHeader(http.StatusFound)
 	return nil
 }
 

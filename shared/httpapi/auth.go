@@ -22,6 +22,9 @@ import (
 type Identity struct {
 	Subject string
 	Groups  []string
+	// Customer is the billing customer id a staff account is linked to
+	// (claim contract.ClaimBillingCustomer), if any.
+	Customer string
 }
 
 // Staff reports whether the caller is a reviewer or an admin.
@@ -36,9 +39,9 @@ func (id Identity) Admin() bool { return slices.Contains(id.Groups, contract.Gro
 // Actor returns the caller as the actor of audited staff actions.
 func (id Identity) Actor() kyc.Actor {
 	if id.Admin() && !id.Reviewer() {
-		return kyc.Actor{Kind: kyc.ActorAdmin, ID: id.Subject}
+		return kyc.Actor{Kind: kyc.ActorAdmin, ID: id.Subject, Customer: id.Customer}
 	}
-	return kyc.Actor{Kind: kyc.ActorReviewer, ID: id.Subject}
+	return kyc.Actor{Kind: kyc.ActorReviewer, ID: id.Subject, Customer: id.Customer}
 }
 
 // Authenticator finds the caller of a request.
@@ -62,7 +65,7 @@ func (APIGatewayJWT) Authenticate(r *http.Request) (Identity, error) {
 	}
 	groups := parseGroups(c["cognito:groups"])
 	groups = append(groups, parseGroups(c["groups"])...)
-	return Identity{Subject: c["sub"], Groups: groups}, nil
+	return Identity{Subject: c["sub"], Groups: groups, Customer: c[contract.ClaimBillingCustomer]}, nil
 }
 
 // parseGroups reads a groups claim as API Gateway passes it: a string such as
@@ -97,6 +100,7 @@ type claims struct {
 	ClientID      string          `json:"client_id,omitempty"`
 	Groups        json.RawMessage `json:"groups,omitempty"`
 	CognitoGroups json.RawMessage `json:"cognito:groups,omitempty"`
+	Customer      string          `json:"custom:billingCustomerId,omitempty"` // contract.ClaimBillingCustomer
 }
 
 // Authenticate verifies the request's bearer token. The scheme is
@@ -150,7 +154,7 @@ func (v JWTVerifier) Verify(raw string) (Identity, error) {
 	}
 	groups := jsonGroups(c.Groups)
 	groups = append(groups, jsonGroups(c.CognitoGroups)...)
-	return Identity{Subject: c.Subject, Groups: groups}, nil
+	return Identity{Subject: c.Subject, Groups: groups, Customer: c.Customer}, nil
 }
 
 func jsonGroups(raw json.RawMessage) []string {

@@ -14,27 +14,36 @@ const (
 	decisionBody = 64 << 10 // reviewer decisions (messages and notes)
 )
 
-// Limiter bounds how often a customer may do something (document creations,
-// submissions); it returns a kyc rate-limited error when over the limit.
-type Limiter interface {
-	Allow(r *http.Request, customerID, action string) error
-}
-
 type customerAPI struct {
-	svc     *kyc.Service
-	limiter Limiter
+	svc *kyc.Service
 }
 
 // NewCustomerAPI returns the customer API: requirements, status, document
-// uploads and submissions. The customer is the token's subject.
-func NewCustomerAPI(svc *kyc.Service, auth Authenticator, limiter Limiter, log *slog.Logger) http.Handler {
-	a := &customerAPI{svc: svc, limiter: limiter}
+// uploads and submissions. The customer is the token's subject; a token of a
+// staff member (one that carries a staff group) is refused, so staff and
+// customer identities stay apart. The per-customer limits are the service's
+// (kyc.WithLimiter): they count only requests that passed every check.
+func NewCustomerAPI(svc *kyc.Service, auth Authenticator, log *slog.Logger) http.Handler {
+	a := &customerAPI{svc: svc}
 	return mount(contract.FunctionCustomerAPI, map[string]handler{
-		"GET /v1/kyc/requirements": a.requirements,
-		"GET /v1/kyc/status":       a.status,
-		"POST /v1/kyc/documents":   a.createDocument,
-		"POST /v1/kyc/submissions": a.submit,
+		"GET /v1/kyc/requirements": customerOnly(a.requirements),
+		"GET /v1/kyc/status":       customerOnly(a.status),
+		"POST /v1/kyc/documents":   customerOnly(a.createDocument),
+		"POST /v1/kyc/submissions": customerOnly(a.submit),
 	}, auth, log)
+}
+
+// customerOnly refuses staff tokens: in AWS one JWT authorizer serves
+// customers and staff, and a staff member's subject could be a customer id.
+// A staff member who is also a customer signs in with their customer
+// account.
+func customerOnly(h handler) handler {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		if identity(r).Staff() {
+			return kyc.Forbidden("staff_token", "a staff token cannot be used for the customer API; sign in as the customer")
+		}
+		return h(w, r)
+	}
 }
 
 func (a *customerAPI) requirements(w http.ResponseWriter, r *http.Request) error {
@@ -55,19 +64,9 @@ func (a *customerAPI) status(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-func (a *customerAPI) allow(r *http.Request, action string) error {
-	if a.limiter == nil {
-		return nil
-	}
-	return a.limiter.Allow(r, identity(r).Subject, action)
-}
-
 func (a *customerAPI) createDocument(w http.ResponseWriter, r *http.Request) error {
 	var req kyc.DocumentRequest
 	if err := decode(w, r, smallBody, &req); err != nil {
-		return err
-	}
-	if err := a.allow(r, "document"); err != nil {
 		return err
 	}
 	up, err := a.svc.CreateDocument(r.Context(), identity(r).Subject, req)
@@ -84,9 +83,6 @@ func (a *customerAPI) submit(w http.ResponseWriter, r *http.Request) error {
 		AddressDocumentID  string `json:"addressDocumentId"`
 	}
 	if err := decode(w, r, smallBody, &req); err != nil {
-		return err
-	}
-	if err := a.allow(r, "submission"); err != nil {
 		return err
 	}
 	rec, err := a.svc.Submit(r.Context(), identity(r).Subject, req.IdentityDocumentID, req.AddressDocumentID)

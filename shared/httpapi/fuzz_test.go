@@ -77,8 +77,20 @@ func (w *fuzzWorld) Document(_ context.Context, customerID, id string) (kyc.Docu
 	if !ok {
 		return kyc.Document{}, kyc.ErrNotExist
 	}
-	d.CustomerID, d.Key, d.State, d.Size, d.VersionID = customerID, kyc.DocumentKey(customerID, id), kyc.DocValid, 1000, "v1"
+	d.CustomerID, d.Key, d.State, d.Size, d.DeclaredSize, d.VersionID = customerID, kyc.DocumentKey(customerID, id), kyc.DocValid, 1000, 1000, "v1"
 	return d, nil
+}
+
+// Audit is cust-1's trail: rev-1 has opened both documents of sub-1.
+func (w *fuzzWorld) Audit(_ context.Context, id string) ([]kyc.AuditEntry, error) {
+	if id != "cust-1" {
+		return nil, nil
+	}
+	rev := kyc.Actor{Kind: kyc.ActorReviewer, ID: "rev-1"}
+	return []kyc.AuditEntry{
+		{Seq: 1, Actor: rev, Action: "document.opened", SubmissionID: "sub-1", DocumentID: "d1"},
+		{Seq: 2, Actor: rev, Action: "document.opened", SubmissionID: "sub-1", DocumentID: "d2"},
+	}, nil
 }
 
 func (w *fuzzWorld) Account(ctx context.Context, id string) (kyc.Account, error) {
@@ -181,7 +193,7 @@ func checkAnswer(t *testing.T, w *httptest.ResponseRecorder, allowed ...int) {
 // is strict JSON of the request's shape.
 func FuzzCustomerRequests(f *testing.F) {
 	addCustomerRequestsSeeds(f, f)
-	h := NewCustomerAPI(fuzzService(), fuzzAuth{}, nil, fuzzLog)
+	h := NewCustomerAPI(fuzzService(), fuzzAuth{}, fuzzLog)
 	f.Fuzz(func(t *testing.T, submission bool, contentType string, body []byte) {
 		path := "/v1/kyc/documents"
 		if submission {

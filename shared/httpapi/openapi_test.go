@@ -132,10 +132,9 @@ func anyStrings(vs []any) []string {
 // dev server and API Gateway mount them, with a JWT verifier of a test key,
 // a rate limiter that refuses one customer and a replay guard in memory.
 type apiFixture struct {
-	w       *kyctest.World
-	h       http.Handler
-	replay  *memReplay
-	counter *memCounter
+	w      *kyctest.World
+	h      http.Handler
+	replay *memReplay
 }
 
 const fixtureIssuer, fixtureAudience = "https://issuer.example", "kyc-app"
@@ -145,12 +144,13 @@ var fixtureSecret = []byte("whsec-test-0123456789abcdef0123")
 func newAPIFixture(t *testing.T) *apiFixture {
 	t.Helper()
 	w := kyctest.New(t)
-	f := &apiFixture{w: w, replay: &memReplay{seen: map[string]bool{}}, counter: &memCounter{n: map[string]int{}}}
+	f := &apiFixture{w: w, replay: &memReplay{seen: map[string]bool{}}}
 	verifier := JWTVerifier{Issuer: fixtureIssuer, Audiences: []string{fixtureAudience},
 		Keys: map[string]*rsa.PublicKey{"k1": &fuzzKey.PublicKey}, Now: w.Now}
 	log := fuzzLog
 	fns := map[string]http.Handler{
-		contract.FunctionCustomerAPI:   NewCustomerAPI(w.Service, verifier, NewLimiter(f.counter, nil, w.Now), log),
+		contract.FunctionCustomerAPI: NewCustomerAPI(kyc.NewService(w.Store, w.Files, w.Sealer, w.Bus, w.Config,
+			append(w.Options(), kyc.WithLimiter(limitedOnly{}))...), verifier, log),
 		contract.FunctionAdminAPI:      NewAdminAPI(w.Service, verifier, log),
 		contract.FunctionBillingIntake: NewBillingWebhook(w.Intake, fixtureSecret, f.replay, w.Now, log),
 	}
@@ -180,20 +180,14 @@ func (f *apiFixture) token(sub string, groups ...string) string {
 	return "Bearer " + s
 }
 
-// memCounter allows everything but the customer "limited".
-type memCounter struct {
-	mu sync.Mutex
-	n  map[string]int
-}
+// limitedOnly refuses the customer "limited" and allows everyone else.
+type limitedOnly struct{}
 
-func (c *memCounter) Count(_ context.Context, key string, limit int, _ time.Time) (bool, error) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if strings.HasPrefix(key, "limited#") || c.n[key] >= limit {
-		return false, nil
+func (limitedOnly) Allow(_ context.Context, customerID string, _ kyc.Action) error {
+	if customerID == "limited" {
+		return kyc.RateLimited(time.Minute, "at most a few requests per hour; try again later")
 	}
-	c.n[key]++
-	return true, nil
+	return nil
 }
 
 // memReplay is a replay guard in memory whose next Seen can fail.
@@ -316,6 +310,7 @@ func TestHandlersAnswerAsDocumented(t *testing.T) {
 	w.PlaceOrder("cust-1", "o-1")
 	s1 := w.Submit("cust-1") // pending, unclaimed
 	id2, addr2 := w.Upload("cust-2", kyc.Identity), w.Upload("cust-2", kyc.Address)
+	idL, addrL := w.Upload("limited", kyc.Identity), w.Upload("limited", kyc.Address)
 	w.PlaceOrder("cust-3", "o-3")
 	s3 := w.Submit("cust-3")
 	v3 := w.Claim("rev-1", s3).Version // rev-1 decides it
@@ -422,7 +417,7 @@ func TestHandlersAnswerAsDocumented(t *testing.T) {
 		{name: "submission, subject not a customer id", method: "POST", path: "/v1/kyc/submissions", auth: customer("not/a/customer"),
 			body: jsonOf(map[string]string{"identityDocumentId": id2, "addressDocumentId": addr2}), status: 403, code: "invalid_subject"},
 		{name: "submission, over the rate limit", method: "POST", path: "/v1/kyc/submissions", auth: customer("limited"),
-			body: jsonOf(map[string]string{"identityDocumentId": id2, "addressDocumentId": addr2}), status: 429, code: "rate_limited"},
+			body: jsonOf(map[string]string{"identityDocumentId": idL, "addressDocumentId": addrL}), status: 429, code: "rate_limited"},
 		{name: "submission, no token", method: "POST", path: "/v1/kyc/submissions", body: "{}", status: 401, code: "unauthorized"},
 		{name: "submission, store down", method: "POST", path: "/v1/kyc/submissions", auth: customer("cust-2"),
 			body: jsonOf(map[string]string{"identityDocumentId": id2, "addressDocumentId": addr2}), before: fail(kyctest.MethodAccount, 1, boom), status: 500, code: "internal"},
@@ -579,8 +574,8 @@ func TestEachFunctionAnswers405WithAllow(t *testing.T) {
 		method, path string
 		allow        string
 	}{
-		{"customer api", NewCustomerAPI(f.w.Service, verifier, nil, fuzzLog), "GET", "/v1/kyc/submissions", "POST"},
-		{"customer api, POST on a GET route", NewCustomerAPI(f.w.Service, verifier, nil, fuzzLog), "POST", "/v1/kyc/status", "GET"},
+		{"customer api", NewCustomerAPI(f.w.Service, verifier, fuzzLog), "GET", "/v1/kyc/submissions", "POST"},
+		{"customer api, POST on a GET route", NewCustomerAPI(f.w.Service, verifier, fuzzLog), "POST", "/v1/kyc/status", "GET"},
 		{"admin api", NewAdminAPI(f.w.Service, verifier, fuzzLog), "PATCH", "/v1/admin/submissions/s-1/decision", "POST"},
 		{"admin api, GET and nothing else", NewAdminAPI(f.w.Service, verifier, fuzzLog), "DELETE", "/v1/admin/disclosures/d-1", "GET"},
 		{"webhook", NewBillingWebhook(f.w.Intake, fixtureSecret, f.replay, f.w.Now, fuzzLog), "GET", "/v1/billing/events", "POST"},

@@ -23,13 +23,17 @@ const (
 type Actor struct {
 	Kind ActorKind `json:"kind"`
 	ID   string    `json:"id"`
+	// Customer is the billing customer id a staff member's account is linked
+	// to (their own account with the provider), if any: they may not act on
+	// it. It is not part of the audit record.
+	Customer string `json:"-"`
 }
 
 // Well-known system actors.
 var (
-	BySweep     = Actor{ActorSystem, "sweep"}
-	ByValidator = Actor{ActorSystem, "validator"}
-	ByBilling   = Actor{ActorBilling, "billing"}
+	BySweep     = Actor{Kind: ActorSystem, ID: "sweep"}
+	ByValidator = Actor{Kind: ActorSystem, ID: "validator"}
+	ByBilling   = Actor{Kind: ActorBilling, ID: "billing"}
 )
 
 // AuditEntry is one record of the append-only audit trail of a customer: who

@@ -223,6 +223,15 @@ const (
 	InvalidTooLarge     InvalidReason = "too_large"
 	InvalidTypeMismatch InvalidReason = "type_mismatch"
 	InvalidEncryption   InvalidReason = "not_encrypted"
+	InvalidSizeMismatch InvalidReason = "size_mismatch" // not the size declared when the upload was requested
+
+	// Why the bytes do not decode as the declared type (the codes of
+	// shared/filecheck; InvalidTypeMismatch and InvalidTooLarge are shared).
+	InvalidUndecodable      InvalidReason = "undecodable"
+	InvalidTooManyPixels    InvalidReason = "too_many_pixels"
+	InvalidPDFActiveContent InvalidReason = "pdf_active_content"
+	InvalidPDFEncrypted     InvalidReason = "pdf_encrypted"
+	InvalidPDFMalformed     InvalidReason = "pdf_malformed"
 )
 
 // InvalidTexts are the customer-facing explanations of failed validations.
@@ -232,6 +241,17 @@ var InvalidTexts = map[InvalidReason]Label{
 	InvalidTooLarge:     {"The uploaded file is larger than allowed.", "上傳的文件超過允許的大小。"},
 	InvalidTypeMismatch: {"The file is not the type you declared (JPEG, PNG or PDF).", "文件類型與您聲明的不符(JPEG、PNG 或 PDF)。"},
 	InvalidEncryption:   {"The file was not stored encrypted. Please upload it again.", "文件未加密存儲,請重新上傳。"},
+	InvalidSizeMismatch: {"The uploaded file is not the size that was announced. Please upload it again.", "上傳的文件大小與申報的不符,請重新上傳。"},
+	InvalidUndecodable: {"The image is damaged or incomplete and cannot be opened. Please upload a new photo or scan.",
+		"圖片已損壞或不完整,無法開啟。請重新上傳照片或掃描件。"},
+	InvalidTooManyPixels: {"The image has too many pixels (at most 40 megapixels). Please upload a smaller photo or scan.",
+		"圖片像素過多(最多 4000 萬像素),請上傳較小的照片或掃描件。"},
+	InvalidPDFActiveContent: {"The PDF contains scripts, attachments, forms or links we cannot accept. Please save it as a plain PDF or upload a photo.",
+		"PDF 含有我們無法接受的程式碼、附件、表單或連結。請另存為普通 PDF 或上傳照片。"},
+	InvalidPDFEncrypted: {"The PDF is password-protected or encrypted. Please upload an unprotected copy.",
+		"PDF 受密碼保護或已加密,請上傳未加密的版本。"},
+	InvalidPDFMalformed: {"The PDF is damaged or cannot be read. Please save it again as PDF or upload a photo.",
+		"PDF 已損壞或無法讀取。請重新儲存為 PDF 或上傳照片。"},
 }
 
 // ProductSet is the product catalogue: every product id the gate may see in

@@ -52,6 +52,10 @@ type Customer struct {
 	// Version is the record's version: 0 for a customer never stored.
 	Version   int       `json:"version"`
 	CreatedAt time.Time `json:"createdAt"`
+
+	// LegalHoldLift is one admin's request to lift the legal hold, waiting
+	// for a second admin (retention.go).
+	LegalHoldLift *LegalHoldLift `json:"legalHoldLift,omitempty"`
 }
 
 // NewCustomer returns the record of a customer never seen before.
@@ -299,7 +303,7 @@ func (c Customer) Decide(s Submission, by Actor, now time.Time) (Change, error) 
 		}
 	}
 	rejected := Event{Type: KycRejected, ID: s.ID + ":rejected", At: now, CustomerID: c.ID,
-		SubmissionID: s.ID, Reasons: s.Reasons(), Documents: verdicts(s), CustomerMessage: s.CustomerMessage, Language: c.Language}
+		SubmissionID: s.ID, Reasons: s.Reasons(), Documents: verdicts(s), SealedMessage: s.Message, Language: c.Language}
 	if h, ok := cu.nextDeadline(); ok {
 		rejected.Deadline, rejected.TimeZone = ptr(h.Deadline), h.TimeZone
 	}

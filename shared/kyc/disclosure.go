@@ -100,6 +100,9 @@ func (s *Service) RequestDisclosure(ctx context.Context, admin Actor, r Disclosu
 	if err := r.validate(); err != nil {
 		return Disclosure{}, err
 	}
+	if err := ownAccount(admin, r.CustomerID); err != nil {
+		return Disclosure{}, err
+	}
 	var out Disclosure
 	err := retry(ctx, func() error {
 		a, err := s.store.Account(ctx, r.CustomerID)
@@ -169,6 +172,9 @@ func (s *Service) ApproveDisclosure(ctx context.Context, admin Actor, id string)
 		if err != nil {
 			return err
 		}
+		if err := ownAccount(admin, d.CustomerID); err != nil {
+			return err
+		}
 		switch {
 		case d.RequestedBy == admin.ID:
 			return Forbidden("self_approval", "a disclosure needs a second admin's approval")
@@ -195,7 +201,9 @@ func (s *Service) ApproveDisclosure(ctx context.Context, admin Actor, id string)
 }
 
 // DisclosureExport is what an approved disclosure gives: links to the
-// documents (valid an hour at most) and the decrypted personal fields.
+// documents' validated originals, the evidence as the customer uploaded it
+// (attachments, valid an hour at most; never the re-encoded copies reviewers
+// see), and the decrypted personal fields.
 type DisclosureExport struct {
 	Disclosure Disclosure         `json:"disclosure"`
 	Documents  []ExportedDocument `json:"documents,omitempty"`
@@ -217,6 +225,9 @@ func (s *Service) ExportDisclosure(ctx context.Context, admin Actor, id string) 
 	err := retry(ctx, func() error {
 		d, err := s.disclosure(ctx, id)
 		if err != nil {
+			return err
+		}
+		if err := ownAccount(admin, d.CustomerID); err != nil {
 			return err
 		}
 		now := s.now()

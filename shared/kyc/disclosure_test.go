@@ -24,7 +24,7 @@ func verifiedWithContact(t *testing.T, w *kyctest.World) {
 	e.Email = "chan@example.com"
 	w.Place(e)
 	sub := w.Submit("c-1")
-	in := kyctest.Approval(w.Claim("rev-1", sub).Version)
+	in := kyctest.Approval(w.Review("rev-1", sub).Version)
 	in.Extracted = &kyc.Extracted{FullName: "CHAN Tai Man", DocumentNumber: "A1234567"}
 	w.Decide("rev-1", sub, in)
 }
@@ -363,4 +363,38 @@ func TestDisclosurePortFailures(t *testing.T) {
 	if got, _ := w.Service.Disclosure(ctx, d.ID); got.Exports != 0 {
 		t.Fatalf("%d exports counted, want none", got.Exports)
 	}
+}
+
+// TestDisclosureOfOneselfIsRefused: no admin requests, approves or exports a
+// disclosure of their own customer account (their subject, or the billing
+// customer id their staff account is linked to).
+func TestDisclosureOfOneselfIsRefused(t *testing.T) {
+	w := kyctest.New(t)
+	verifiedWithContact(t, w)
+	own := []kyc.Actor{kyctest.Admin("c-1"), {Kind: kyc.ActorAdmin, ID: "admin-9", Customer: "c-1"}}
+	check := unchanged(t, w)
+	for _, a := range own {
+		_, err := w.Service.RequestDisclosure(ctx, a, request(kyctest.Region))
+		wantErr(t, err, kyc.KindForbidden, "own_account")
+	}
+	check()
+	d, err := w.Service.RequestDisclosure(ctx, kyctest.Admin("admin-1"), request(kyctest.Region))
+	if err != nil {
+		t.Fatal(err)
+	}
+	check = unchanged(t, w)
+	for _, a := range own {
+		_, err := w.Service.ApproveDisclosure(ctx, a, d.ID)
+		wantErr(t, err, kyc.KindForbidden, "own_account")
+	}
+	check()
+	if _, err := w.Service.ApproveDisclosure(ctx, kyctest.Admin("admin-2"), d.ID); err != nil {
+		t.Fatal(err)
+	}
+	check = unchanged(t, w)
+	for _, a := range own {
+		_, err := w.Service.ExportDisclosure(ctx, a, d.ID)
+		wantErr(t, err, kyc.KindForbidden, "own_account")
+	}
+	check()
 }

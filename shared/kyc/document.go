@@ -48,14 +48,18 @@ type Document struct {
 	Key          string   `json:"key"`
 	State        DocState `json:"state"`
 	// Invalid says why validation failed (State DocInvalid).
-	Invalid      InvalidReason `json:"invalid,omitempty"`
-	Size         int64         `json:"size,omitempty"`
-	VersionID    string        `json:"versionId,omitempty"` // the object version that passed validation
-	FileName     *Sealed       `json:"fileName,omitempty"`
-	CreatedAt    time.Time     `json:"createdAt"`
-	ValidatedAt  time.Time     `json:"validatedAt,omitzero"`
-	SubmissionID string        `json:"submissionId,omitempty"`
-	Decision     *DocDecision  `json:"decision,omitempty"`
+	Invalid   InvalidReason `json:"invalid,omitempty"`
+	Size      int64         `json:"size,omitempty"`
+	VersionID string        `json:"versionId,omitempty"` // the object version that passed validation
+	// Reviewed is the copy reviewers are shown of an image: the validator's
+	// re-encoding of the validated version (nil for a PDF, whose checked
+	// original is shown). The original stays, encrypted, as evidence.
+	Reviewed     *ReviewCopy  `json:"reviewed,omitempty"`
+	FileName     *Sealed      `json:"fileName,omitempty"`
+	CreatedAt    time.Time    `json:"createdAt"`
+	ValidatedAt  time.Time    `json:"validatedAt,omitzero"`
+	SubmissionID string       `json:"submissionId,omitempty"`
+	Decision     *DocDecision `json:"decision,omitempty"`
 	// PurgeAt is when the retention policy deletes the file (zero: not scheduled).
 	PurgeAt  time.Time `json:"purgeAt,omitzero"`
 	PurgedAt time.Time `json:"purgedAt,omitzero"`
@@ -91,6 +95,30 @@ func ValidID(s string) bool { return idPattern.MatchString(s) }
 // customer, so a key names its owner.
 func DocumentKey(customerID, documentID string) string {
 	return "docs/" + customerID + "/" + documentID
+}
+
+// ReviewedKey is the object key of a document's reviewed copy (see
+// Document.Reviewed), beside the original under its own prefix.
+func ReviewedKey(customerID, documentID string) string {
+	return "reviewed/" + customerID + "/" + documentID
+}
+
+// ReviewCopy is an object written by the validator: the re-encoded copy of a
+// validated image.
+type ReviewCopy struct {
+	Key         string `json:"key"`
+	VersionID   string `json:"versionId"`
+	ContentType string `json:"contentType"`
+	Size        int64  `json:"size"`
+}
+
+// ViewObject is the object a reviewer is shown of d: its reviewed copy for
+// an image, the validated version of the original for a PDF.
+func (d Document) ViewObject() (key, versionID, contentType string) {
+	if d.Reviewed != nil {
+		return d.Reviewed.Key, d.Reviewed.VersionID, d.Reviewed.ContentType
+	}
+	return d.Key, d.VersionID, d.ContentType
 }
 
 // ParseDocumentKey returns the customer and document ids of an object key.
@@ -148,9 +176,11 @@ type ObjectInfo struct {
 	VersionID   string
 }
 
-// Check validates an uploaded object against its document record: it exists,
-// is not empty, is within maxSize, is encrypted with SSE-KMS under keyID, and
-// its first bytes are those of the declared content type.
+// Check validates what storage knows about an uploaded object against its
+// document record: it exists, is not empty, is within maxSize, has exactly
+// the declared size, is encrypted with SSE-KMS under keyID, and its first
+// bytes are those of the declared content type. Whether the bytes decode as
+// that type is the validator's decision (filecheck).
 func (d Document) Check(o ObjectInfo, keyID string, maxSize int64) (InvalidReason, bool) {
 	switch {
 	case !o.Exists:
@@ -159,6 +189,8 @@ func (d Document) Check(o ObjectInfo, keyID string, maxSize int64) (InvalidReaso
 		return InvalidEmpty, false
 	case o.Size > maxSize:
 		return InvalidTooLarge, false
+	case o.Size != d.DeclaredSize:
+		return InvalidSizeMismatch, false
 	case o.SSE != "aws:kms" || !sameKey(o.KMSKeyID, keyID):
 		return InvalidEncryption, false
 	case Sniff(o.Head) != d.ContentType || o.ContentType != d.ContentType:

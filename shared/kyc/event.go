@@ -45,10 +45,16 @@ type Event struct {
 	SubmissionID    string       `json:"submissionId,omitempty"`
 	Reasons         []ReasonCode `json:"reasons,omitempty"`         // KycRejected
 	Documents       []DocVerdict `json:"documents,omitempty"`       // KycRejected: per document
-	CustomerMessage string       `json:"customerMessage,omitempty"` // KycRejected: the reviewer's words to the customer
+	CustomerMessage string       `json:"customerMessage,omitempty"` // KycRejected: SealedMessage opened (never published by the gate)
 	VerifiedAt      *time.Time   `json:"verifiedAt,omitempty"`
 	ExpiresAt       *time.Time   `json:"expiresAt,omitempty"`
 	Language        string       `json:"language,omitempty"`
+
+	// SealedMessage is KycRejected's message from the reviewer, sealed with
+	// the customer's key as it is stored (a reviewer may write personal data
+	// into it): the notifier opens it to send. Events published before
+	// messages were sealed carry CustomerMessage in clear instead.
+	SealedMessage *Sealed `json:"sealedMessage,omitempty"`
 }
 
 // DocVerdict is one document's decision as told to the customer.

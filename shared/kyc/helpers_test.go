@@ -101,20 +101,25 @@ func unchanged(tb testing.TB, w *kyctest.World) func() {
 	}
 }
 
-// noPersonalData checks that none of the values appears in what was logged
-// or in any event published.
+// noPersonalData checks that none of the values appears in what was logged,
+// in any event published, or in clear in any stored record (the audit trail
+// included).
 func noPersonalData(tb testing.TB, w *kyctest.World, values ...string) {
 	tb.Helper()
 	events, err := json.Marshal(w.Events())
 	if err != nil {
 		tb.Fatal(err)
 	}
+	records := w.Store.Records()
 	for _, v := range values {
 		if strings.Contains(w.Logs(), v) {
 			tb.Fatalf("the logs contain %q:\n%s", v, w.Logs())
 		}
 		if strings.Contains(string(events), v) {
 			tb.Fatalf("an event contains %q", v)
+		}
+		if j, _ := json.Marshal(v); strings.Contains(records, v) || strings.Contains(records, strings.Trim(string(j), `"`)) {
+			tb.Fatalf("a stored record contains %q in clear", v)
 		}
 	}
 }

@@ -125,24 +125,34 @@ type Publisher interface {
 // Files stores uploaded documents.
 type Files interface {
 	// PresignUpload returns a browser form that can upload exactly d's object:
-	// its key, content type, a size of 1..maxSize bytes, SSE-KMS and the
-	// unsubmitted tag, valid for ttl.
+	// its key, content type, a size of exactly d.DeclaredSize bytes (which
+	// must be 1..maxSize), SSE-KMS and the unsubmitted tag, valid for ttl.
 	PresignUpload(ctx context.Context, d Document, maxSize int64, ttl time.Duration) (Upload, error)
 	// Inspect returns what storage knows about an object version ("" for the
-	// current one).
+	// current one) and its first SniffLen bytes.
 	Inspect(ctx context.Context, key, versionID string) (ObjectInfo, error)
+	// Read returns what storage knows about an object version ("" for the
+	// current one) and, when the object exists and is at most maxSize bytes,
+	// its whole content (nil otherwise).
+	Read(ctx context.Context, key, versionID string, maxSize int64) (ObjectInfo, []byte, error)
+	// WriteReviewed stores content as d's reviewed copy (at ReviewedKey,
+	// SSE-KMS under the stack's key, tagged unsubmitted like an upload) and
+	// returns where it is.
+	WriteReviewed(ctx context.Context, d Document, content []byte, contentType string) (ReviewCopy, error)
 	// Delete removes every version of an object; a missing object is fine.
 	Delete(ctx context.Context, key string) error
 	// DeleteVersion removes one version of an object.
 	DeleteVersion(ctx context.Context, key, versionID string) error
-	// MarkSubmitted re-tags an object version (the validated one) so the
-	// never-submitted lifecycle rule leaves it alone.
+	// MarkSubmitted re-tags an object version (the validated one, or the
+	// reviewed copy) so the never-submitted lifecycle rule leaves it alone.
 	MarkSubmitted(ctx context.Context, key, versionID string) error
-	// PresignDownload returns a short-lived link that downloads d's object as
-	// an attachment of its validated content type.
-	PresignDownload(ctx context.Context, d Document, ttl time.Duration) (Link, error)
-	// PresignExport is PresignDownload for an approved disclosure, whose
-	// links may live up to an hour.
+	// PresignView returns a short-lived link that shows a reviewer d's view
+	// object (Document.ViewObject: the reviewed copy of an image, the
+	// validated version of a PDF) inline, as its validated content type.
+	PresignView(ctx context.Context, d Document, ttl time.Duration) (Link, error)
+	// PresignExport returns a link, for an approved disclosure, that
+	// downloads d's validated original (the evidence) as an attachment of
+	// its content type; it may live up to an hour.
 	PresignExport(ctx context.Context, d Document, ttl time.Duration) (Link, error)
 }
 

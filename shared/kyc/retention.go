@@ -91,10 +91,15 @@ func (s *Sweeper) purge(ctx context.Context, due Document, now time.Time) (bool,
 			d.PurgeAt = now.Add(LegalHoldRetry)
 			return s.store.UpdateDocument(ctx, d, prev)
 		}
-		if err := s.files.Delete(ctx, d.Key); err != nil {
-			return fmt.Errorf("delete file: %w", err)
+		// The reviewed copy goes with the original (whether or not the record
+		// names one: a copy written by a validation that then lost a race is
+		// removed too).
+		for _, key := range []string{d.Key, ReviewedKey(d.CustomerID, d.ID)} {
+			if err := s.files.Delete(ctx, key); err != nil {
+				return fmt.Errorf("delete file: %w", err)
+			}
 		}
-		d.State, d.PurgedAt, d.PurgeAt, d.FileName = DocPurged, now, time.Time{}, nil
+		d.State, d.PurgedAt, d.PurgeAt, d.FileName, d.Reviewed = DocPurged, now, time.Time{}, nil, nil
 		ch := c.record(BySweep, now, AuditEntry{Action: "document.purged", DocumentID: d.ID, SubmissionID: d.SubmissionID,
 			From: string(prev), To: string(DocPurged)})
 		if err := s.commit(ctx, Work{Documents: []DocumentUpdate{{Document: d, Expect: prev}}}, ch, now); err != nil {
@@ -112,11 +117,33 @@ type LegalHoldRequest struct {
 	Reason string `json:"reason"`
 }
 
+// LegalHoldLift is an admin's request to lift a customer's legal hold. The
+// hold stays until a second admin lifts it too, within LegalHoldLiftWindow.
+type LegalHoldLift struct {
+	RequestedBy string    `json:"requestedBy"`
+	RequestedAt time.Time `json:"requestedAt"`
+	Reason      string    `json:"reason"`
+}
+
+// LegalHoldLiftWindow is how long a request to lift a legal hold waits for
+// the second admin; after it, lifting starts again with a new request.
+const LegalHoldLiftWindow = 24 * time.Hour
+
 // SetLegalHold sets or lifts an admin's legal hold on a customer: while it is
-// set, nothing of the customer's is purged.
+// set, nothing of the customer's is purged. Setting takes effect at once
+// (and cancels a pending lift). Lifting needs two admins, as a disclosure
+// does: the first admin's request is recorded and the hold stays; a second,
+// different admin lifting it within LegalHoldLiftWindow lifts it. Every step
+// is audited. No admin sets or lifts a hold on their own account.
 func (s *Service) SetLegalHold(ctx context.Context, admin Actor, customerID string, r LegalHoldRequest) (CustomerAdminView, error) {
 	if strings.TrimSpace(r.Reason) == "" || utf8.RuneCountInString(r.Reason) > maxAuthority {
 		return CustomerAdminView{}, Invalid("invalid_reason", "reason is required (at most %d characters)", maxAuthority)
+	}
+	if !ValidID(customerID) {
+		return CustomerAdminView{}, NotFound("customer_not_found", "no customer %s", customerID)
+	}
+	if err := ownAccount(admin, customerID); err != nil {
+		return CustomerAdminView{}, err
 	}
 	err := retry(ctx, func() error {
 		c, err := s.store.Customer(ctx, customerID)
@@ -126,22 +153,49 @@ func (s *Service) SetLegalHold(ctx context.Context, admin Actor, customerID stri
 		if err != nil {
 			return fmt.Errorf("load customer: %w", err)
 		}
-		if c.LegalHold == r.Hold {
-			return nil
-		}
 		now := s.now()
-		action := "customer.legal_hold_lifted"
-		if r.Hold {
-			action = "customer.legal_hold_set"
+		ch, err := c.legalHold(admin, r, now)
+		if err != nil || ch.Empty() {
+			return err
 		}
-		ch := c.record(admin, now, AuditEntry{Action: action, Detail: map[string]string{"reason": r.Reason}})
-		ch.Customer.LegalHold = r.Hold
 		return s.commit(ctx, Work{}, ch, now)
 	})
 	if err != nil {
 		return CustomerAdminView{}, err
 	}
 	return s.CustomerView(ctx, customerID)
+}
+
+// legalHold decides an admin's legal-hold request on the customer.
+func (c Customer) legalHold(admin Actor, r LegalHoldRequest, now time.Time) (Change, error) {
+	lift := c.LegalHoldLift
+	if lift != nil && !now.Before(lift.RequestedAt.Add(LegalHoldLiftWindow)) {
+		lift = nil // the request expired unanswered
+	}
+	detail := map[string]string{"reason": r.Reason}
+	switch {
+	case r.Hold && !c.LegalHold:
+		ch := c.record(admin, now, AuditEntry{Action: "customer.legal_hold_set", Detail: detail})
+		ch.Customer.LegalHold, ch.Customer.LegalHoldLift = true, nil
+		return ch, nil
+	case r.Hold && c.LegalHoldLift != nil:
+		detail["requestedBy"] = c.LegalHoldLift.RequestedBy
+		ch := c.record(admin, now, AuditEntry{Action: "customer.legal_hold_lift_cancelled", Detail: detail})
+		ch.Customer.LegalHoldLift = nil
+		return ch, nil
+	case r.Hold || !c.LegalHold:
+		return Change{}, nil // already so
+	case lift == nil:
+		ch := c.record(admin, now, AuditEntry{Action: "customer.legal_hold_lift_requested", Detail: detail})
+		ch.Customer.LegalHoldLift = &LegalHoldLift{RequestedBy: admin.ID, RequestedAt: now, Reason: r.Reason}
+		return ch, nil
+	case lift.RequestedBy == admin.ID:
+		return Change{}, Forbidden("self_approval", "lifting a legal hold needs a second admin")
+	}
+	detail["requestedBy"] = lift.RequestedBy
+	ch := c.record(admin, now, AuditEntry{Action: "customer.legal_hold_lifted", Detail: detail})
+	ch.Customer.LegalHold, ch.Customer.LegalHoldLift = false, nil
+	return ch, nil
 }
 
 // VerifyAudit recomputes a customer's audit chain and names the first broken

@@ -93,6 +93,9 @@ func TestPurge(t *testing.T) {
 	if got := w.Files.Versions(key); len(got) != 0 {
 		t.Fatalf("versions %v left", got)
 	}
+	if got := w.Files.Versions(kyc.ReviewedKey("c-1", up.DocumentID)); len(got) != 0 || d.Reviewed != nil {
+		t.Fatalf("the reviewed copy is left: versions %v, record %+v", got, d.Reviewed)
+	}
 	if e := lastEntry(t, w, "c-1"); e.Action != "document.purged" || e.DocumentID != up.DocumentID || e.From != string(kyc.DocValid) || e.Actor != kyc.BySweep {
 		t.Fatalf("audit %+v", e)
 	}
@@ -137,8 +140,10 @@ func TestLegalHoldPostponesThePurge(t *testing.T) {
 	if got := w.Files.Versions(key); len(got) != 1 {
 		t.Fatalf("versions %v, want the file kept", got)
 	}
-	if _, err := w.Service.SetLegalHold(ctx, kyctest.Admin("admin-1"), "c-1", kyc.LegalHoldRequest{Hold: false, Reason: "order lifted"}); err != nil {
-		t.Fatal(err)
+	for _, admin := range []string{"admin-1", "admin-2"} { // lifting takes two admins
+		if _, err := w.Service.SetLegalHold(ctx, kyctest.Admin(admin), "c-1", kyc.LegalHoldRequest{Hold: false, Reason: "order lifted"}); err != nil {
+			t.Fatal(err)
+		}
 	}
 	w.Advance(kyc.LegalHoldRetry)
 	if rep := w.Sweep(); rep.Purged != 1 {
@@ -201,12 +206,16 @@ func TestPurgePortFailures(t *testing.T) {
 	}
 }
 
-// TestSetLegalHold: an admin sets and lifts a customer's legal hold, each
-// change audited with its reason; setting it again changes nothing.
+// TestSetLegalHold: one admin sets a legal hold at once; lifting it takes a
+// second admin, as a disclosure does: the first admin's request is recorded
+// and the hold stays until another admin lifts it within a day. Every step is
+// audited with its reason; asking for what already is changes nothing.
 func TestSetLegalHold(t *testing.T) {
+	hold := func(r string) kyc.LegalHoldRequest { return kyc.LegalHoldRequest{Hold: true, Reason: r} }
+	lift := func(r string) kyc.LegalHoldRequest { return kyc.LegalHoldRequest{Hold: false, Reason: r} }
 	w := kyctest.New(t)
 	w.PlaceOrder("c-1", "o-1")
-	v, err := w.Service.SetLegalHold(ctx, kyctest.Admin("admin-1"), "c-1", kyc.LegalHoldRequest{Hold: true, Reason: "court order 123"})
+	v, err := w.Service.SetLegalHold(ctx, kyctest.Admin("admin-1"), "c-1", hold("court order 123"))
 	if err != nil || !v.LegalHold || !w.Customer("c-1").LegalHold {
 		t.Fatalf("set: %+v, %v", v.LegalHold, err)
 	}
@@ -214,17 +223,64 @@ func TestSetLegalHold(t *testing.T) {
 		t.Fatalf("audit %+v", e)
 	}
 	check := unchanged(t, w)
-	if v, err := w.Service.SetLegalHold(ctx, kyctest.Admin("admin-2"), "c-1", kyc.LegalHoldRequest{Hold: true, Reason: "again"}); err != nil || !v.LegalHold {
+	if v, err := w.Service.SetLegalHold(ctx, kyctest.Admin("admin-2"), "c-1", hold("again")); err != nil || !v.LegalHold {
 		t.Fatalf("set again: %+v, %v", v.LegalHold, err)
 	}
 	check()
-	v, err = w.Service.SetLegalHold(ctx, kyctest.Admin("admin-1"), "c-1", kyc.LegalHoldRequest{Hold: false, Reason: "lifted"})
-	if err != nil || v.LegalHold {
-		t.Fatalf("lift: %+v, %v", v.LegalHold, err)
+
+	// The first admin asks to lift it: the hold stays.
+	v, err = w.Service.SetLegalHold(ctx, kyctest.Admin("admin-1"), "c-1", lift("investigation closed"))
+	if err != nil || !v.LegalHold || v.LegalHoldLift == nil || v.LegalHoldLift.RequestedBy != "admin-1" || !w.Customer("c-1").LegalHold {
+		t.Fatalf("a first admin's lift: %+v %+v, %v; want the hold kept with a pending request", v.LegalHold, v.LegalHoldLift, err)
 	}
-	if e := lastEntry(t, w, "c-1"); e.Action != "customer.legal_hold_lifted" {
+	if e := lastEntry(t, w, "c-1"); e.Action != "customer.legal_hold_lift_requested" || e.Actor != kyctest.Admin("admin-1") {
 		t.Fatalf("audit %+v", e)
 	}
+	check = unchanged(t, w)
+	_, err = w.Service.SetLegalHold(ctx, kyctest.Admin("admin-1"), "c-1", lift("investigation closed"))
+	wantErr(t, err, kyc.KindForbidden, "self_approval")
+	check()
+	if !w.Customer("c-1").LegalHold {
+		t.Fatal("one admin lifted the hold alone")
+	}
+
+	// A second admin lifts it.
+	w.Advance(kyc.LegalHoldLiftWindow - time.Second)
+	v, err = w.Service.SetLegalHold(ctx, kyctest.Admin("admin-2"), "c-1", lift("confirmed with legal"))
+	if err != nil || v.LegalHold || v.LegalHoldLift != nil || w.Customer("c-1").LegalHold {
+		t.Fatalf("the second admin's lift: %+v %+v, %v", v.LegalHold, v.LegalHoldLift, err)
+	}
+	if e := lastEntry(t, w, "c-1"); e.Action != "customer.legal_hold_lifted" || e.Actor != kyctest.Admin("admin-2") ||
+		e.Detail["requestedBy"] != "admin-1" || e.Detail["reason"] != "confirmed with legal" {
+		t.Fatalf("audit %+v", e)
+	}
+	check = unchanged(t, w)
+	if v, err := w.Service.SetLegalHold(ctx, kyctest.Admin("admin-1"), "c-1", lift("again")); err != nil || v.LegalHold {
+		t.Fatalf("lift again: %+v, %v", v.LegalHold, err)
+	}
+	check()
+
+	t.Run("a request unanswered for a day expires", func(t *testing.T) {
+		w.Service.SetLegalHold(ctx, kyctest.Admin("admin-1"), "c-1", hold("new order"))
+		w.Service.SetLegalHold(ctx, kyctest.Admin("admin-1"), "c-1", lift("done"))
+		w.Advance(kyc.LegalHoldLiftWindow)
+		v, err := w.Service.SetLegalHold(ctx, kyctest.Admin("admin-2"), "c-1", lift("done"))
+		if err != nil || !v.LegalHold || v.LegalHoldLift == nil || v.LegalHoldLift.RequestedBy != "admin-2" {
+			t.Fatalf("after the window: %+v %+v, %v; want a new request by admin-2", v.LegalHold, v.LegalHoldLift, err)
+		}
+	})
+	t.Run("setting the hold again cancels a pending lift", func(t *testing.T) {
+		v, err := w.Service.SetLegalHold(ctx, kyctest.Admin("admin-3"), "c-1", hold("new evidence"))
+		if err != nil || !v.LegalHold || v.LegalHoldLift != nil {
+			t.Fatalf("set: %+v %+v, %v", v.LegalHold, v.LegalHoldLift, err)
+		}
+		if e := lastEntry(t, w, "c-1"); e.Action != "customer.legal_hold_lift_cancelled" || e.Detail["requestedBy"] != "admin-2" {
+			t.Fatalf("audit %+v", e)
+		}
+		if v, _ := w.Service.SetLegalHold(ctx, kyctest.Admin("admin-1"), "c-1", lift("x")); !v.LegalHold {
+			t.Fatal("the cancelled request was taken as the first admin's")
+		}
+	})
 }
 
 func TestSetLegalHoldRefused(t *testing.T) {
@@ -234,8 +290,16 @@ func TestSetLegalHoldRefused(t *testing.T) {
 		_, err := w.Service.SetLegalHold(ctx, kyctest.Admin("admin-1"), "c-1", kyc.LegalHoldRequest{Hold: true, Reason: reason})
 		wantErr(t, err, kyc.KindInvalid, "invalid_reason")
 	}
-	_, err := w.Service.SetLegalHold(ctx, kyctest.Admin("admin-1"), "c-9", kyc.LegalHoldRequest{Hold: true, Reason: "x"})
-	wantErr(t, err, kyc.KindNotFound, "customer_not_found")
+	for _, id := range []string{"c-9", "c/9"} {
+		_, err := w.Service.SetLegalHold(ctx, kyctest.Admin("admin-1"), id, kyc.LegalHoldRequest{Hold: true, Reason: "x"})
+		wantErr(t, err, kyc.KindNotFound, "customer_not_found")
+	}
+	for _, own := range []kyc.Actor{kyctest.Admin("c-1"), {Kind: kyc.ActorAdmin, ID: "admin-7", Customer: "c-1"}} {
+		for _, h := range []bool{true, false} {
+			_, err := w.Service.SetLegalHold(ctx, own, "c-1", kyc.LegalHoldRequest{Hold: h, Reason: "x"})
+			wantErr(t, err, kyc.KindForbidden, "own_account")
+		}
+	}
 	for _, m := range []kyctest.Method{kyctest.MethodCustomer, kyctest.MethodCommit} {
 		w.Store.FailNext(m, errBoom)
 		_, err := w.Service.SetLegalHold(ctx, kyctest.Admin("admin-1"), "c-1", kyc.LegalHoldRequest{Hold: true, Reason: "x"})

@@ -5,8 +5,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/url"
 	"slices"
+	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 )
 
 // QueueItem is a submission waiting for review.
@@ -54,7 +58,8 @@ func (s *Service) submission(ctx context.Context, id string) (Submission, error)
 	return sub, nil
 }
 
-// Claim assigns a pending submission to the reviewer.
+// Claim assigns a pending submission to the reviewer. Nobody claims a
+// submission of their own customer account.
 func (s *Service) Claim(ctx context.Context, reviewer Actor, id string) (QueueItem, error) {
 	var item QueueItem
 	err := retry(ctx, func() error {
@@ -63,7 +68,7 @@ func (s *Service) Claim(ctx context.Context, reviewer Actor, id string) (QueueIt
 			return err
 		}
 		now := s.now()
-		claimed, err := sub.Claim(reviewer.ID, now)
+		claimed, err := sub.Claim(reviewer, now)
 		if err != nil {
 			return err
 		}
@@ -85,49 +90,105 @@ func (s *Service) Claim(ctx context.Context, reviewer Actor, id string) (QueueIt
 // ReviewDocument is a document of a submission as a reviewer sees it.
 type ReviewDocument struct {
 	DocumentView
+	// FileName is the customer's file name (personal data).
 	FileName string `json:"fileName,omitempty"`
-	Link     *Link  `json:"link,omitempty"`
+	// Open is the path that opens the document (GET: the opening is audited,
+	// then answered with a redirect to a short-lived link), given only to
+	// whoever may open it.
+	Open string `json:"open,omitempty"`
+	// Opened says the caller has opened this document of the submission:
+	// approving it needs that.
+	Opened bool `json:"opened,omitempty"`
 }
 
 // SubmissionView is a submission as a reviewer sees it
 // (GET /v1/admin/submissions/{id}).
 type SubmissionView struct {
-	SubmissionID    string           `json:"submissionId"`
-	CustomerID      string           `json:"customerId"`
-	Status          SubmissionStatus `json:"status"`
-	Version         int              `json:"version"`
-	SubmittedAt     time.Time        `json:"submittedAt"`
-	AgeSeconds      int64            `json:"ageSeconds"`
-	ClaimedBy       string           `json:"claimedBy,omitempty"`
-	Identity        ReviewDocument   `json:"identity"`
-	Address         ReviewDocument   `json:"address"`
-	CustomerStatus  Status           `json:"customerStatus"`
-	OpenHolds       []HoldView       `json:"openHolds"`
-	CustomerMessage string           `json:"customerMessage,omitempty"`
-	Note            string           `json:"note,omitempty"`
-	Extracted       *Extracted       `json:"extracted,omitempty"`
-	DecidedAt       time.Time        `json:"decidedAt,omitzero"`
-	DecidedBy       string           `json:"decidedBy,omitempty"`
-	// LinksWithheld explains why no download links were issued.
-	LinksWithheld string `json:"linksWithheld,omitempty"`
+	SubmissionID   string           `json:"submissionId"`
+	CustomerID     string           `json:"customerId"`
+	Status         SubmissionStatus `json:"status"`
+	Version        int              `json:"version"`
+	SubmittedAt    time.Time        `json:"submittedAt"`
+	AgeSeconds     int64            `json:"ageSeconds"`
+	ClaimedBy      string           `json:"claimedBy,omitempty"`
+	Identity       ReviewDocument   `json:"identity"`
+	Address        ReviewDocument   `json:"address"`
+	CustomerStatus Status           `json:"customerStatus"`
+	OpenHolds      []HoldView       `json:"openHolds"`
+	DecidedAt      time.Time        `json:"decidedAt,omitzero"`
+	DecidedBy      string           `json:"decidedBy,omitempty"`
+	// Personal data, opened only for the reviewer holding the claim on a
+	// pending submission or an admin who gave a purpose (audited).
+	CustomerMessage string     `json:"customerMessage,omitempty"`
+	Note            string     `json:"note,omitempty"`
+	Extracted       *Extracted `json:"extracted,omitempty"`
+	// Withheld says why the personal data and the documents are not shown.
+	Withheld string `json:"withheld,omitempty"`
 	// Shredded says the customer's data key was deleted: sealed fields
-	// (file names, note, extracted fields) are gone for good.
+	// (file names, message, note, extracted fields) are gone for good.
 	Shredded bool `json:"shredded,omitempty"`
 }
 
-// ViewSubmission returns a submission with its documents. Download links
-// (short-lived, attachment only) are issued only to the reviewer holding the
-// claim on a pending submission, and every issue is written to the audit
-// trail before the links are returned.
-func (s *Service) ViewSubmission(ctx context.Context, reviewer Actor, id string) (SubmissionView, error) {
+// PurposeReview is the audited purpose of a claimer opening the personal data
+// of the submission under review.
+const PurposeReview = "review"
+
+// access is what a staff member may see of a submission's personal data.
+type access struct {
+	purpose string // the audited purpose; "" when withheld
+	refused error  // why not (Forbidden), when withheld
+}
+
+// personalAccess decides whether staff may open a submission's personal data
+// (sealed fields, file names, documents): the reviewer holding the claim on
+// a pending submission, for the review; an admin, for a purpose they give
+// (any submission). Nobody opens their own account's. A purpose that cannot
+// be accepted is an error; any other refusal is access.refused.
+func personalAccess(staff Actor, sub Submission, purpose string) (access, error) {
+	purpose = strings.TrimSpace(purpose)
+	own := ownAccount(staff, sub.CustomerID)
+	if purpose != "" {
+		switch {
+		case staff.Kind != ActorAdmin:
+			return access{}, Forbidden("admin_only", "only an admin may open personal data for a purpose")
+		case utf8.RuneCountInString(purpose) > maxAuthority || strings.ContainsFunc(purpose, unicode.IsControl):
+			return access{}, Invalid("invalid_purpose", "purpose must be at most %d characters of text", maxAuthority)
+		case own != nil:
+			return access{}, own
+		}
+		return access{purpose: purpose}, nil
+	}
+	switch {
+	case own != nil:
+		return access{refused: own}, nil
+	case sub.Status != SubPending:
+		return access{refused: Forbidden("purpose_required", "submission %s is decided: an admin may open it for a stated purpose", sub.ID)}, nil
+	case sub.ClaimedBy != staff.ID:
+		return access{refused: Forbidden("claim_required", "claim submission %s to see its personal data and documents", sub.ID)}, nil
+	}
+	return access{purpose: PurposeReview}, nil
+}
+
+// ViewSubmission returns a submission with its documents. Its personal data
+// (the customer's file names, the reviewer's message, note and extracted
+// fields) and the paths that open its documents are given only to the
+// reviewer holding the claim on a pending submission, or to an admin who
+// states a purpose; each such view is written to the audit trail (who, which
+// fields, why) before anything is opened. Anyone else on the staff sees the
+// status, dates and decisions, and why the rest is withheld.
+func (s *Service) ViewSubmission(ctx context.Context, staff Actor, id, purpose string) (SubmissionView, error) {
 	sub, err := s.submission(ctx, id)
+	if err != nil {
+		return SubmissionView{}, err
+	}
+	acc, err := personalAccess(staff, sub, purpose)
 	if err != nil {
 		return SubmissionView{}, err
 	}
 	now := s.now()
 	v := SubmissionView{SubmissionID: sub.ID, CustomerID: sub.CustomerID, Status: sub.Status, Version: sub.Version,
 		SubmittedAt: sub.SubmittedAt, AgeSeconds: int64(now.Sub(sub.SubmittedAt) / time.Second), ClaimedBy: sub.ClaimedBy,
-		CustomerMessage: sub.CustomerMessage, DecidedAt: sub.DecidedAt, DecidedBy: sub.DecidedBy, OpenHolds: []HoldView{}}
+		DecidedAt: sub.DecidedAt, DecidedBy: sub.DecidedBy, OpenHolds: []HoldView{}}
 	var docs []Document
 	err = retry(ctx, func() error {
 		c, a, err := s.account(ctx, sub.CustomerID)
@@ -138,35 +199,31 @@ func (s *Service) ViewSubmission(ctx context.Context, reviewer Actor, id string)
 			return err
 		}
 		for i, dst := range []*ReviewDocument{&v.Identity, &v.Address} {
-			dst.DocumentView, dst.Link = viewDocument(docs[i]), nil
+			dst.DocumentView = viewDocument(docs[i])
 		}
 		v.CustomerStatus = c.StatusAt(now)
 		v.OpenHolds = v.OpenHolds[:0]
 		for _, h := range c.Holds {
 			v.OpenHolds = append(v.OpenHolds, viewHold(h))
 		}
-		switch {
-		case sub.Status != SubPending:
-			v.LinksWithheld = "the submission is decided"
-			return nil
-		case sub.ClaimedBy != reviewer.ID:
-			v.LinksWithheld = "claim the submission to see its documents"
+		if acc.refused != nil {
+			var e *Error
+			errors.As(acc.refused, &e)
+			v.Withheld = e.Message
 			return nil
 		}
-		var entries []AuditEntry
-		for i, dst := range []*ReviewDocument{&v.Identity, &v.Address} {
-			link, err := s.files.PresignDownload(ctx, docs[i], s.cfg.LinkTTL)
-			if err != nil {
-				return fmt.Errorf("presign download: %w", err)
-			}
-			dst.Link = &link
-			entries = append(entries, AuditEntry{Action: "document.link_issued", SubmissionID: sub.ID, DocumentID: docs[i].ID,
-				Detail: map[string]string{"expiresAt": link.ExpiresAt.UTC().Format(time.RFC3339)}})
-		}
-		return s.commit(ctx, Work{}, c.record(reviewer, now, entries...), now)
+		entry := AuditEntry{Action: "personal_data.opened", SubmissionID: sub.ID,
+			Detail: map[string]string{"purpose": acc.purpose, "fields": strings.Join(sealedFields(sub, docs), ",")}}
+		return s.commit(ctx, Work{}, c.record(staff, now, entry), now)
 	})
-	if err != nil {
-		return SubmissionView{}, err
+	if err != nil || acc.refused != nil {
+		return v, err
+	}
+	var opened map[string]bool
+	if acc.purpose == PurposeReview {
+		if opened, err = s.openedBy(ctx, sub, staff); err != nil {
+			return SubmissionView{}, err
+		}
 	}
 	for i, dst := range []*ReviewDocument{&v.Identity, &v.Address} {
 		name, err := s.openSealed(ctx, sub.CustomerID, docs[i].FileName, &v.Shredded)
@@ -174,11 +231,147 @@ func (s *Service) ViewSubmission(ctx context.Context, reviewer Actor, id string)
 			return SubmissionView{}, fmt.Errorf("open file name: %w", err)
 		}
 		dst.FileName = string(name)
+		if docs[i].State != DocPurged {
+			dst.Open = documentPath(sub.ID, docs[i].Category, acc.purpose)
+		}
+		dst.Opened = opened[docs[i].ID]
 	}
 	if err := s.openDecisionFields(ctx, sub, &v); err != nil {
 		return SubmissionView{}, err
 	}
 	return v, nil
+}
+
+// sealedFields names the personal fields a view of sub opens.
+func sealedFields(sub Submission, docs []Document) []string {
+	var out []string
+	for _, d := range docs {
+		if d.FileName != nil {
+			out = append(out, "fileName:"+string(d.Category))
+		}
+	}
+	for _, f := range []struct {
+		name string
+		v    *Sealed
+	}{{"customerMessage", sub.Message}, {"note", sub.Note}, {"extracted", sub.Extracted}} {
+		if f.v != nil {
+			out = append(out, f.name)
+		}
+	}
+	if len(out) == 0 {
+		out = append(out, "none")
+	}
+	return out
+}
+
+// documentPath is the API path that opens a document of a submission.
+func documentPath(submissionID string, cat Category, purpose string) string {
+	p := "/v1/admin/submissions/" + submissionID + "/documents/" + string(cat)
+	if purpose != PurposeReview {
+		p += "?purpose=" + url.QueryEscape(purpose)
+	}
+	return p
+}
+
+// OpenDocument opens one document of a submission (its category's) for a
+// staff member allowed to see the submission's personal data (see
+// ViewSubmission): the opening is written to the audit trail (who, which
+// document, which copy, why) and only then is a link returned. The link
+// lives at most Config.LinkTTL and shows the reviewed copy: the re-encoded
+// image, or the checked PDF, inline as its validated type. Issuing the link
+// is the opening: an approval needs the deciding reviewer to have opened
+// each document it approves.
+func (s *Service) OpenDocument(ctx context.Context, staff Actor, id string, cat Category, purpose string) (Link, error) {
+	if cat != Identity && cat != Address {
+		return Link{}, NotFound("document_not_found", "a submission has an identity and an address document")
+	}
+	sub, err := s.submission(ctx, id)
+	if err != nil {
+		return Link{}, err
+	}
+	acc, err := personalAccess(staff, sub, purpose)
+	if err != nil {
+		return Link{}, err
+	}
+	if acc.refused != nil {
+		return Link{}, acc.refused
+	}
+	var link Link
+	err = retry(ctx, func() error {
+		c, a, err := s.account(ctx, sub.CustomerID)
+		if err != nil {
+			return err
+		}
+		docs, err := submissionDocuments(a, sub)
+		if err != nil {
+			return err
+		}
+		d := docs[0]
+		if cat == Address {
+			d = docs[1]
+		}
+		if d.State == DocPurged {
+			return Conflict("document_purged", "the %s document of submission %s was deleted under the retention policy", cat, id)
+		}
+		now := s.now()
+		if link, err = s.files.PresignView(ctx, d, s.cfg.LinkTTL); err != nil {
+			return fmt.Errorf("presign view: %w", err)
+		}
+		copied := "original"
+		if d.Reviewed != nil {
+			copied = "reviewed"
+		}
+		entry := AuditEntry{Action: "document.opened", SubmissionID: sub.ID, DocumentID: d.ID, Detail: map[string]string{
+			"category": string(cat), "copy": copied, "purpose": acc.purpose, "linkTTL": s.cfg.LinkTTL.String()}}
+		return s.commit(ctx, Work{}, c.record(staff, now, entry), now)
+	})
+	if err != nil {
+		return Link{}, err
+	}
+	return link, nil
+}
+
+// openedBy returns the documents of sub that staff has opened, by id, from
+// the customer's audit trail.
+func (s *Service) openedBy(ctx context.Context, sub Submission, staff Actor) (map[string]bool, error) {
+	trail, err := s.store.Audit(ctx, sub.CustomerID)
+	if err != nil {
+		return nil, fmt.Errorf("audit: %w", err)
+	}
+	opened := map[string]bool{}
+	for _, e := range trail {
+		if e.Action == "document.opened" && e.SubmissionID == sub.ID && e.Actor.ID == staff.ID {
+			opened[e.DocumentID] = true
+		}
+	}
+	return opened, nil
+}
+
+// checkOpened refuses an approval of a document the deciding reviewer has
+// not opened (the audit trail shows every opening).
+func (s *Service) checkOpened(ctx context.Context, sub Submission, reviewer Actor, in DecisionInput) error {
+	approved := in.Approved()
+	if len(approved) == 0 {
+		return nil
+	}
+	opened, err := s.openedBy(ctx, sub, reviewer)
+	if err != nil {
+		return err
+	}
+	var missing []string
+	for _, cat := range approved {
+		id := sub.IdentityDocumentID
+		if cat == Address {
+			id = sub.AddressDocumentID
+		}
+		if !opened[id] {
+			missing = append(missing, string(cat))
+		}
+	}
+	if len(missing) > 0 {
+		return Conflict("documents_not_opened", "open the %s document of submission %s before approving it", strings.Join(missing, " and the "), sub.ID)
+	}
+	return nil
 }
 
 // submissionDocuments finds a submission's two documents in its customer's
@@ -210,6 +403,11 @@ func (s *Service) openSealed(ctx context.Context, customerID string, sealed *Sea
 }
 
 func (s *Service) openDecisionFields(ctx context.Context, sub Submission, v *SubmissionView) error {
+	msg, err := s.openSealed(ctx, sub.CustomerID, sub.Message, &v.Shredded)
+	if err != nil {
+		return fmt.Errorf("open message: %w", err)
+	}
+	v.CustomerMessage = string(msg)
 	note, err := s.openSealed(ctx, sub.CustomerID, sub.Note, &v.Shredded)
 	if err != nil {
 		return fmt.Errorf("open note: %w", err)
@@ -239,7 +437,10 @@ type DecisionResult struct {
 // Decide records a reviewer's decision on a submission and applies it to the
 // customer and every open hold, all in one write. The approval time of the
 // policy is the server clock when that write commits. Of two decisions racing
-// on one submission exactly one wins; the other gets a conflict.
+// on one submission exactly one wins; the other gets a conflict. A document
+// is approved only by a reviewer who has opened it (OpenDocument); nobody
+// decides a submission of their own account. The message to the customer,
+// the note and the extracted fields are sealed before they are stored.
 func (s *Service) Decide(ctx context.Context, reviewer Actor, id string, in DecisionInput) (DecisionResult, error) {
 	if err := in.Validate(); err != nil {
 		return DecisionResult{}, err
@@ -248,8 +449,11 @@ func (s *Service) Decide(ctx context.Context, reviewer Actor, id string, in Deci
 	if err != nil {
 		return DecisionResult{}, err
 	}
-	if _, err := read.Decide(reviewer.ID, in, s.now()); err != nil {
+	if _, err := read.Decide(reviewer, in, s.now()); err != nil {
 		return DecisionResult{}, err // refuse before sealing anything
+	}
+	if err := s.checkOpened(ctx, read, reviewer, in); err != nil {
+		return DecisionResult{}, err
 	}
 	sealed, err := s.sealDecision(ctx, read.CustomerID, in)
 	if err != nil {
@@ -266,11 +470,11 @@ func (s *Service) Decide(ctx context.Context, reviewer Actor, id string, in Deci
 			}
 		}
 		now := s.now()
-		decided, err := sub.Decide(reviewer.ID, in, now)
+		decided, err := sub.Decide(reviewer, in, now)
 		if err != nil {
 			return err
 		}
-		decided.Note, decided.Extracted, decided.DocNumberHash = sealed.note, sealed.extracted, sealed.docHash
+		decided.Message, decided.Note, decided.Extracted, decided.DocNumberHash = sealed.message, sealed.note, sealed.extracted, sealed.docHash
 		c, a, err := s.account(ctx, sub.CustomerID)
 		if err != nil {
 			return err
@@ -290,6 +494,9 @@ func (s *Service) Decide(ctx context.Context, reviewer Actor, id string, in Deci
 		}
 		if in.Note != "" {
 			detail["note"] = "sealed"
+		}
+		if in.CustomerMessage != "" {
+			detail["customerMessage"] = "sealed"
 		}
 		ch.Audit = slices.Insert(ch.Audit, 0, AuditEntry{At: now, Actor: reviewer, Action: "submission.decided",
 			SubmissionID: id, From: string(SubPending), To: string(decided.Status), Detail: detail})
@@ -314,12 +521,19 @@ func (s *Service) Decide(ctx context.Context, reviewer Actor, id string, in Deci
 }
 
 type sealedDecision struct {
-	note, extracted *Sealed
-	docHash         string
+	message, note, extracted *Sealed
+	docHash                  string
 }
 
 func (s *Service) sealDecision(ctx context.Context, customerID string, in DecisionInput) (sealedDecision, error) {
 	var out sealedDecision
+	if in.CustomerMessage != "" {
+		m, err := s.sealer.Seal(ctx, customerID, []byte(in.CustomerMessage))
+		if err != nil {
+			return out, fmt.Errorf("seal message: %w", err)
+		}
+		out.message = &m
+	}
 	if in.Note != "" {
 		n, err := s.sealer.Seal(ctx, customerID, []byte(in.Note))
 		if err != nil {
@@ -349,8 +563,11 @@ func (s *Service) sealDecision(ctx context.Context, customerID string, in Decisi
 // CustomerAdminView is a customer as staff see it (GET /v1/admin/customers/{id}).
 type CustomerAdminView struct {
 	StatusView
-	LegalHold bool         `json:"legalHold"`
-	Audit     []AuditEntry `json:"audit"`
+	LegalHold bool `json:"legalHold"`
+	// LegalHoldLift is a request to lift the legal hold waiting for a second
+	// admin.
+	LegalHoldLift *LegalHoldLift `json:"legalHoldLift,omitempty"`
+	Audit         []AuditEntry   `json:"audit"`
 }
 
 // CustomerView returns a customer's KYC status, documents, holds and audit
@@ -373,7 +590,8 @@ func (s *Service) CustomerView(ctx context.Context, customerID string) (Customer
 	if trail == nil {
 		trail = []AuditEntry{}
 	}
-	return CustomerAdminView{StatusView: statusView(*a.Customer, a, s.now()), LegalHold: a.Customer.LegalHold, Audit: trail}, nil
+	return CustomerAdminView{StatusView: statusView(*a.Customer, a, s.now()), LegalHold: a.Customer.LegalHold,
+		LegalHoldLift: a.Customer.LegalHoldLift, Audit: trail}, nil
 }
 
 // HistoryItem is one audited step of an order.

@@ -1,6 +1,8 @@
 package kyc_test
 
 import (
+	"bytes"
+	"encoding/json"
 	"net/url"
 	"slices"
 	"strings"
@@ -121,142 +123,344 @@ func TestClaimRace(t *testing.T) {
 	}
 }
 
-// TestViewSubmission: download links go only to the reviewer holding the
-// claim on a pending submission, each issue of a link is audited, and sealed
-// fields are opened for staff.
+// submitNamed submits c-1's documents, the identity one with a file name.
+func submitNamed(t *testing.T, w *kyctest.World, fileName string) string {
+	t.Helper()
+	r := kyctest.Request(kyc.Identity)
+	r.FileName = fileName
+	up := w.CreateDocument("c-1", r)
+	w.Validate(kyc.DocumentKey("c-1", up.DocumentID), w.Post(up, kyctest.Content(kyc.JPEG, int(r.Size))))
+	return w.SubmitDocuments("c-1", up.DocumentID, w.Upload("c-1", kyc.Address))
+}
+
+// TestViewSubmission: the reviewer holding the claim on a pending submission
+// sees its personal data (the customer's file names) and the paths that open
+// its documents; the view is audited first, naming who, which fields and
+// why. No link is issued by viewing.
 func TestViewSubmission(t *testing.T) {
 	w := kyctest.New(t)
 	w.PlaceOrder("c-1", "o-1")
-	r := kyctest.Request(kyc.Identity)
-	r.FileName = "HKID 陳大文.jpg"
-	up := w.CreateDocument("c-1", r)
-	w.Validate(kyc.DocumentKey("c-1", up.DocumentID), w.Post(up, kyctest.Content(kyc.JPEG, 2048)))
-	sub := w.SubmitDocuments("c-1", up.DocumentID, w.Upload("c-1", kyc.Address))
+	const name = "HKID 陳大文.jpg"
+	sub := submitNamed(t, w, name)
 	w.Claim("rev-1", sub)
 	w.Advance(time.Minute)
 
-	v, err := w.Service.ViewSubmission(ctx, kyctest.Reviewer("rev-1"), sub)
+	v, err := w.Service.ViewSubmission(ctx, kyctest.Reviewer("rev-1"), sub, "")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if v.Status != kyc.SubPending || v.Version != 2 || v.ClaimedBy != "rev-1" || v.AgeSeconds != 60 || v.LinksWithheld != "" ||
-		v.CustomerStatus != kyc.StatusPendingReview || len(v.OpenHolds) != 1 || v.Identity.FileName != r.FileName {
+	if v.Status != kyc.SubPending || v.Version != 2 || v.ClaimedBy != "rev-1" || v.AgeSeconds != 60 || v.Withheld != "" ||
+		v.CustomerStatus != kyc.StatusPendingReview || len(v.OpenHolds) != 1 || v.Identity.FileName != name {
 		t.Fatalf("view %+v", v)
 	}
-	trail := w.Audit("c-1")
-	issued := trail[len(trail)-2:]
-	for i, doc := range []kyc.ReviewDocument{v.Identity, v.Address} {
-		stored := w.Document("c-1", doc.ID)
-		if doc.Link == nil || !doc.Link.ExpiresAt.Equal(w.Now().Add(kyc.MaxLinkTTL)) {
-			t.Fatalf("%s: link %+v, want one valid %s", doc.Category, doc.Link, kyc.MaxLinkTTL)
-		}
-		u, err := url.Parse(doc.Link.URL)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if q := u.Query(); q.Get("versionId") != stored.VersionID || !strings.HasPrefix(q.Get("response-content-disposition"), "attachment") {
-			t.Fatalf("%s: link %s, want the reviewed version %s as an attachment", doc.Category, doc.Link.URL, stored.VersionID)
-		}
-		e := issued[i]
-		if e.Action != "document.link_issued" || e.DocumentID != doc.ID || e.SubmissionID != sub || e.Actor != kyctest.Reviewer("rev-1") ||
-			e.Detail["expiresAt"] != doc.Link.ExpiresAt.Format(time.RFC3339) {
-			t.Fatalf("audit of the %s link: %+v", doc.Category, e)
+	for _, d := range []kyc.ReviewDocument{v.Identity, v.Address} {
+		if d.Open != "/v1/admin/submissions/"+sub+"/documents/"+string(d.Category) || d.Opened {
+			t.Fatalf("%s: open %q, opened %v", d.Category, d.Open, d.Opened)
 		}
 	}
-	noPersonalData(t, w, r.FileName)
+	e := lastEntry(t, w, "c-1")
+	if e.Action != "personal_data.opened" || e.SubmissionID != sub || e.Actor != kyctest.Reviewer("rev-1") ||
+		e.Detail["purpose"] != kyc.PurposeReview || e.Detail["fields"] != "fileName:identity" {
+		t.Fatalf("audit %+v", e)
+	}
+	if n := w.Files.Calls(kyctest.MethodPresignView); n != 0 {
+		t.Fatalf("viewing signed %d links", n)
+	}
+	w.Open("rev-1", sub, kyc.Address)
+	if v, _ := w.Service.ViewSubmission(ctx, kyctest.Reviewer("rev-1"), sub, ""); v.Identity.Opened || !v.Address.Opened {
+		t.Fatalf("after opening the address document: identity opened %v, address opened %v", v.Identity.Opened, v.Address.Opened)
+	}
+	noPersonalData(t, w, name)
 }
 
-func TestViewSubmissionWithholdsLinks(t *testing.T) {
+// TestViewSubmissionWithholds: staff who neither hold the claim on the
+// pending submission nor give a purpose as an admin, and anyone looking at
+// their own account, see status, dates and decisions only: no sealed field
+// is opened, no path to a document is given, nothing is audited.
+func TestViewSubmissionWithholds(t *testing.T) {
 	tests := []struct {
 		name     string
 		setup    func(w *kyctest.World, sub string)
-		reviewer string
+		staff    kyc.Actor
 		withheld string
 	}{
-		{"unclaimed", func(*kyctest.World, string) {}, "rev-1", "claim the submission to see its documents"},
-		{"claimed by someone else", func(w *kyctest.World, sub string) { w.Claim("rev-2", sub) }, "rev-1", "claim the submission to see its documents"},
-		{"decided", func(w *kyctest.World, sub string) { w.Approve("rev-1", sub) }, "rev-1", "the submission is decided"},
+		{"unclaimed", func(*kyctest.World, string) {}, kyctest.Reviewer("rev-1"), "claim_required"},
+		{"claimed by someone else", func(w *kyctest.World, sub string) { w.Claim("rev-2", sub) }, kyctest.Reviewer("rev-1"), "claim_required"},
+		{"an admin without a purpose", func(*kyctest.World, string) {}, kyctest.Admin("adm-1"), "claim_required"},
+		{"decided, by the reviewer who decided it", func(w *kyctest.World, sub string) {
+			in := kyctest.Rejection(w.Review("rev-1", sub).Version, "name_mismatch")
+			in.Note, in.CustomerMessage = "the name differs", "Please upload a statement in your own name."
+			in.Extracted = &kyc.Extracted{FullName: "CHAN Tai Man"}
+			w.Decide("rev-1", sub, in)
+		}, kyctest.Reviewer("rev-1"), "purpose_required"},
+		{"one's own account (staff subject = customer id)", func(*kyctest.World, string) {}, kyctest.Reviewer("c-1"), "own_account"},
+		{"one's own account (linked billing customer id)", func(*kyctest.World, string) {},
+			kyc.Actor{Kind: kyc.ActorReviewer, ID: "rev-9", Customer: "c-1"}, "own_account"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			w := kyctest.New(t)
-			sub := w.Submit("c-1")
+			sub := submitNamed(t, w, "passport-scan.jpg")
 			tt.setup(w, sub)
 			check := unchanged(t, w)
-			v, err := w.Service.ViewSubmission(ctx, kyctest.Reviewer(tt.reviewer), sub)
+			opens, links := w.Sealer.Calls(kyctest.MethodOpen), w.Files.Calls(kyctest.MethodPresignView)
+			v, err := w.Service.ViewSubmission(ctx, tt.staff, sub, "")
 			if err != nil {
 				t.Fatal(err)
 			}
-			if v.LinksWithheld != tt.withheld || v.Identity.Link != nil || v.Address.Link != nil || v.Identity.ID == "" {
-				t.Fatalf("view %+v, want documents without links (%s)", v, tt.withheld)
+			if v.Withheld == "" || v.Identity.ID == "" || v.Identity.FileName != "" || v.Identity.Open != "" || v.Address.Open != "" ||
+				v.Note != "" || v.CustomerMessage != "" || v.Extracted != nil {
+				t.Fatalf("view %+v, want documents without personal data or paths", v)
+			}
+			b, _ := json.Marshal(v)
+			for _, leak := range []string{"passport-scan", "differs", "own name", "CHAN", "/documents/"} {
+				if strings.Contains(string(b), leak) {
+					t.Fatalf("the view shows %q: %s", leak, b)
+				}
 			}
 			check()
-			if n := w.Files.Calls(kyctest.MethodPresignDownload); n != 0 {
+			if n := w.Sealer.Calls(kyctest.MethodOpen) - opens; n != 0 {
+				t.Fatalf("%d sealed values opened", n)
+			}
+			if _, err := w.Service.OpenDocument(ctx, tt.staff, sub, kyc.Identity, ""); kyc.CodeOf(err) != tt.withheld || kyc.KindOf(err) != kyc.KindForbidden {
+				t.Fatalf("opening the document: %v, want 403 %s", err, tt.withheld)
+			}
+			check()
+			if n := w.Files.Calls(kyctest.MethodPresignView) - links; n != 0 {
 				t.Fatalf("%d links signed", n)
 			}
 		})
 	}
 }
 
-func TestViewSubmissionOpensTheDecision(t *testing.T) {
+// TestViewSubmissionForAPurpose: an admin opens any submission's personal
+// data by stating a purpose, which the audit trail keeps; reviewers cannot,
+// and nobody can for their own account.
+func TestViewSubmissionForAPurpose(t *testing.T) {
 	w := kyctest.New(t)
-	sub := w.Submit("c-1")
-	in := kyctest.Rejection(w.Claim("rev-1", sub).Version, "name_mismatch")
+	sub := submitNamed(t, w, "id-card.jpg")
+	in := kyctest.Rejection(w.Review("rev-1", sub).Version, "name_mismatch")
 	in.Note, in.CustomerMessage = "name differs from the HKID", "Please upload a statement in your own name."
 	in.Extracted = &kyc.Extracted{FullName: "CHAN Tai Man", DocumentNumber: "A123456(7)", BirthDate: "1980-01-02"}
 	w.Decide("rev-1", sub, in)
-	v, err := w.Service.ViewSubmission(ctx, kyctest.Reviewer("rev-2"), sub)
+	const purpose = "complaint #4411: the customer disputes the rejection"
+
+	v, err := w.Service.ViewSubmission(ctx, kyctest.Admin("adm-1"), sub, purpose)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if v.Status != kyc.SubRejected || v.Note != in.Note || v.CustomerMessage != in.CustomerMessage || v.Extracted == nil ||
-		*v.Extracted != *in.Extracted || v.DecidedBy != "rev-1" || v.Shredded {
+		*v.Extracted != *in.Extracted || v.DecidedBy != "rev-1" || v.Shredded || v.Identity.FileName != "id-card.jpg" || v.Withheld != "" {
 		t.Fatalf("view %+v", v)
 	}
-	stored := w.Submission(sub)
-	if stored.Note == nil || strings.Contains(string(stored.Note.Data), "HKID") || stored.DocNumberHash == "" {
-		t.Fatalf("stored submission note %v hash %q: want them sealed and hashed", stored.Note, stored.DocNumberHash)
+	if want := "/v1/admin/submissions/" + sub + "/documents/identity?purpose=" + url.QueryEscape(purpose); v.Identity.Open != want {
+		t.Fatalf("open path %q, want %q", v.Identity.Open, want)
 	}
-	noPersonalData(t, w, in.Note, in.Extracted.FullName, in.Extracted.DocumentNumber)
+	e := lastEntry(t, w, "c-1")
+	if e.Action != "personal_data.opened" || e.Actor != kyctest.Admin("adm-1") || e.Detail["purpose"] != purpose ||
+		e.Detail["fields"] != "fileName:identity,customerMessage,note,extracted" {
+		t.Fatalf("audit %+v", e)
+	}
+	link, err := w.Service.OpenDocument(ctx, kyctest.Admin("adm-1"), sub, kyc.Address, purpose)
+	if err != nil || link.URL == "" {
+		t.Fatalf("open for a purpose: %+v, %v", link, err)
+	}
+	if e := lastEntry(t, w, "c-1"); e.Action != "document.opened" || e.Detail["purpose"] != purpose || e.Actor != kyctest.Admin("adm-1") {
+		t.Fatalf("audit %+v", e)
+	}
+	stored := w.Submission(sub)
+	if stored.Note == nil || stored.Message == nil || stored.DocNumberHash == "" {
+		t.Fatalf("stored submission %+v: want the note and the message sealed and the number hashed", stored)
+	}
+	noPersonalData(t, w, in.Note, in.CustomerMessage, in.Extracted.FullName, in.Extracted.DocumentNumber, "id-card.jpg")
+
+	check := unchanged(t, w)
+	for _, tt := range []struct {
+		name    string
+		staff   kyc.Actor
+		purpose string
+		kind    kyc.Kind
+		code    string
+	}{
+		{"a reviewer", kyctest.Reviewer("rev-1"), purpose, kyc.KindForbidden, "admin_only"},
+		{"an admin's own account", kyc.Actor{Kind: kyc.ActorAdmin, ID: "adm-2", Customer: "c-1"}, purpose, kyc.KindForbidden, "own_account"},
+		{"a purpose too long", kyctest.Admin("adm-1"), strings.Repeat("p", 201), kyc.KindInvalid, "invalid_purpose"},
+		{"a purpose with control characters", kyctest.Admin("adm-1"), "audit\nforged: entry", kyc.KindInvalid, "invalid_purpose"},
+	} {
+		_, err := w.Service.ViewSubmission(ctx, tt.staff, sub, tt.purpose)
+		wantErr(t, err, tt.kind, tt.code)
+		_, err = w.Service.OpenDocument(ctx, tt.staff, sub, kyc.Identity, tt.purpose)
+		wantErr(t, err, tt.kind, tt.code)
+	}
+	check()
 
 	w.Sealer.Shred("c-1")
-	v, err = w.Service.ViewSubmission(ctx, kyctest.Reviewer("rev-2"), sub)
+	v, err = w.Service.ViewSubmission(ctx, kyctest.Admin("adm-1"), sub, purpose)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !v.Shredded || v.Note != "" || v.Extracted != nil || v.CustomerMessage != in.CustomerMessage {
+	if !v.Shredded || v.Note != "" || v.Extracted != nil || v.CustomerMessage != "" || v.Identity.FileName != "" {
 		t.Fatalf("view after the key was shredded: %+v", v)
 	}
 }
 
 func TestViewSubmissionRefused(t *testing.T) {
 	w := kyctest.New(t)
-	_, err := w.Service.ViewSubmission(ctx, kyctest.Reviewer("rev-1"), "sub-unknown")
+	_, err := w.Service.ViewSubmission(ctx, kyctest.Reviewer("rev-1"), "sub-unknown", "")
 	wantErr(t, err, kyc.KindNotFound, "submission_not_found")
-	r := kyctest.Request(kyc.Identity)
-	r.FileName = "id.jpg"
-	up := w.CreateDocument("c-1", r)
-	w.Validate(kyc.DocumentKey("c-1", up.DocumentID), w.Post(up, kyctest.Content(kyc.JPEG, 2048)))
-	sub := w.SubmitDocuments("c-1", up.DocumentID, w.Upload("c-1", kyc.Address))
+	sub := submitNamed(t, w, "id.jpg")
 	w.Claim("rev-1", sub)
 	for _, f := range []struct {
 		m    kyctest.Method
 		fail func(kyctest.Method, error)
 	}{
 		{kyctest.MethodAccount, w.Store.FailNext},
-		{kyctest.MethodPresignDownload, w.Files.FailNext},
 		{kyctest.MethodCommit, w.Store.FailNext},
+		{kyctest.MethodAudit, w.Store.FailNext},
 		{kyctest.MethodOpen, w.Sealer.FailNext},
 	} {
 		f.fail(f.m, errBoom)
-		_, err := w.Service.ViewSubmission(ctx, kyctest.Reviewer("rev-1"), sub)
+		_, err := w.Service.ViewSubmission(ctx, kyctest.Reviewer("rev-1"), sub, "")
 		wantInternal(t, err, errBoom)
 	}
-	// A link whose issue could not be audited is not given out.
+	// Personal data whose opening could not be audited is not opened.
+	opens := w.Sealer.Calls(kyctest.MethodOpen)
 	w.Store.FailNext(kyctest.MethodCommit, errBoom)
-	if v, err := w.Service.ViewSubmission(ctx, kyctest.Reviewer("rev-1"), sub); err == nil || v.Identity.Link != nil {
-		t.Fatalf("view %+v, %v: want no links when the audit fails", v, err)
+	if v, err := w.Service.ViewSubmission(ctx, kyctest.Reviewer("rev-1"), sub, ""); err == nil || v.Identity.FileName != "" {
+		t.Fatalf("view %+v, %v: want nothing opened when the audit fails", v, err)
 	}
+	if n := w.Sealer.Calls(kyctest.MethodOpen) - opens; n != 0 {
+		t.Fatalf("%d values opened although the audit failed", n)
+	}
+}
+
+// TestOpenDocument: the claimer opens a document; the opening is audited
+// before the link is returned, and the link shows the reviewed copy (the
+// re-encoded image, never the original bytes) inline for at most 5 minutes.
+func TestOpenDocument(t *testing.T) {
+	w := kyctest.New(t)
+	sub := w.Submit("c-1")
+	w.Claim("rev-1", sub)
+	stored := w.Submission(sub)
+	for _, tt := range []struct {
+		cat  kyc.Category
+		id   string
+		copy string
+	}{{kyc.Identity, stored.IdentityDocumentID, "reviewed"}, {kyc.Address, stored.AddressDocumentID, "original"}} {
+		link, err := w.Service.OpenDocument(ctx, kyctest.Reviewer("rev-1"), sub, tt.cat, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		d := w.Document("c-1", tt.id)
+		key, version, ct := d.ViewObject()
+		u, _ := url.Parse(link.URL)
+		q := u.Query()
+		if u.Path != "/"+key || q.Get("versionId") != version || q.Get("response-content-type") != ct ||
+			!strings.HasPrefix(q.Get("response-content-disposition"), "inline") || !link.ExpiresAt.Equal(w.Now().Add(kyc.MaxLinkTTL)) {
+			t.Fatalf("%s: link %s expiring %s", tt.cat, link.URL, link.ExpiresAt)
+		}
+		if (tt.copy == "reviewed") != (key == kyc.ReviewedKey("c-1", tt.id)) {
+			t.Fatalf("%s: the link shows %s, want the %s copy", tt.cat, key, tt.copy)
+		}
+		e := lastEntry(t, w, "c-1")
+		if e.Action != "document.opened" || e.DocumentID != tt.id || e.SubmissionID != sub || e.Actor != kyctest.Reviewer("rev-1") ||
+			e.Detail["category"] != string(tt.cat) || e.Detail["copy"] != tt.copy || e.Detail["purpose"] != kyc.PurposeReview ||
+			e.Detail["linkTTL"] != kyc.MaxLinkTTL.String() {
+			t.Fatalf("%s: audit %+v", tt.cat, e)
+		}
+	}
+
+	check := unchanged(t, w)
+	_, err := w.Service.OpenDocument(ctx, kyctest.Reviewer("rev-1"), sub, "selfie", "")
+	wantErr(t, err, kyc.KindNotFound, "document_not_found")
+	_, err = w.Service.OpenDocument(ctx, kyctest.Reviewer("rev-1"), "sub-x", kyc.Identity, "")
+	wantErr(t, err, kyc.KindNotFound, "submission_not_found")
+	for _, f := range []struct {
+		m    kyctest.Method
+		fail func(kyctest.Method, error)
+	}{
+		{kyctest.MethodSubmission, w.Store.FailNext},
+		{kyctest.MethodAccount, w.Store.FailNext},
+		{kyctest.MethodPresignView, w.Files.FailNext},
+	} {
+		f.fail(f.m, errBoom)
+		_, err := w.Service.OpenDocument(ctx, kyctest.Reviewer("rev-1"), sub, kyc.Identity, "")
+		wantInternal(t, err, errBoom)
+	}
+	check()
+	// A link whose opening could not be audited is not given out.
+	w.Store.FailNext(kyctest.MethodCommit, errBoom)
+	if link, err := w.Service.OpenDocument(ctx, kyctest.Reviewer("rev-1"), sub, kyc.Identity, ""); err == nil || link.URL != "" {
+		t.Fatalf("link %+v, %v: want none when the audit fails", link, err)
+	}
+}
+
+// TestApprovalNeedsOpenedDocuments: a document is approved only by a
+// reviewer who opened it; the API says so with a 409, and nothing changes.
+func TestApprovalNeedsOpenedDocuments(t *testing.T) {
+	tests := []struct {
+		name   string
+		opened []kyc.Category // opened by rev-1, the deciding reviewer
+		other  []kyc.Category // opened by rev-2 while it held the claim
+		input  func(version int) kyc.DecisionInput
+		code   string // "" for accepted
+	}{
+		{"approval, nothing opened", nil, nil, kyctest.Approval, "documents_not_opened"},
+		{"approval, the identity document opened only", []kyc.Category{kyc.Identity}, nil, kyctest.Approval, "documents_not_opened"},
+		{"approval, both opened by another reviewer", nil, []kyc.Category{kyc.Identity, kyc.Address}, kyctest.Approval, "documents_not_opened"},
+		{"approval, both opened", []kyc.Category{kyc.Identity, kyc.Address}, nil, kyctest.Approval, ""},
+		{"identity approved, address rejected: the identity document opened", []kyc.Category{kyc.Identity}, nil,
+			func(v int) kyc.DecisionInput { return kyctest.Rejection(v) }, ""},
+		{"identity approved, address rejected: only the address document opened", []kyc.Category{kyc.Address}, nil,
+			func(v int) kyc.DecisionInput { return kyctest.Rejection(v) }, "documents_not_opened"},
+		{"both rejected, nothing opened", nil, nil, func(v int) kyc.DecisionInput {
+			in := kyctest.Rejection(v, "wrong_type")
+			in.Identity = kyc.Verdict{Result: "reject", Reasons: []kyc.ReasonCode{"wrong_type"}}
+			return in
+		}, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			w := kyctest.New(t)
+			sub := w.Submit("c-1")
+			if len(tt.other) > 0 {
+				w.Claim("rev-2", sub)
+				for _, c := range tt.other {
+					w.Open("rev-2", sub, c)
+				}
+				w.Advance(kyc.ClaimTTL)
+			}
+			w.Claim("rev-1", sub)
+			for _, c := range tt.opened {
+				w.Open("rev-1", sub, c)
+			}
+			in := tt.input(w.Submission(sub).Version)
+			check := unchanged(t, w)
+			_, err := w.Service.Decide(ctx, kyctest.Reviewer("rev-1"), sub, in)
+			if tt.code == "" {
+				if err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+			wantErr(t, err, kyc.KindConflict, tt.code)
+			check()
+			if s := w.Submission(sub); s.Status != kyc.SubPending {
+				t.Fatalf("submission %s after a refused decision", s.Status)
+			}
+			if n := w.Sealer.Calls(kyctest.MethodSeal); n != 0 {
+				t.Fatalf("%d values sealed for a refused decision", n)
+			}
+		})
+	}
+	t.Run("the audit trail cannot be read", func(t *testing.T) {
+		w := kyctest.New(t)
+		sub := w.Submit("c-1")
+		v := w.Review("rev-1", sub).Version
+		w.Store.FailNext(kyctest.MethodAudit, errBoom)
+		_, err := w.Service.Decide(ctx, kyctest.Reviewer("rev-1"), sub, kyctest.Approval(v))
+		wantInternal(t, err, errBoom)
+	})
 }
 
 // TestDecide: approval verifies the customer for 2 years and releases every
@@ -269,7 +473,7 @@ func TestDecide(t *testing.T) {
 	w.PlaceOrder("c-1", "o-2")
 	w.Advance(5 * time.Hour)
 	sub := w.Submit("c-1")
-	item := w.Claim("rev-1", sub)
+	item := w.Review("rev-1", sub)
 	w.Advance(20 * time.Hour) // 35 h after o-1, 25 h after o-2
 	w.Bus.Reset()
 	res := w.Decide("rev-1", sub, kyctest.Approval(item.Version))
@@ -326,8 +530,8 @@ func TestDecideReject(t *testing.T) {
 			w := kyctest.New(t)
 			w.PlaceOrder("c-1", "o-1")
 			sub := w.Submit("c-1")
-			in := kyctest.Rejection(w.Claim("rev-1", sub).Version, tt.reasons...)
-			in.CustomerMessage = "Please upload a statement from the last three months."
+			in := kyctest.Rejection(w.Review("rev-1", sub).Version, tt.reasons...)
+			in.CustomerMessage = "Please upload a statement from the last three months, 陳大文."
 			w.Bus.Reset()
 			res := w.Decide("rev-1", sub, in)
 			if res.Status != kyc.SubRejected || res.CustomerStatus != kyc.StatusRejected {
@@ -337,10 +541,19 @@ func TestDecideReject(t *testing.T) {
 				t.Fatalf("hold %s: before the deadline a rejection leaves the customer time", h.State)
 			}
 			ev := w.Events()
-			if len(ev) != 1 || ev[0].Type != kyc.KycRejected || !slices.Equal(ev[0].Reasons, tt.reasons) || ev[0].CustomerMessage != in.CustomerMessage ||
-				len(ev[0].Documents) != 2 || ev[0].Documents[1].Result != tt.result {
+			if len(ev) != 1 || ev[0].Type != kyc.KycRejected || !slices.Equal(ev[0].Reasons, tt.reasons) || ev[0].CustomerMessage != "" ||
+				ev[0].SealedMessage == nil || len(ev[0].Documents) != 2 || ev[0].Documents[1].Result != tt.result {
 				t.Fatalf("events %+v", ev)
 			}
+			// The event carries the message sealed with the customer's key,
+			// as it is stored; the notifier opens it to send.
+			if msg, err := w.Sealer.Open(ctx, "c-1", *ev[0].SealedMessage); err != nil || string(msg) != in.CustomerMessage {
+				t.Fatalf("the sealed message opens to %q, %v", msg, err)
+			}
+			if s := w.Submission(sub); s.Message == nil || !bytes.Equal(s.Message.Data, ev[0].SealedMessage.Data) {
+				t.Fatalf("stored message %+v", s.Message)
+			}
+			noPersonalData(t, w, in.CustomerMessage, "陳大文")
 			s := w.Submission(sub)
 			if s.Identity.Result != kyc.ResultApproved || s.Address.Result != tt.result {
 				t.Fatalf("submission decisions %+v %+v", s.Identity, s.Address)
@@ -439,7 +652,7 @@ func TestDecideRaces(t *testing.T) {
 	t.Run("two decisions on one version: one wins, the other is refused", func(t *testing.T) {
 		w := kyctest.New(t)
 		sub := w.Submit("c-1")
-		v := w.Claim("rev-1", sub).Version
+		v := w.Review("rev-1", sub).Version
 		var first kyc.DecisionResult
 		w.Store.Before(kyctest.MethodCommit, func() { first = w.Decide("rev-1", sub, kyctest.Rejection(v)) })
 		_, err := w.Service.Decide(ctx, kyctest.Reviewer("rev-1"), sub, kyctest.Approval(v))
@@ -453,7 +666,7 @@ func TestDecideRaces(t *testing.T) {
 		w := kyctest.New(t)
 		w.PlaceOrder("c-1", "o-1")
 		sub := w.Submit("c-1")
-		v := w.Claim("rev-1", sub).Version
+		v := w.Review("rev-1", sub).Version
 		w.Advance(kyc.Window + time.Hour) // the timely submission still waits: the sweep moves the hold to awaiting_review
 		w.Store.After(kyctest.MethodAccount, func() { w.Sweep() })
 		w.Bus.Reset()
@@ -474,7 +687,7 @@ func TestDecideSealsAndFingerprints(t *testing.T) {
 	w := kyctest.New(t)
 	subs := []string{w.Submit("c-1"), w.Submit("c-2")}
 	for i, number := range []string{"A123-456 7", "a1234567"} {
-		in := kyctest.Approval(w.Claim("rev-1", subs[i]).Version)
+		in := kyctest.Approval(w.Review("rev-1", subs[i]).Version)
 		in.Extracted = &kyc.Extracted{DocumentNumber: number}
 		w.Decide("rev-1", subs[i], in)
 	}
@@ -492,7 +705,7 @@ func TestDecidePortFailures(t *testing.T) {
 		t.Run(string(m), func(t *testing.T) {
 			w := kyctest.New(t)
 			sub := w.Submit("c-1")
-			in := kyctest.Approval(w.Claim("rev-1", sub).Version)
+			in := kyctest.Approval(w.Review("rev-1", sub).Version)
 			in.Extracted = &kyc.Extracted{DocumentNumber: "A1234567"}
 			w.Sealer.FailNext(m, errBoom)
 			w.Store.FailNext(m, errBoom)
@@ -510,7 +723,7 @@ func TestDecidePortFailures(t *testing.T) {
 	t.Run("a note that cannot be sealed", func(t *testing.T) {
 		w := kyctest.New(t)
 		sub := w.Submit("c-1")
-		in := kyctest.Approval(w.Claim("rev-1", sub).Version)
+		in := kyctest.Approval(w.Review("rev-1", sub).Version)
 		in.Note = "internal"
 		w.Sealer.FailNext(kyctest.MethodSeal, errBoom)
 		_, err := w.Service.Decide(ctx, kyctest.Reviewer("rev-1"), sub, in)
@@ -519,7 +732,7 @@ func TestDecidePortFailures(t *testing.T) {
 	t.Run("a retry that cannot read the submission again", func(t *testing.T) {
 		w := kyctest.New(t)
 		sub := w.Submit("c-1")
-		in := kyctest.Approval(w.Claim("rev-1", sub).Version)
+		in := kyctest.Approval(w.Review("rev-1", sub).Version)
 		w.Store.FailNext(kyctest.MethodCommit, kyc.ErrStale)
 		w.Store.After(kyctest.MethodCommit, func() { w.Store.FailNext(kyctest.MethodSubmission, errBoom) })
 		_, err := w.Service.Decide(ctx, kyctest.Reviewer("rev-1"), sub, in)

@@ -109,7 +109,7 @@ func TestNewDocument(t *testing.T) {
 }
 
 func TestDocumentCheck(t *testing.T) {
-	d := Document{ContentType: JPEG}
+	d := Document{ContentType: JPEG, DeclaredSize: 100}
 	const key = "arn:aws:kms:us-east-1:123456789012:key/1111-2222"
 	good := ObjectInfo{Exists: true, Size: 100, ContentType: JPEG, SSE: "aws:kms", KMSKeyID: key, Head: []byte{0xFF, 0xD8, 0xFF, 0xE0}}
 	tests := []struct {
@@ -122,6 +122,8 @@ func TestDocumentCheck(t *testing.T) {
 		{"missing", func(o *ObjectInfo) { o.Exists = false }, InvalidMissing},
 		{"empty", func(o *ObjectInfo) { o.Size = 0 }, InvalidEmpty},
 		{"too large", func(o *ObjectInfo) { o.Size = 11 }, InvalidTooLarge},
+		{"a byte more than declared", func(o *ObjectInfo) { o.Size = 101 }, InvalidSizeMismatch},
+		{"a byte less than declared", func(o *ObjectInfo) { o.Size = 99 }, InvalidSizeMismatch},
 		{"html bytes declared as image/jpeg", func(o *ObjectInfo) { o.Head = []byte("<html>") }, InvalidTypeMismatch},
 		{"stored with another content type", func(o *ObjectInfo) { o.ContentType = PNG }, InvalidTypeMismatch},
 		{"not encrypted", func(o *ObjectInfo) { o.SSE = "" }, InvalidEncryption},
@@ -154,33 +156,41 @@ func TestDocumentKey(t *testing.T) {
 	}
 }
 
+// rev is a reviewer actor.
+func rev(id string) Actor { return Actor{Kind: ActorReviewer, ID: id} }
+
 func TestDecision(t *testing.T) {
-	pending := Submission{ID: "s1", Status: SubPending, Version: 2, ClaimedBy: "rev-1", ClaimedAt: t0}
+	pending := Submission{ID: "s1", CustomerID: "c1", Status: SubPending, Version: 2, ClaimedBy: "rev-1", ClaimedAt: t0}
+	ownClaim := pending
+	ownClaim.ClaimedBy = "c1"
 	approve := Verdict{Result: "approve"}
 	reject := func(r ...ReasonCode) Verdict { return Verdict{Result: "reject", Reasons: r} }
 	tests := []struct {
 		name     string
 		sub      Submission
 		by       string
+		linked   string // the billing customer id the reviewer's staff account is linked to
 		in       DecisionInput
 		wantCode string
 		want     SubmissionStatus
 	}{
-		{"both approved verifies", pending, "rev-1", DecisionInput{Identity: approve, Address: approve, Version: 2}, "", SubApproved},
-		{"one rejected rejects", pending, "rev-1", DecisionInput{Identity: approve, Address: reject("too_old"), Version: 2}, "", SubRejected},
-		{"stale version", pending, "rev-1", DecisionInput{Identity: approve, Address: approve, Version: 1}, "stale_version", ""},
-		{"someone else's claim", pending, "rev-2", DecisionInput{Identity: approve, Address: approve, Version: 2}, "not_claimed", ""},
-		{"already decided", Submission{ID: "s1", Status: SubApproved, Version: 3, ClaimedBy: "rev-1"}, "rev-1", DecisionInput{Identity: approve, Address: approve, Version: 3}, "already_decided", ""},
-		{"unknown reason code", pending, "rev-1", DecisionInput{Identity: approve, Address: reject("ugly"), Version: 2}, "unknown_reason", ""},
-		{"rejection without reasons", pending, "rev-1", DecisionInput{Identity: approve, Address: reject(), Version: 2}, "reasons_required", ""},
-		{"approval with reasons", pending, "rev-1", DecisionInput{Identity: Verdict{Result: "approve", Reasons: []ReasonCode{"other"}}, Address: approve, Version: 2}, "reasons_on_approval", ""},
-		{"unknown result", pending, "rev-1", DecisionInput{Identity: Verdict{Result: "maybe"}, Address: approve, Version: 2}, "invalid_result", ""},
-		{"missing version", pending, "rev-1", DecisionInput{Identity: approve, Address: approve}, "version_required", ""},
-		{"message too long", pending, "rev-1", DecisionInput{Identity: approve, Address: approve, Version: 2, CustomerMessage: strings.Repeat("字", MaxCustomerMessage+1)}, "message_too_long", ""},
+		{"both approved verifies", pending, "rev-1", "", DecisionInput{Identity: approve, Address: approve, Version: 2}, "", SubApproved},
+		{"one rejected rejects", pending, "rev-1", "", DecisionInput{Identity: approve, Address: reject("too_old"), Version: 2}, "", SubRejected},
+		{"stale version", pending, "rev-1", "", DecisionInput{Identity: approve, Address: approve, Version: 1}, "stale_version", ""},
+		{"someone else's claim", pending, "rev-2", "", DecisionInput{Identity: approve, Address: approve, Version: 2}, "not_claimed", ""},
+		{"already decided", Submission{ID: "s1", Status: SubApproved, Version: 3, ClaimedBy: "rev-1"}, "rev-1", "", DecisionInput{Identity: approve, Address: approve, Version: 3}, "already_decided", ""},
+		{"unknown reason code", pending, "rev-1", "", DecisionInput{Identity: approve, Address: reject("ugly"), Version: 2}, "unknown_reason", ""},
+		{"rejection without reasons", pending, "rev-1", "", DecisionInput{Identity: approve, Address: reject(), Version: 2}, "reasons_required", ""},
+		{"approval with reasons", pending, "rev-1", "", DecisionInput{Identity: Verdict{Result: "approve", Reasons: []ReasonCode{"other"}}, Address: approve, Version: 2}, "reasons_on_approval", ""},
+		{"unknown result", pending, "rev-1", "", DecisionInput{Identity: Verdict{Result: "maybe"}, Address: approve, Version: 2}, "invalid_result", ""},
+		{"missing version", pending, "rev-1", "", DecisionInput{Identity: approve, Address: approve}, "version_required", ""},
+		{"message too long", pending, "rev-1", "", DecisionInput{Identity: approve, Address: approve, Version: 2, CustomerMessage: strings.Repeat("字", MaxCustomerMessage+1)}, "message_too_long", ""},
+		{"by the customer themself (their staff subject is their customer id)", ownClaim, "c1", "", DecisionInput{Identity: approve, Address: approve, Version: 2}, "own_account", ""},
+		{"by a reviewer whose staff account is linked to the customer", pending, "rev-1", "c1", DecisionInput{Identity: approve, Address: approve, Version: 2}, "own_account", ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := tt.sub.Decide(tt.by, tt.in, t0)
+			got, err := tt.sub.Decide(Actor{Kind: ActorReviewer, ID: tt.by, Customer: tt.linked}, tt.in, t0)
 			if CodeOf(err) != tt.wantCode {
 				t.Fatalf("err = %v, want %q", err, tt.wantCode)
 			}
@@ -193,7 +203,7 @@ func TestDecision(t *testing.T) {
 		})
 	}
 	t.Run("fixable reasons ask for a new document, altered rejects it", func(t *testing.T) {
-		got, err := pending.Decide("rev-1", DecisionInput{Identity: reject("altered", "unreadable"), Address: reject("too_old"), Version: 2}, t0)
+		got, err := pending.Decide(rev("rev-1"), DecisionInput{Identity: reject("altered", "unreadable"), Address: reject("too_old"), Version: 2}, t0)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -204,18 +214,23 @@ func TestDecision(t *testing.T) {
 }
 
 func TestClaim(t *testing.T) {
-	s := Submission{ID: "s1", Status: SubPending, Version: 1}
-	s, err := s.Claim("rev-1", t0)
+	s := Submission{ID: "s1", CustomerID: "c1", Status: SubPending, Version: 1}
+	for _, own := range []Actor{{Kind: ActorReviewer, ID: "c1"}, {Kind: ActorAdmin, ID: "adm-1", Customer: "c1"}} {
+		if _, err := s.Claim(own, t0); CodeOf(err) != "own_account" || KindOf(err) != KindForbidden {
+			t.Fatalf("%+v claims their own submission: %v", own, err)
+		}
+	}
+	s, err := s.Claim(rev("rev-1"), t0)
 	if err != nil || s.ClaimedBy != "rev-1" || s.Version != 2 {
 		t.Fatalf("claim = %+v, %v", s, err)
 	}
-	if _, err := s.Claim("rev-2", t0.Add(ClaimTTL-time.Second)); CodeOf(err) != "claimed" {
+	if _, err := s.Claim(rev("rev-2"), t0.Add(ClaimTTL-time.Second)); CodeOf(err) != "claimed" {
 		t.Fatalf("second reviewer during the claim: %v", err)
 	}
-	if again, err := s.Claim("rev-1", t0.Add(time.Minute)); err != nil || again.ClaimedAt != t0.Add(time.Minute) {
+	if again, err := s.Claim(rev("rev-1"), t0.Add(time.Minute)); err != nil || again.ClaimedAt != t0.Add(time.Minute) {
 		t.Fatalf("renewal: %+v, %v", again, err)
 	}
-	if took, err := s.Claim("rev-2", t0.Add(ClaimTTL)); err != nil || took.ClaimedBy != "rev-2" {
+	if took, err := s.Claim(rev("rev-2"), t0.Add(ClaimTTL)); err != nil || took.ClaimedBy != "rev-2" {
 		t.Fatalf("takeover after the claim expired: %+v, %v", took, err)
 	}
 }
@@ -223,8 +238,8 @@ func TestClaim(t *testing.T) {
 func TestAuditChain(t *testing.T) {
 	entries := []AuditEntry{
 		{At: t0, Actor: ByBilling, Action: "order.held", OrderID: "o1"},
-		{At: t0.Add(h), Actor: Actor{ActorCustomer, "c1"}, Action: "submission.created", SubmissionID: "s1"},
-		{At: t0.Add(2 * h), Actor: Actor{ActorReviewer, "r1"}, Action: "submission.decided", Detail: map[string]string{"identity": "approved"}},
+		{At: t0.Add(h), Actor: Actor{Kind: ActorCustomer, ID: "c1"}, Action: "submission.created", SubmissionID: "s1"},
+		{At: t0.Add(2 * h), Actor: Actor{Kind: ActorReviewer, ID: "r1"}, Action: "submission.decided", Detail: map[string]string{"identity": "approved"}},
 	}
 	head, chained := AuditHead{}.Chain(entries[:2])
 	head, more := head.Chain(entries[2:])

@@ -51,14 +51,36 @@ func WithIDs(newID func() string) Option { return func(c *core) { c.newID = newI
 // WithLogger sets the logger (slog.Default() by default).
 func WithLogger(l *slog.Logger) Option { return func(c *core) { c.log = l } }
 
+// Limiter bounds how often a customer may do something. Allow records one
+// occurrence of action by the customer, or returns a rate-limited error
+// (KindRateLimited) without recording anything.
+type Limiter interface {
+	Allow(ctx context.Context, customerID string, action Action) error
+}
+
+// Action is what a Limiter counts.
+type Action string
+
+// The actions a customer's limits count.
+const (
+	ActionDocument   Action = "document"   // an upload form issued
+	ActionSubmission Action = "submission" // a submission made
+)
+
+// WithLimiter sets the per-customer limits of the customer's use cases (none
+// by default). Only requests that passed every check are counted: a refused
+// request never uses up a customer's allowance and writes nothing.
+func WithLimiter(l Limiter) Option { return func(c *core) { c.limiter = l } }
+
 // core is what every use case has: the records, the settings, a clock, ids
 // and a logger.
 type core struct {
-	store Store
-	cfg   Config
-	clock func() time.Time
-	newID func() string
-	log   *slog.Logger
+	store   Store
+	cfg     Config
+	clock   func() time.Time
+	newID   func() string
+	log     *slog.Logger
+	limiter Limiter
 }
 
 func newCore(store Store, cfg Config, opts []Option) core {
@@ -185,6 +207,14 @@ func NewID() string {
 }
 
 func (c *core) now() time.Time { return c.clock().UTC() }
+
+// allow counts an action of a customer against the limits, if any.
+func (c *core) allow(ctx context.Context, customerID string, a Action) error {
+	if c.limiter == nil {
+		return nil
+	}
+	return c.limiter.Allow(ctx, customerID, a)
+}
 
 // customer loads a customer's record; a customer never seen starts unverified.
 func (s *core) customer(ctx context.Context, id string) (Customer, error) {

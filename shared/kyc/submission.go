@@ -47,26 +47,44 @@ type Submission struct {
 	ClaimedBy string    `json:"claimedBy,omitempty"`
 	ClaimedAt time.Time `json:"claimedAt,omitzero"`
 
-	Identity        *DocDecision `json:"identity,omitempty"`
-	Address         *DocDecision `json:"address,omitempty"`
-	CustomerMessage string       `json:"customerMessage,omitempty"` // shown to the customer
-	Note            *Sealed      `json:"note,omitempty"`            // internal, staff only
-	Extracted       *Sealed      `json:"extracted,omitempty"`       // reviewer-entered personal fields
-	DocNumberHash   string       `json:"docNumberHash,omitempty"`   // keyed hash of the ID number
-	DecidedAt       time.Time    `json:"decidedAt,omitzero"`
-	DecidedBy       string       `json:"decidedBy,omitempty"`
+	Identity *DocDecision `json:"identity,omitempty"`
+	Address  *DocDecision `json:"address,omitempty"`
+	// Message is the reviewer's message to the customer, sealed like the
+	// note: a reviewer may write personal data into it. The KycRejected
+	// event carries it sealed; the notifier opens it to send.
+	Message       *Sealed   `json:"message,omitempty"`
+	Note          *Sealed   `json:"note,omitempty"`          // internal, staff only
+	Extracted     *Sealed   `json:"extracted,omitempty"`     // reviewer-entered personal fields
+	DocNumberHash string    `json:"docNumberHash,omitempty"` // keyed hash of the ID number
+	DecidedAt     time.Time `json:"decidedAt,omitzero"`
+	DecidedBy     string    `json:"decidedBy,omitempty"`
+}
+
+// ownAccount refuses a staff member acting on their own customer account:
+// the account whose id is their token's subject, or the billing customer id
+// their staff account is linked to (Actor.Customer). Nobody reviews, opens
+// or decides their own KYC.
+func ownAccount(staff Actor, customerID string) error {
+	if staff.ID == customerID || (staff.Customer != "" && staff.Customer == customerID) {
+		return Forbidden("own_account", "staff cannot act on their own customer account")
+	}
+	return nil
 }
 
 // Claim assigns a pending submission to a reviewer. Someone else's live claim
-// is a conflict; claiming one's own claim again renews it.
-func (s Submission) Claim(reviewer string, now time.Time) (Submission, error) {
+// is a conflict; claiming one's own claim again renews it. Nobody claims a
+// submission of their own account.
+func (s Submission) Claim(reviewer Actor, now time.Time) (Submission, error) {
+	if err := ownAccount(reviewer, s.CustomerID); err != nil {
+		return s, err
+	}
 	if s.Status != SubPending {
 		return s, Conflict("already_decided", "submission %s is %s", s.ID, s.Status)
 	}
-	if s.ClaimedBy != "" && s.ClaimedBy != reviewer && now.Before(s.ClaimedAt.Add(ClaimTTL)) {
+	if s.ClaimedBy != "" && s.ClaimedBy != reviewer.ID && now.Before(s.ClaimedAt.Add(ClaimTTL)) {
 		return s, Conflict("claimed", "submission %s is claimed by another reviewer", s.ID)
 	}
-	s.ClaimedBy, s.ClaimedAt = reviewer, now
+	s.ClaimedBy, s.ClaimedAt = reviewer.ID, now
 	s.Version++
 	return s, nil
 }
@@ -146,13 +164,18 @@ func (v Verdict) decision(by string, at time.Time) *DocDecision {
 }
 
 // Decide records a reviewer's decision, made on version in.Version, on the
-// pending submission. The reviewer must hold the claim. Both documents
-// approved approves the submission; anything else rejects it, and the
-// customer replaces only what was rejected.
-func (s Submission) Decide(reviewer string, in DecisionInput, now time.Time) (Submission, error) {
+// pending submission. The reviewer must hold the claim, and must not be the
+// customer. Both documents approved approves the submission; anything else
+// rejects it, and the customer replaces only what was rejected. The
+// reviewer's message and note are sealed by the caller.
+func (s Submission) Decide(by Actor, in DecisionInput, now time.Time) (Submission, error) {
 	if err := in.Validate(); err != nil {
 		return s, err
 	}
+	if err := ownAccount(by, s.CustomerID); err != nil {
+		return s, err
+	}
+	reviewer := by.ID
 	switch {
 	case s.Status != SubPending:
 		return s, Conflict("already_decided", "submission %s is already %s", s.ID, s.Status)
@@ -166,9 +189,21 @@ func (s Submission) Decide(reviewer string, in DecisionInput, now time.Time) (Su
 	if s.Identity.Result == ResultApproved && s.Address.Result == ResultApproved {
 		s.Status = SubApproved
 	}
-	s.CustomerMessage, s.DecidedAt, s.DecidedBy = in.CustomerMessage, now, reviewer
+	s.DecidedAt, s.DecidedBy = now, reviewer
 	s.Version++
 	return s, nil
+}
+
+// Approved returns the categories whose document the decision approves.
+func (in DecisionInput) Approved() []Category {
+	var out []Category
+	if in.Identity.Result == verdictApprove {
+		out = append(out, Identity)
+	}
+	if in.Address.Result == verdictApprove {
+		out = append(out, Address)
+	}
+	return out
 }
 
 // Reasons returns every reason code of a decided submission.

@@ -221,7 +221,7 @@ func TestSweepNeverSuspendsAnApprovedHold(t *testing.T) {
 	w := kyctest.New(t)
 	w.PlaceOrder("c-1", "o-1")
 	sub := w.Submit("c-1")
-	v := w.Claim("rev-1", sub).Version
+	v := w.Review("rev-1", sub).Version
 	w.Advance(kyc.Window + time.Hour)
 	w.Bus.Reset()
 	w.Store.After(kyctest.MethodDue, func() { w.Decide("rev-1", sub, kyctest.Approval(v)) })

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+
+	"github.com/kycgate/kycgate/shared/filecheck"
 )
 
 // ValidationResult is what the validator did with an uploaded object.
@@ -14,10 +16,15 @@ type ValidationResult struct {
 }
 
 // ValidateUpload checks an uploaded object version (from the S3 event) against
-// its document record. A valid object makes the document valid; an invalid
-// one is deleted and the document marked invalid with a reason the customer
-// can read. An object no document expects is deleted; so is a new version of
-// a document already submitted (the reviewed version stays).
+// its document record. The object must be what its record declares (size,
+// encryption, content type) and its bytes must decode as that type
+// (shared/filecheck): an image is decoded within a pixel budget and
+// re-encoded, and the re-encoded copy, written beside the original, is what
+// reviewers are shown; a PDF is parsed strictly and refused if it carries
+// active content. A valid object makes the document valid; an invalid one is
+// deleted and the document marked invalid with a reason the customer can
+// read. An object no document expects is deleted; so is a new version of a
+// document already submitted (the reviewed version stays).
 func (s *Validator) ValidateUpload(ctx context.Context, key, versionID string) (ValidationResult, error) {
 	res := ValidationResult{Key: key}
 	customerID, docID, ok := ParseDocumentKey(key)
@@ -34,18 +41,33 @@ func (s *Validator) ValidateUpload(ctx context.Context, key, versionID string) (
 	if d.SubmissionID != "" || d.State == DocPurged {
 		return s.frozen(ctx, res, d, versionID)
 	}
-	info, err := s.files.Inspect(ctx, key, versionID)
+	info, content, err := s.files.Read(ctx, key, versionID, s.cfg.MaxUploadBytes)
 	if err != nil {
-		return res, fmt.Errorf("inspect object: %w", err)
+		return res, fmt.Errorf("read object: %w", err)
 	}
 	if !info.Exists {
 		res.Outcome = "ignored" // a later version replaced and removed it; its own event follows
 		return res, nil
 	}
 	reason, valid := d.Check(info, s.cfg.KMSKeyID, s.cfg.MaxUploadBytes)
+	var verdict filecheck.Verdict
+	if valid {
+		if verdict = filecheck.Check(d.ContentType, content); !verdict.Valid() {
+			reason, valid = InvalidReason(verdict.Reason), false
+			s.log.InfoContext(ctx, "upload refused by its content", "reason", verdict.Reason, "detail", verdict.Detail)
+		}
+	}
 	prev := d.State
 	now := s.now()
 	if valid {
+		d.Reviewed = nil
+		if verdict.Rendition != nil {
+			rc, err := s.files.WriteReviewed(ctx, d, verdict.Rendition, verdict.RenditionType)
+			if err != nil {
+				return res, fmt.Errorf("write reviewed copy: %w", err)
+			}
+			d.Reviewed = &rc
+		}
 		d.State, d.Size, d.VersionID, d.ValidatedAt, d.Invalid = DocValid, info.Size, info.VersionID, now, ""
 		res.Outcome = "valid"
 	} else {
@@ -56,7 +78,7 @@ func (s *Validator) ValidateUpload(ctx context.Context, key, versionID string) (
 		if prev == DocValid && d.VersionID != info.VersionID {
 			return res, nil // an earlier version passed and is current again
 		}
-		d.State, d.Invalid, d.ValidatedAt, d.VersionID = DocInvalid, reason, now, ""
+		d.State, d.Invalid, d.ValidatedAt, d.VersionID, d.Reviewed = DocInvalid, reason, now, "", nil
 	}
 	if err := s.store.UpdateDocument(ctx, d, prev); err != nil {
 		return res, fmt.Errorf("update document: %w", err)

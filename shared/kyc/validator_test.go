@@ -1,10 +1,12 @@
 package kyc_test
 
 import (
+	"bytes"
 	"errors"
 	"slices"
 	"testing"
 
+	"github.com/kycgate/kycgate/shared/filecheck"
 	"github.com/kycgate/kycgate/shared/kyc"
 	"github.com/kycgate/kycgate/shared/kyc/kyctest"
 )
@@ -22,9 +24,17 @@ func object() kyctest.Object {
 	return kyctest.Object{Content: kyctest.Content(kyc.JPEG, 2048), ContentType: kyc.JPEG, SSE: kyctest.SSEKMS, KMSKeyID: kyctest.KMSKeyARN}
 }
 
+// sized returns o with content cut or padded to the declared 2048 bytes.
+func sized(content []byte) []byte {
+	out := make([]byte, 2048)
+	copy(out, content)
+	return out
+}
+
 // TestValidateUpload: an uploaded object is checked against its document
-// record; a valid one makes the document valid, an invalid one is deleted and
-// the document says why.
+// record and decoded as its declared type; a valid one makes the document
+// valid, an invalid one is deleted and the document says why. The hostile
+// files a first-bytes check let through are refused here.
 func TestValidateUpload(t *testing.T) {
 	tests := []struct {
 		name   string
@@ -32,6 +42,10 @@ func TestValidateUpload(t *testing.T) {
 		reason kyc.InvalidReason // "" for valid
 	}{
 		{"valid", func(*kyctest.Object) {}, ""},
+		{"a byte more than declared", func(o *kyctest.Object) { o.Content = kyctest.Content(kyc.JPEG, 2049) }, kyc.InvalidSizeMismatch},
+		{"a byte less than declared", func(o *kyctest.Object) { o.Content = kyctest.Content(kyc.JPEG, 2047) }, kyc.InvalidSizeMismatch},
+		{"a JPEG header with a script spliced in", func(o *kyctest.Object) { o.Content = sized(kyctest.JPEGScript()) }, kyc.InvalidUndecodable},
+		{"a JPEG cut short", func(o *kyctest.Object) { o.Content = sized(kyctest.Content(kyc.JPEG, 300)) }, kyc.InvalidUndecodable},
 		{"encrypted under the key given by id, not ARN", func(o *kyctest.Object) { o.KMSKeyID = "1f2e3d4c-5b6a-4798-8a9b-0c1d2e3f4a5b" }, ""},
 		{"empty", func(o *kyctest.Object) { o.Content = nil }, kyc.InvalidEmpty},
 		{"too large", func(o *kyctest.Object) { o.Content = kyctest.Content(kyc.JPEG, kyctest.MaxUploadBytes+1) }, kyc.InvalidTooLarge},
@@ -46,6 +60,7 @@ func TestValidateUpload(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			w := kyctest.New(t)
 			up, key := pendingUpload(t, w, "c-1", kyc.Identity)
+			defer func() { noPersonalData(t, w, "<script>") }()
 			o := object()
 			tt.change(&o)
 			v := w.Files.Put(key, o)
@@ -60,6 +75,7 @@ func TestValidateUpload(t *testing.T) {
 				if _, ok := w.Files.Object(key, v); !ok {
 					t.Fatal("the valid object was deleted")
 				}
+				wantReviewedCopy(t, w, d, kyc.JPEG)
 				return
 			}
 			if res.Outcome != "invalid" || res.Reason != tt.reason {
@@ -73,6 +89,98 @@ func TestValidateUpload(t *testing.T) {
 			}
 			if _, ok := kyc.InvalidTexts[d.Invalid]; !ok {
 				t.Fatalf("reason %s has no text for the customer", d.Invalid)
+			}
+			if d.Reviewed != nil || len(w.Files.Versions(kyc.ReviewedKey("c-1", up.DocumentID))) != 0 {
+				t.Fatalf("an invalid upload got a reviewed copy: %+v", d.Reviewed)
+			}
+		})
+	}
+}
+
+// wantReviewedCopy checks that a valid image document has a reviewed copy:
+// the picture decoded and re-encoded as its type, stored under its own key
+// with SSE-KMS, and not the original bytes.
+func wantReviewedCopy(t *testing.T, w *kyctest.World, d kyc.Document, ct string) {
+	t.Helper()
+	if d.Reviewed == nil || d.Reviewed.Key != kyc.ReviewedKey(d.CustomerID, d.ID) || d.Reviewed.ContentType != ct {
+		t.Fatalf("reviewed copy %+v", d.Reviewed)
+	}
+	copied, ok := w.Files.Object(d.Reviewed.Key, d.Reviewed.VersionID)
+	original, _ := w.Files.Object(d.Key, d.VersionID)
+	if !ok || copied.SSE != kyctest.SSEKMS || copied.KMSKeyID != kyctest.KMSKeyARN || copied.ContentType != ct ||
+		int64(len(copied.Content)) != d.Reviewed.Size || bytes.Equal(copied.Content, original.Content) {
+		t.Fatalf("stored copy %+v (%d bytes), original %d bytes", copied.Tags, len(copied.Content), len(original.Content))
+	}
+	if v := filecheck.Check(ct, copied.Content); !v.Valid() {
+		t.Fatalf("the reviewed copy does not decode: %s %s", v.Reason, v.Detail)
+	}
+}
+
+// TestValidateUploadByType: each accepted type is decoded; a valid image gets
+// a re-encoded copy (which drops whatever rode along in it), a PDF is
+// reviewed as its checked original; the hostile files of each type and a
+// decompression bomb are refused.
+func TestValidateUploadByType(t *testing.T) {
+	scriptInJPEG := func() []byte { // a valid JPEG with a script in a comment segment
+		j := kyctest.Content(kyc.JPEG, kyctest.MinContent(kyc.JPEG))
+		payload := []byte("<script>alert(document.domain)</script>")
+		seg := append([]byte{0xFF, 0xFE, 0, byte(len(payload) + 2)}, payload...)
+		return append(append(append([]byte{}, j[:2]...), seg...), j[2:]...)
+	}()
+	tests := []struct {
+		name     string
+		cat      kyc.Category
+		ct       string
+		content  []byte
+		reason   kyc.InvalidReason // "" for valid
+		reviewed bool
+	}{
+		{"a JPEG", kyc.Identity, kyc.JPEG, kyctest.Content(kyc.JPEG, 5000), "", true},
+		{"a PNG", kyc.Identity, kyc.PNG, kyctest.Content(kyc.PNG, 5000), "", true},
+		{"a PDF", kyc.Address, kyc.PDF, kyctest.Content(kyc.PDF, 5000), "", false},
+		{"a JPEG with a script in a comment", kyc.Identity, kyc.JPEG, scriptInJPEG, "", true},
+		{"a JPEG header with a script spliced in", kyc.Identity, kyc.JPEG, kyctest.JPEGScript(), kyc.InvalidUndecodable, false},
+		{"a PNG signature followed by HTML", kyc.Identity, kyc.PNG, kyctest.PNGHTML(), kyc.InvalidUndecodable, false},
+		{"a PDF with /OpenAction /JavaScript", kyc.Address, kyc.PDF, kyctest.PDFJavaScript(), kyc.InvalidPDFActiveContent, false},
+		{"a decompression bomb", kyc.Identity, kyc.PNG, kyctest.PNGBomb(), kyc.InvalidTooManyPixels, false},
+		{"a PDF without a cross-reference", kyc.Address, kyc.PDF,
+			[]byte("%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"), kyc.InvalidPDFMalformed, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			w := kyctest.New(t)
+			r := kyctest.Request(tt.cat)
+			r.ContentType, r.Size = tt.ct, int64(len(tt.content))
+			up := w.CreateDocument("c-1", r)
+			key := kyc.DocumentKey("c-1", up.DocumentID)
+			res := w.Validate(key, w.Post(up, tt.content))
+			d := w.Document("c-1", up.DocumentID)
+			if tt.reason != "" {
+				if res.Outcome != "invalid" || res.Reason != tt.reason || d.State != kyc.DocInvalid || d.Invalid != tt.reason {
+					t.Fatalf("result %+v, document %s (%s); want invalid %s", res, d.State, d.Invalid, tt.reason)
+				}
+				if _, ok := kyc.InvalidTexts[d.Invalid]; !ok || len(w.Files.Versions(key)) != 0 {
+					t.Fatalf("reason %s: no text for the customer, or the file kept", d.Invalid)
+				}
+				_, err := w.Service.Submit(ctx, "c-1", up.DocumentID, w.Upload("c-1", kyc.Address))
+				if tt.cat == kyc.Address {
+					_, err = w.Service.Submit(ctx, "c-1", w.Upload("c-1", kyc.Identity), up.DocumentID)
+				}
+				wantErr(t, err, kyc.KindInvalid, "document_invalid")
+				return
+			}
+			if res.Outcome != "valid" || d.State != kyc.DocValid {
+				t.Fatalf("result %+v, document %+v", res, d)
+			}
+			if !tt.reviewed {
+				if d.Reviewed != nil {
+					t.Fatalf("a PDF got a reviewed copy %+v", d.Reviewed)
+				}
+				return
+			}
+			wantReviewedCopy(t, w, d, tt.ct)
+			if copied, _ := w.Files.Object(d.Reviewed.Key, ""); bytes.Contains(copied.Content, []byte("script")) {
+				t.Fatal("the reviewed copy kept the script")
 			}
 		})
 	}
@@ -248,37 +356,33 @@ func TestValidateUploadRemoves(t *testing.T) {
 	})
 }
 
-// TestValidatorRacesSubmission: the submission commits (after validating the
-// object itself, the S3 event being late) right after the validator read the
-// document, before it writes. The validator's write is conditional on the
-// state it read, so it fails and overwrites nothing: the submitted document
-// stays as submitted, and the redelivered event is then ignored.
+// TestValidatorRacesSubmission: a submission of a document whose upload the
+// validator is checking (it read the record, it has not written yet) is
+// refused: only a document the validator passed can be submitted. The
+// validator's write then goes through, and the submission with it.
 func TestValidatorRacesSubmission(t *testing.T) {
 	w := kyctest.New(t)
 	addr := w.Upload("c-1", kyc.Address)
 	up, key := pendingUpload(t, w, "c-1", kyc.Identity)
 	v := w.Post(up, kyctest.Content(kyc.JPEG, 2048))
-	var sub string
-	w.Store.After(kyctest.MethodDocument, func() { sub = w.SubmitDocuments("c-1", up.DocumentID, addr) })
-	_, err := w.Validator.ValidateUpload(ctx, key, v)
-	if !errors.Is(err, kyc.ErrStale) {
-		t.Fatalf("validator's write after the submission: %v, want kyc.ErrStale (the event is retried)", err)
+	var submitErr error
+	w.Store.After(kyctest.MethodDocument, func() { _, submitErr = w.Service.Submit(ctx, "c-1", up.DocumentID, addr) })
+	if res := w.Validate(key, v); res.Outcome != "valid" {
+		t.Fatalf("result %+v", res)
 	}
+	wantErr(t, submitErr, kyc.KindConflict, "upload_not_validated")
+	sub := w.SubmitDocuments("c-1", up.DocumentID, addr)
 	d := w.Document("c-1", up.DocumentID)
-	if d.State != kyc.DocValid || d.SubmissionID != sub || d.VersionID != v || !d.PurgeAt.IsZero() || !d.ValidatedAt.IsZero() {
-		t.Fatalf("document %+v: want it as the submission wrote it (submission %s, version %s, no purge)", d, sub, v)
-	}
-	if got := w.Submission(sub); got.Status != kyc.SubPending {
-		t.Fatalf("submission %s", got.Status)
+	if d.State != kyc.DocValid || d.SubmissionID != sub || d.VersionID != v || !d.PurgeAt.IsZero() {
+		t.Fatalf("document %+v: want it submitted at version %s, no purge", d, v)
 	}
 	if res := w.Validate(key, v); res.Outcome != "ignored" {
 		t.Fatalf("the redelivered event: %+v, want ignored", res)
 	}
-	if got := w.Document("c-1", up.DocumentID); got.SubmissionID != sub || got.VersionID != v {
-		t.Fatalf("document %+v after the redelivery", got)
-	}
-	if obj, ok := w.Files.Object(key, v); !ok || obj.Tags[kyctest.TagState] != kyctest.StateSubmitted {
-		t.Fatalf("the submitted version: %+v, %v; want it kept and tagged submitted", obj.Tags, ok)
+	for _, o := range []struct{ key, version string }{{key, v}, {d.Reviewed.Key, d.Reviewed.VersionID}} {
+		if obj, ok := w.Files.Object(o.key, o.version); !ok || obj.Tags[kyctest.TagState] != kyctest.StateSubmitted {
+			t.Fatalf("%s: %+v, %v; want it kept and tagged submitted", o.key, obj.Tags, ok)
+		}
 	}
 }
 
@@ -308,7 +412,8 @@ func TestValidateUploadPortFailures(t *testing.T) {
 		method kyctest.Method
 	}{
 		{"reading the document", valid, kyctest.MethodDocument},
-		{"inspecting the object", valid, kyctest.MethodInspect},
+		{"reading the object", valid, kyctest.MethodRead},
+		{"writing the reviewed copy", valid, kyctest.MethodWriteReviewed},
 		{"writing the document", valid, kyctest.MethodUpdateDocument},
 		{"deleting an invalid version", invalid, kyctest.MethodDeleteVersion},
 		{"inspecting a submitted document's current version", submitted, kyctest.MethodInspect},

@@ -163,7 +163,9 @@ type NewUpload struct {
 }
 
 // CreateDocument records a document a customer is about to upload and returns
-// the presigned form for it. Nothing is stored if the request is refused.
+// the presigned form for it, which takes exactly the declared size. Nothing
+// is stored if the request is refused; a request that passed every check
+// counts against the customer's limit (ActionDocument).
 func (s *Service) CreateDocument(ctx context.Context, customerID string, r DocumentRequest) (NewUpload, error) {
 	if !ValidID(customerID) {
 		return NewUpload{}, Forbidden("invalid_subject", "the token's subject is not a customer id")
@@ -180,6 +182,9 @@ func (s *Service) CreateDocument(ctx context.Context, customerID string, r Docum
 		if !c.Business {
 			return NewUpload{}, errBusinessOnly
 		}
+	}
+	if err := s.allow(ctx, customerID, ActionDocument); err != nil {
+		return NewUpload{}, err
 	}
 	d.PurgeAt = d.CreatedAt.Add(s.cfg.Retention.Unsubmitted)
 	up, err := s.files.PresignUpload(ctx, d, s.cfg.MaxUploadBytes, s.cfg.UploadTTL)
@@ -206,10 +211,12 @@ type SubmissionReceipt struct {
 }
 
 // Submit makes a complete submission of one identity and one address document
-// of the customer (P4). Each document is validated again (a missed S3 event
-// cannot let a bad file through). A replay, a second submission while one is
-// under review, or a verified customer's submission is a conflict, decided by
-// the conditional write of the customer record.
+// of the customer (P4). Each document must have passed the validator, and
+// its validated object is checked again (still there, same size and
+// encryption). A replay, a second submission while one is under review, or a
+// verified customer's submission is a conflict, decided by the conditional
+// write of the customer record. A submission that passed every check counts
+// against the customer's limit (ActionSubmission) before it is written.
 func (s *Service) Submit(ctx context.Context, customerID, identityDocID, addressDocID string) (SubmissionReceipt, error) {
 	switch {
 	case !ValidID(customerID):
@@ -220,6 +227,7 @@ func (s *Service) Submit(ctx context.Context, customerID, identityDocID, address
 		return SubmissionReceipt{}, Invalid("same_document", "one document cannot prove both identity and address")
 	}
 	var receipt SubmissionReceipt
+	counted := false
 	err := retry(ctx, func() error {
 		c, a, err := s.account(ctx, customerID)
 		if err != nil {
@@ -227,7 +235,7 @@ func (s *Service) Submit(ctx context.Context, customerID, identityDocID, address
 		}
 		now := s.now()
 		id := s.newID()
-		ch, err := c.Submit(id, Actor{ActorCustomer, customerID}, now)
+		ch, err := c.Submit(id, Actor{Kind: ActorCustomer, ID: customerID}, now)
 		if err != nil {
 			return err
 		}
@@ -249,9 +257,20 @@ func (s *Service) Submit(ctx context.Context, customerID, identityDocID, address
 		}
 		sub := Submission{ID: id, CustomerID: customerID, IdentityDocumentID: identityDocID, AddressDocumentID: addressDocID,
 			Status: SubPending, SubmittedAt: now, Version: 1}
+		if !counted {
+			if err := s.allow(ctx, customerID, ActionSubmission); err != nil {
+				return err
+			}
+			counted = true
+		}
 		for _, u := range updates { // before the commit: a submitted file must never meet the unsubmitted-expiry rule
 			if err := s.files.MarkSubmitted(ctx, u.Document.Key, u.Document.VersionID); err != nil {
 				return fmt.Errorf("tag submitted object: %w", err)
+			}
+			if rc := u.Document.Reviewed; rc != nil {
+				if err := s.files.MarkSubmitted(ctx, rc.Key, rc.VersionID); err != nil {
+					return fmt.Errorf("tag submitted reviewed copy: %w", err)
+				}
 			}
 		}
 		if err := s.commit(ctx, Work{Submission: &sub, Documents: updates}, ch, now); err != nil {
@@ -263,7 +282,8 @@ func (s *Service) Submit(ctx context.Context, customerID, identityDocID, address
 	return receipt, err
 }
 
-// submittable finds a customer's document and validates its object again.
+// submittable finds a customer's document that passed validation and checks
+// its validated object again.
 func (s *Service) submittable(ctx context.Context, a Account, docID string, cat Category) (Document, error) {
 	d, ok := a.Document(docID)
 	if !ok {
@@ -292,18 +312,24 @@ func (s *Service) submittable(ctx context.Context, a Account, docID string, cat 
 			return Document{}, Invalid("document_used", "document %s was approved in an earlier verification; upload a new one", docID)
 		}
 	}
+	if d.State == DocPendingUpload {
+		// Only the validator decodes files and writes the reviewed copy: a
+		// document is submittable once it has seen the upload.
+		info, err := s.files.Inspect(ctx, d.Key, "")
+		if err != nil {
+			return Document{}, fmt.Errorf("inspect object: %w", err)
+		}
+		if !info.Exists {
+			return Document{}, Conflict("upload_missing", "document %s has not been uploaded yet", docID)
+		}
+		return Document{}, Conflict("upload_not_validated", "document %s is still being checked; try again in a moment", docID)
+	}
 	info, err := s.files.Inspect(ctx, d.Key, d.VersionID)
 	if err != nil {
 		return Document{}, fmt.Errorf("inspect object: %w", err)
 	}
 	if reason, ok := d.Check(info, s.cfg.KMSKeyID, s.cfg.MaxUploadBytes); !ok {
-		if reason == InvalidMissing && d.State == DocPendingUpload {
-			return Document{}, Conflict("upload_missing", "document %s has not been uploaded yet", docID)
-		}
 		return Document{}, Invalid("document_invalid", "document %s failed validation (%s); upload it again", docID, reason)
-	}
-	if d.VersionID == "" {
-		d.VersionID, d.Size = info.VersionID, info.Size
 	}
 	return d, nil
 }

@@ -1,6 +1,7 @@
 package kyc_test
 
 import (
+	"context"
 	"errors"
 	"slices"
 	"strings"
@@ -70,7 +71,7 @@ func TestStatus(t *testing.T) {
 	t.Run("an invalid upload says why", func(t *testing.T) {
 		w := kyctest.New(t)
 		up, key := pendingUpload(t, w, "c-1", kyc.Identity)
-		w.Validate(key, w.Files.Put(key, kyctest.Object{Content: []byte("x")}))
+		w.Validate(key, w.Files.Put(key, kyctest.Object{Content: kyctest.Content(kyc.JPEG, 2048), ContentType: kyc.JPEG}))
 		v, err := w.Service.Status(ctx, "c-1")
 		if err != nil {
 			t.Fatal(err)
@@ -96,8 +97,8 @@ func TestStatus(t *testing.T) {
 	})
 }
 
-// TestCreateDocument: the upload form pins exactly the document's object,
-// and the record waits for the upload.
+// TestCreateDocument: the upload form pins exactly the document's object and
+// its declared size, and the record waits for the upload.
 func TestCreateDocument(t *testing.T) {
 	w := kyctest.New(t)
 	r := kyctest.Request(kyc.Address)
@@ -108,8 +109,8 @@ func TestCreateDocument(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := kyctest.UploadPolicy{Expiration: w.Now().Add(10 * time.Minute), Key: key, ContentType: kyc.PDF, MinSize: 1,
-		MaxSize: kyctest.MaxUploadBytes, SSE: kyctest.SSEKMS, KMSKeyID: kyctest.KMSKeyARN, Tagging: kyctest.UnsubmittedTagging}
+	want := kyctest.UploadPolicy{Expiration: w.Now().Add(10 * time.Minute), Key: key, ContentType: kyc.PDF, MinSize: r.Size,
+		MaxSize: r.Size, SSE: kyctest.SSEKMS, KMSKeyID: kyctest.KMSKeyARN, Tagging: kyctest.UnsubmittedTagging}
 	if p != want {
 		t.Fatalf("the form pins %+v, want %+v", p, want)
 	}
@@ -126,8 +127,10 @@ func TestCreateDocument(t *testing.T) {
 		t.Fatalf("file name opens to %q, %v", name, err)
 	}
 	noPersonalData(t, w, r.FileName)
-	if _, err := w.Files.Post(up.Upload, kyctest.Content(kyc.PDF, kyctest.MaxUploadBytes+1)); err == nil {
-		t.Fatal("the form took a file over the size limit")
+	for _, size := range []int{int(r.Size) - 1, int(r.Size) + 1, kyctest.MaxUploadBytes} {
+		if _, err := w.Files.Post(up.Upload, kyctest.Content(kyc.PDF, size)); err == nil {
+			t.Fatalf("the form took %d bytes for a declared %d", size, r.Size)
+		}
 	}
 	w.Advance(10 * time.Minute)
 	if _, err := w.Files.Post(up.Upload, kyctest.Content(kyc.PDF, 100)); err == nil {
@@ -212,6 +215,13 @@ func TestSubmit(t *testing.T) {
 		if o, ok := w.Files.Object(d.Key, d.VersionID); !ok || o.Tags[kyctest.TagState] != kyctest.StateSubmitted {
 			t.Fatalf("object %s: tags %v, want it tagged submitted", d.VersionID, o.Tags)
 		}
+		if rc := d.Reviewed; rc != nil { // the identity document, a JPEG
+			if o, ok := w.Files.Object(rc.Key, rc.VersionID); !ok || o.Tags[kyctest.TagState] != kyctest.StateSubmitted {
+				t.Fatalf("reviewed copy %s: tags %v, want it tagged submitted", rc.Key, o.Tags)
+			}
+		} else if d.ContentType != kyc.PDF {
+			t.Fatalf("document %s has no reviewed copy", d.ID)
+		}
 	}
 	if e := lastEntry(t, w, "c-1"); e.Action != "submission.created" || e.SubmissionID != r.SubmissionID || e.To != string(kyc.StatusPendingReview) ||
 		e.Actor != (kyc.Actor{Kind: kyc.ActorCustomer, ID: "c-1"}) {
@@ -223,11 +233,20 @@ func TestSubmit(t *testing.T) {
 	}
 }
 
+// TestSubmitAnUploadTheValidatorHasNotSeen: only the validator decodes a
+// file (and writes the copy reviewers see), so an upload it has not passed
+// yet cannot be submitted; once it has, it can.
 func TestSubmitAnUploadTheValidatorHasNotSeen(t *testing.T) {
 	w := kyctest.New(t)
 	up := w.CreateDocument("c-1", kyctest.Request(kyc.Identity))
 	v := w.Post(up, kyctest.Content(kyc.JPEG, 2048)) // the S3 event is late
-	sub := w.SubmitDocuments("c-1", up.DocumentID, w.Upload("c-1", kyc.Address))
+	addr := w.Upload("c-1", kyc.Address)
+	check := unchanged(t, w)
+	_, err := w.Service.Submit(ctx, "c-1", up.DocumentID, addr)
+	wantErr(t, err, kyc.KindConflict, "upload_not_validated")
+	check()
+	w.Validate(kyc.DocumentKey("c-1", up.DocumentID), v)
+	sub := w.SubmitDocuments("c-1", up.DocumentID, addr)
 	d := w.Document("c-1", up.DocumentID)
 	if d.State != kyc.DocValid || d.VersionID != v || d.Size != 2048 || d.SubmissionID != sub {
 		t.Fatalf("document %+v, want valid at %s in %s", d, v, sub)
@@ -280,6 +299,13 @@ func TestSubmitRefused(t *testing.T) {
 			d.identity = up.DocumentID
 			return d
 		}, kyc.KindConflict, "upload_missing"},
+		{"an upload the validator has not passed yet", func(t *testing.T, w *kyctest.World) docs {
+			d := valid(w)
+			up, _ := pendingUpload(t, w, "c-1", kyc.Identity)
+			w.Post(up, kyctest.Content(kyc.JPEG, 2048))
+			d.identity = up.DocumentID
+			return d
+		}, kyc.KindConflict, "upload_not_validated"},
 		{"a purged document", func(t *testing.T, w *kyctest.World) docs {
 			d := valid(w)
 			w.Advance(kyc.DefaultRetention.Unsubmitted)
@@ -362,6 +388,72 @@ func TestSubmitRaces(t *testing.T) {
 			t.Fatalf("customer %+v", c)
 		}
 	})
+}
+
+// limiter is a kyc.Limiter that records what it counts and refuses once
+// allow is used up.
+type limiter struct {
+	allow   int
+	counted []string
+}
+
+func (l *limiter) Allow(_ context.Context, customerID string, a kyc.Action) error {
+	if len(l.counted) >= l.allow {
+		return kyc.RateLimited(time.Minute, "too many %s requests", a)
+	}
+	l.counted = append(l.counted, customerID+" "+string(a))
+	return nil
+}
+
+// TestLimitsCountOnlyWhatPassed: the per-customer limits count a document
+// creation or a submission only once it passed every check; a refused
+// request (a bad subject, a bad value, a foreign document) uses up nothing,
+// and a request over the limit writes nothing.
+func TestLimitsCountOnlyWhatPassed(t *testing.T) {
+	l := &limiter{allow: 4}
+	w := kyctest.New(t)
+	svc := kyc.NewService(w.Store, w.Files, w.Sealer, w.Bus, w.Config, append(w.Options(), kyc.WithLimiter(l))...)
+	bad := kyctest.Request(kyc.Identity)
+	bad.Type = "library_card"
+	for range 10 {
+		_, err := svc.CreateDocument(ctx, "c/1", kyctest.Request(kyc.Identity))
+		wantErr(t, err, kyc.KindForbidden, "invalid_subject")
+		_, err = svc.CreateDocument(ctx, "c-1", bad)
+		wantErr(t, err, kyc.KindInvalid, "unknown_type")
+		_, err = svc.Submit(ctx, "c-1", "doc-x", "doc-y")
+		wantErr(t, err, kyc.KindNotFound, "document_not_found")
+		_, err = svc.Submit(ctx, "c 1", "doc-x", "doc-y")
+		wantErr(t, err, kyc.KindForbidden, "invalid_subject")
+	}
+	if len(l.counted) != 0 {
+		t.Fatalf("refused requests were counted: %v", l.counted)
+	}
+	upload := func(cat kyc.Category) string {
+		t.Helper()
+		r := kyctest.Request(cat)
+		up, err := svc.CreateDocument(ctx, "c-1", r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		w.Validate(kyc.DocumentKey("c-1", up.DocumentID), w.Post(up, kyctest.Content(r.ContentType, int(r.Size))))
+		return up.DocumentID
+	}
+	id, addr := upload(kyc.Identity), upload(kyc.Address)
+	w.Reject("rev-1", w.SubmitDocuments("c-1", id, addr)) // through the world's service: not counted
+	addr2 := upload(kyc.Address)
+	if _, err := svc.Submit(ctx, "c-1", id, addr2); err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"c-1 document", "c-1 document", "c-1 document", "c-1 submission"}; !slices.Equal(l.counted, want) {
+		t.Fatalf("counted %v, want %v", l.counted, want)
+	}
+	check := unchanged(t, w)
+	_, err := svc.CreateDocument(ctx, "c-1", kyctest.Request(kyc.Identity))
+	wantErr(t, err, kyc.KindRateLimited, "rate_limited")
+	check()
+	if n := w.Files.Calls(kyctest.MethodPresignUpload); n != 3 {
+		t.Fatalf("%d forms signed, want none for the refused request", n)
+	}
 }
 
 func TestSubmitPortFailures(t *testing.T) {

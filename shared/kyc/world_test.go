@@ -80,7 +80,7 @@ func (w *world) order(id string, ordered time.Duration) {
 func (w *world) submit(at time.Duration) error {
 	w.tb.Helper()
 	w.subs++
-	ch, err := w.c.Submit(fmt.Sprintf("sub-%d", w.subs), Actor{ActorCustomer, w.c.ID}, t0.Add(at))
+	ch, err := w.c.Submit(fmt.Sprintf("sub-%d", w.subs), Actor{Kind: ActorCustomer, ID: w.c.ID}, t0.Add(at))
 	if err == nil {
 		w.apply(ch)
 	}
@@ -97,7 +97,7 @@ func (w *world) decide(at time.Duration, approve bool) error {
 	if approve {
 		s.Status, s.Address = SubApproved, &DocDecision{Result: ResultApproved}
 	}
-	ch, err := w.c.Decide(s, Actor{ActorReviewer, "rev-1"}, t0.Add(at))
+	ch, err := w.c.Decide(s, Actor{Kind: ActorReviewer, ID: "rev-1"}, t0.Add(at))
 	if err == nil {
 		w.apply(ch)
 	}

@@ -7,7 +7,9 @@
 // A notice carries no image, no document number and no link but the customer
 // portal's, where the customer must log in. The recipient is the customer's
 // contact address, stored sealed on the customer record and opened only to
-// send. Logs carry ids and outcomes, never addresses or texts.
+// send; a KycRejected event carries the reviewer's message sealed the same
+// way, and it too is opened only to send. Logs carry ids and outcomes, never
+// addresses or texts.
 //
 // Each notice is sent once per event id as far as a record of sent notices
 // (a ledger.Ledger under NOTIFY#<eventId>) allows: a redelivered event is
@@ -129,6 +131,19 @@ func (n *Notifier) Notify(ctx context.Context, e kyc.Event) error {
 	}
 	if err != nil {
 		return fmt.Errorf("read customer: %w", err)
+	}
+	if e.SealedMessage != nil {
+		// The reviewer's message travels sealed with the customer's key,
+		// as it is stored: opened here, only to send it.
+		msg, err := n.c.Sealer.Open(ctx, e.CustomerID, *e.SealedMessage)
+		switch {
+		case errors.Is(err, kyc.ErrShredded):
+			log.InfoContext(ctx, "the customer's data key is deleted: the notice goes without the reviewer's message")
+		case err != nil:
+			return fmt.Errorf("open message: %w", err)
+		default:
+			e.CustomerMessage = string(msg)
+		}
 	}
 	lang := e.Language
 	if lang == "" {

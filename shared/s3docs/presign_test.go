@@ -81,20 +81,20 @@ func TestPresignUploadPolicy(t *testing.T) {
 	for _, tc := range []struct {
 		name        string
 		contentType string
-		maxSize     int64
+		size        int64 // declared
 		ttl         time.Duration
 	}{
-		{"jpeg 10 MiB 15 minutes", kyc.JPEG, 10 << 20, 15 * time.Minute},
-		{"pdf 1 byte 1 minute", kyc.PDF, 1, time.Minute},
-		{"png 5 MB 10 minutes", kyc.PNG, 5_000_000, 10 * time.Minute},
+		{"jpeg of 10 MiB, 15 minutes", kyc.JPEG, 10 << 20, 15 * time.Minute},
+		{"pdf of 1 byte, 1 minute", kyc.PDF, 1, time.Minute},
+		{"png of 5 MB, 10 minutes", kyc.PNG, 5_000_000, 10 * time.Minute},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			f := offlineFiles(t)
 			d := kyc.Document{ID: "doc-1", CustomerID: "cust-1", Type: kyc.DocType("passport"),
-				ContentType: tc.contentType, Key: kyc.DocumentKey("cust-1", "doc-1")}
+				ContentType: tc.contentType, Key: kyc.DocumentKey("cust-1", "doc-1"), DeclaredSize: tc.size}
 
 			before := time.Now()
-			up, err := f.PresignUpload(context.Background(), d, tc.maxSize, tc.ttl)
+			up, err := f.PresignUpload(context.Background(), d, 10<<20, tc.ttl)
 			after := time.Now()
 			if err != nil {
 				t.Fatalf("PresignUpload: %v", err)
@@ -113,9 +113,10 @@ func TestPresignUploadPolicy(t *testing.T) {
 			}
 
 			// Exactly these conditions: nothing missing, nothing looser
-			// (no starts-with, no second key or content-type rule).
+			// (no starts-with, no second key or content-type rule, no size
+			// but the declared one).
 			want := []string{
-				"content-length-range 1 " + fmt.Sprint(tc.maxSize),
+				"content-length-range " + fmt.Sprint(tc.size) + " " + fmt.Sprint(tc.size),
 				"eq Content-Type " + tc.contentType,
 				"eq X-Amz-Algorithm AWS4-HMAC-SHA256",
 				"eq X-Amz-Credential " + up.Fields["X-Amz-Credential"],
@@ -194,7 +195,7 @@ func sign(policy, date string) string {
 
 func TestPresignUploadRefuses(t *testing.T) {
 	f := offlineFiles(t)
-	d := kyc.Document{Key: "docs/c/d", ContentType: kyc.PDF}
+	d := kyc.Document{Key: "docs/c/d", ContentType: kyc.PDF, DeclaredSize: 100}
 	for _, tc := range []struct {
 		name    string
 		d       kyc.Document
@@ -207,10 +208,13 @@ func TestPresignUploadRefuses(t *testing.T) {
 		{"an hour", d, 100, time.Hour, false},
 		{"zero ttl", d, 100, 0, false},
 		{"negative ttl", d, 100, -time.Minute, false},
+		{"declared size at the limit", d, 100, time.Minute, true},
+		{"declared size over the limit", d, 99, time.Minute, false},
 		{"zero max size", d, 0, time.Minute, false},
-		{"negative max size", d, -1, time.Minute, false},
-		{"no key", kyc.Document{ContentType: kyc.PDF}, 100, time.Minute, false},
-		{"no content type", kyc.Document{Key: "docs/c/d"}, 100, time.Minute, false},
+		{"no declared size", kyc.Document{Key: "docs/c/d", ContentType: kyc.PDF}, 100, time.Minute, false},
+		{"negative declared size", kyc.Document{Key: "docs/c/d", ContentType: kyc.PDF, DeclaredSize: -1}, 100, time.Minute, false},
+		{"no key", kyc.Document{ContentType: kyc.PDF, DeclaredSize: 10}, 100, time.Minute, false},
+		{"no content type", kyc.Document{Key: "docs/c/d", DeclaredSize: 10}, 100, time.Minute, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			up, err := f.PresignUpload(context.Background(), tc.d, tc.maxSize, tc.ttl)
@@ -233,73 +237,92 @@ func TestPresignUploadRefuses(t *testing.T) {
 func TestPresignUploadNeedsKey(t *testing.T) {
 	client := s3.New(s3.Options{Region: testRegion, Credentials: credentials.NewStaticCredentialsProvider("a", "b", "")})
 	f := s3docs.New(client, testBucket, "")
-	if _, err := f.PresignUpload(context.Background(), kyc.Document{Key: "docs/c/d", ContentType: kyc.PDF}, 10, time.Minute); err == nil {
+	if _, err := f.PresignUpload(context.Background(), kyc.Document{Key: "docs/c/d", ContentType: kyc.PDF, DeclaredSize: 10}, 10, time.Minute); err == nil {
 		t.Fatal("PresignUpload without a KMS key gave a form")
 	}
 }
 
-func TestPresignDownloadURL(t *testing.T) {
+// TestPresignViewAndExportURLs: a reviewer's link shows the reviewed copy
+// (the re-encoded image; a PDF's validated original) inline for at most 5
+// minutes; a disclosure's link downloads the validated original as an
+// attachment for at most an hour. Both pin the version and forbid caching.
+func TestPresignViewAndExportURLs(t *testing.T) {
 	f := offlineFiles(t)
-	d := kyc.Document{Type: kyc.DocType("utility_bill"), ContentType: kyc.PDF, Key: "docs/cust-1/doc-1", VersionID: "v-123"}
+	image := kyc.Document{ID: "doc-1", CustomerID: "cust-1", Type: kyc.Passport, ContentType: kyc.JPEG, Key: "docs/cust-1/doc-1", VersionID: "v-123",
+		Reviewed: &kyc.ReviewCopy{Key: "reviewed/cust-1/doc-1", VersionID: "r-7", ContentType: kyc.JPEG, Size: 10}}
+	pdf := kyc.Document{ID: "doc-2", CustomerID: "cust-1", Type: kyc.UtilityBill, ContentType: kyc.PDF, Key: "docs/cust-1/doc-2", VersionID: "v-456"}
+	view, export := f.PresignView, f.PresignExport
 	for _, tc := range []struct {
 		name    string
+		presign func(context.Context, kyc.Document, time.Duration) (kyc.Link, error)
+		d       kyc.Document
 		ttl     time.Duration
 		expires string // "" for refused
+		path    string
+		query   map[string]string
 	}{
-		{"five minutes", 5 * time.Minute, "300"},
-		{"one minute", time.Minute, "60"},
-		{"over five minutes", 5*time.Minute + time.Second, ""},
-		{"fifteen minutes", 15 * time.Minute, ""},
-		{"zero", 0, ""},
+		{"view of an image: the reviewed copy, inline", view, image, 5 * time.Minute, "300", "/reviewed/cust-1/doc-1",
+			map[string]string{"versionId": "r-7", "response-content-disposition": `inline; filename="passport.jpg"`, "response-content-type": kyc.JPEG}},
+		{"view of a PDF: the validated original, inline", view, pdf, time.Minute, "60", "/docs/cust-1/doc-2",
+			map[string]string{"versionId": "v-456", "response-content-disposition": `inline; filename="utility_bill.pdf"`, "response-content-type": kyc.PDF}},
+		{"export of an image: the original, as an attachment", export, image, time.Hour, "3600", "/docs/cust-1/doc-1",
+			map[string]string{"versionId": "v-123", "response-content-disposition": `attachment; filename="passport.jpg"`, "response-content-type": kyc.JPEG}},
+		{"view over five minutes", view, image, 5*time.Minute + time.Second, "", "", nil},
+		{"export over an hour", export, image, time.Hour + time.Second, "", "", nil},
+		{"zero", view, image, 0, "", "", nil},
+		{"view of a document never validated", view, kyc.Document{Type: kyc.Passport, ContentType: kyc.JPEG, Key: "docs/c/d"}, time.Minute, "", "", nil},
+		{"export of a document never validated", export, kyc.Document{Type: kyc.Passport, ContentType: kyc.JPEG, Key: "docs/c/d"}, time.Minute, "", "", nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			before := time.Now()
-			link, err := f.PresignDownload(context.Background(), d, tc.ttl)
+			link, err := tc.presign(context.Background(), tc.d, tc.ttl)
 			if tc.expires == "" {
 				if err == nil {
-					t.Fatalf("PresignDownload(%s) = %+v, want an error", tc.ttl, link)
+					t.Fatalf("presigned %+v, want an error", link)
 				}
 				return
 			}
 			if err != nil {
-				t.Fatalf("PresignDownload: %v", err)
+				t.Fatal(err)
 			}
 			u, err := url.Parse(link.URL)
 			if err != nil {
 				t.Fatalf("URL: %v", err)
 			}
 			q := u.Query()
-			for k, want := range map[string]string{
-				"X-Amz-Expires":                tc.expires,
-				"response-content-disposition": `attachment; filename="utility_bill.pdf"`,
-				"response-content-type":        "application/pdf",
-				"versionId":                    "v-123",
-				"X-Amz-Algorithm":              "AWS4-HMAC-SHA256",
-			} {
+			tc.query["X-Amz-Expires"], tc.query["X-Amz-Algorithm"], tc.query["response-cache-control"] = tc.expires, "AWS4-HMAC-SHA256", "no-store"
+			for k, want := range tc.query {
 				if got := q.Get(k); got != want {
 					t.Errorf("query %s = %q, want %q", k, got, want)
 				}
 			}
-			if u.Host != testBucket+".s3."+testRegion+".amazonaws.com" || u.Path != "/docs/cust-1/doc-1" {
-				t.Errorf("URL %s://%s%s does not name the object", u.Scheme, u.Host, u.Path)
+			if u.Host != testBucket+".s3."+testRegion+".amazonaws.com" || u.Path != tc.path {
+				t.Errorf("URL %s://%s%s does not name the object %s", u.Scheme, u.Host, u.Path, tc.path)
 			}
 			if lo, hi := before.Add(tc.ttl), time.Now().Add(tc.ttl); link.ExpiresAt.Before(lo) || link.ExpiresAt.After(hi) {
 				t.Errorf("ExpiresAt %s not in [%s, %s]", link.ExpiresAt, lo, hi)
 			}
 		})
 	}
-	t.Run("current version when none validated", func(t *testing.T) {
-		d := d
-		d.VersionID = ""
-		link, err := f.PresignDownload(context.Background(), d, time.Minute)
-		if err != nil {
-			t.Fatal(err)
+}
+
+func TestWriteReviewedRefuses(t *testing.T) {
+	f := offlineFiles(t)
+	for _, tc := range []struct {
+		name    string
+		d       kyc.Document
+		content []byte
+		ct      string
+	}{
+		{"no document id", kyc.Document{CustomerID: "c-1"}, []byte("x"), kyc.PNG},
+		{"a customer id with a slash", kyc.Document{CustomerID: "c/1", ID: "d-1"}, []byte("x"), kyc.PNG},
+		{"no content", kyc.Document{CustomerID: "c-1", ID: "d-1"}, nil, kyc.PNG},
+		{"no content type", kyc.Document{CustomerID: "c-1", ID: "d-1"}, []byte("x"), ""},
+	} {
+		if _, err := f.WriteReviewed(context.Background(), tc.d, tc.content, tc.ct); err == nil {
+			t.Errorf("%s: written", tc.name)
 		}
-		u, _ := url.Parse(link.URL)
-		if u.Query().Has("versionId") {
-			t.Errorf("URL names a version: %s", link.URL)
-		}
-	})
+	}
 }
 
 func TestContentDisposition(t *testing.T) {
@@ -326,7 +349,7 @@ func TestPresignUploadSessionToken(t *testing.T) {
 		Credentials: credentials.NewStaticCredentialsProvider("ASIAEXAMPLE", testSecret, "session-token-1"),
 	})
 	f := s3docs.New(client, testBucket, testKeyARN)
-	up, err := f.PresignUpload(context.Background(), kyc.Document{Key: "docs/c/d", ContentType: kyc.PDF}, 100, time.Minute)
+	up, err := f.PresignUpload(context.Background(), kyc.Document{Key: "docs/c/d", ContentType: kyc.PDF, DeclaredSize: 100}, 100, time.Minute)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,13 +1,17 @@
 // Package s3docs stores uploaded documents in S3: the kyc.Files port.
 //
 // Uploads are browser form POSTs presigned with a policy that pins the object
-// key, the content type, the size range, SSE-KMS under the stack's key and the
-// unsubmitted tag. Downloads are short presigned GETs that force an attachment
-// of the validated content type. Errors name the operation, never an object's
-// key or anything a customer typed.
+// key, the content type, the declared size, SSE-KMS under the stack's key and
+// the unsubmitted tag. The validator reads an upload whole and writes the
+// copy reviewers see (an image re-encoded) under reviewed/, with the same
+// encryption. Reviewers get short presigned GETs that show that copy inline
+// as its validated type; disclosures get presigned GETs that download the
+// validated original as an attachment. Errors name the operation, never an
+// object's key or anything a customer typed.
 package s3docs
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -29,9 +33,9 @@ import (
 
 // Limits of the presigned requests.
 const (
-	MaxUploadTTL   = 15 * time.Minute // a presigned upload form lives at most this long
-	MaxDownloadTTL = 5 * time.Minute  // a presigned download link lives at most this long
-	MaxExportTTL   = time.Hour        // a disclosure's export link lives at most this long
+	MaxUploadTTL = 15 * time.Minute // a presigned upload form lives at most this long
+	MaxViewTTL   = 5 * time.Minute  // a reviewer's link lives at most this long
+	MaxExportTTL = time.Hour        // a disclosure's export link lives at most this long
 )
 
 // SSEKMS is the server-side encryption every document is stored with.
@@ -68,16 +72,17 @@ const UnsubmittedTagging = "<Tagging><TagSet><Tag><Key>" + contract.TagState + "
 	contract.StateUnsubmitted + "</Value></Tag></TagSet></Tagging>"
 
 // PresignUpload returns a browser form for exactly d's object. Its policy
-// pins the key, the content type, a size of 1..maxSize bytes, SSE-KMS under
-// the stack's key and the unsubmitted tag, and expires after ttl (at most
-// MaxUploadTTL). Fields holds every form field the browser must send before
-// the file (which goes last, as the "file" field).
+// pins the key, the content type, a size of exactly d.DeclaredSize bytes
+// (which must be 1..maxSize), SSE-KMS under the stack's key and the
+// unsubmitted tag, and expires after ttl (at most MaxUploadTTL). Fields
+// holds every form field the browser must send before the file (which goes
+// last, as the "file" field).
 func (f *Files) PresignUpload(ctx context.Context, d kyc.Document, maxSize int64, ttl time.Duration) (kyc.Upload, error) {
 	switch {
 	case ttl <= 0 || ttl > MaxUploadTTL:
 		return kyc.Upload{}, fmt.Errorf("presign upload: ttl %s is outside (0, %s]", ttl, MaxUploadTTL)
-	case maxSize < 1:
-		return kyc.Upload{}, fmt.Errorf("presign upload: max size %d is not positive", maxSize)
+	case d.DeclaredSize < 1 || d.DeclaredSize > maxSize:
+		return kyc.Upload{}, fmt.Errorf("presign upload: declared size %d is outside 1..%d", d.DeclaredSize, maxSize)
 	case d.Key == "" || d.ContentType == "":
 		return kyc.Upload{}, errors.New("presign upload: the document has no key or content type")
 	case f.kmsKeyID == "":
@@ -91,9 +96,10 @@ func (f *Files) PresignUpload(ctx context.Context, d kyc.Document, maxSize int64
 		"x-amz-server-side-encryption-aws-kms-key-id": f.kmsKeyID,
 		"tagging": UnsubmittedTagging,
 	}
+	// The browser sends the file it declared: S3 refuses any other size.
 	conditions := []any{
 		map[string]string{"key": d.Key},
-		[]any{"content-length-range", 1, maxSize},
+		[]any{"content-length-range", d.DeclaredSize, d.DeclaredSize},
 	}
 	for _, name := range []string{"Content-Type", "x-amz-server-side-encryption", "x-amz-server-side-encryption-aws-kms-key-id", "tagging"} {
 		conditions = append(conditions, map[string]string{name: fields[name]})
@@ -162,6 +168,73 @@ func (f *Files) Inspect(ctx context.Context, key, versionID string) (kyc.ObjectI
 		Head:        head,
 		VersionID:   aws.ToString(out.VersionId),
 	}, nil
+}
+
+// Read reads an object version (the current one for "") whole, in one
+// GetObject: what Inspect tells and, when the object is at most maxSize
+// bytes, its content. A larger object's body is not read (its size is
+// reported, the content is nil); a missing object or version is
+// Exists=false, not an error.
+func (f *Files) Read(ctx context.Context, key, versionID string, maxSize int64) (kyc.ObjectInfo, []byte, error) {
+	in := &s3.GetObjectInput{Bucket: aws.String(f.bucket), Key: aws.String(key), VersionId: nonEmpty(versionID)}
+	out, err := f.client.GetObject(ctx, in)
+	switch {
+	case notFound(err):
+		return kyc.ObjectInfo{Exists: false}, nil, nil
+	case err != nil:
+		return kyc.ObjectInfo{}, nil, fmt.Errorf("read object: %w", err)
+	}
+	defer out.Body.Close()
+	info := kyc.ObjectInfo{
+		Exists:      true,
+		Size:        aws.ToInt64(out.ContentLength),
+		ContentType: aws.ToString(out.ContentType),
+		SSE:         string(out.ServerSideEncryption),
+		KMSKeyID:    aws.ToString(out.SSEKMSKeyId),
+		VersionID:   aws.ToString(out.VersionId),
+	}
+	if info.Size > maxSize {
+		return info, nil, nil
+	}
+	content, err := io.ReadAll(io.LimitReader(out.Body, maxSize+1))
+	if err != nil {
+		return kyc.ObjectInfo{}, nil, fmt.Errorf("read object: %w", err)
+	}
+	if int64(len(content)) != info.Size {
+		return kyc.ObjectInfo{}, nil, fmt.Errorf("read object: %d bytes read, %d announced", len(content), info.Size)
+	}
+	info.Head = content[:min(len(content), kyc.SniffLen)]
+	return info, content, nil
+}
+
+// WriteReviewed stores content as d's reviewed copy at kyc.ReviewedKey, with
+// its content type, SSE-KMS under the stack's key (the bucket policy refuses
+// anything else) and the unsubmitted tag (submission re-tags it, as it does
+// the original), and returns where it is.
+func (f *Files) WriteReviewed(ctx context.Context, d kyc.Document, content []byte, contentType string) (kyc.ReviewCopy, error) {
+	switch {
+	case !kyc.ValidID(d.CustomerID) || !kyc.ValidID(d.ID):
+		return kyc.ReviewCopy{}, errors.New("write reviewed copy: the document has no customer or id")
+	case len(content) == 0 || contentType == "":
+		return kyc.ReviewCopy{}, errors.New("write reviewed copy: no content or content type")
+	case f.kmsKeyID == "":
+		return kyc.ReviewCopy{}, errors.New("write reviewed copy: no KMS key configured")
+	}
+	key := kyc.ReviewedKey(d.CustomerID, d.ID)
+	out, err := f.client.PutObject(ctx, &s3.PutObjectInput{
+		Bucket:               aws.String(f.bucket),
+		Key:                  aws.String(key),
+		Body:                 bytes.NewReader(content),
+		ContentLength:        aws.Int64(int64(len(content))),
+		ContentType:          aws.String(contentType),
+		ServerSideEncryption: types.ServerSideEncryptionAwsKms,
+		SSEKMSKeyId:          aws.String(f.kmsKeyID),
+		Tagging:              aws.String(contract.TagState + "=" + contract.StateUnsubmitted),
+	})
+	if err != nil {
+		return kyc.ReviewCopy{}, fmt.Errorf("write reviewed copy: %w", err)
+	}
+	return kyc.ReviewCopy{Key: key, VersionID: aws.ToString(out.VersionId), ContentType: contentType, Size: int64(len(content))}, nil
 }
 
 // totalSize returns the complete length of a "bytes 0-7/1234" Content-Range.
@@ -282,34 +355,37 @@ func (f *Files) MarkSubmitted(ctx context.Context, key, versionID string) error 
 	return nil
 }
 
-// PresignDownload returns a link, valid for ttl (at most MaxDownloadTTL),
-// that downloads d's validated version as an attachment named after the
-// document type (never the customer's file name) with its content type.
-func (f *Files) PresignDownload(ctx context.Context, d kyc.Document, ttl time.Duration) (kyc.Link, error) {
-	return f.presignGet(ctx, d, ttl, MaxDownloadTTL)
+// PresignView returns a link, valid for ttl (at most MaxViewTTL), that shows
+// a reviewer d's view object (kyc.Document.ViewObject: the reviewed copy of
+// an image, the validated version of a PDF) inline, with its validated
+// content type, named after the document type (never the customer's file
+// name), and not to be cached.
+func (f *Files) PresignView(ctx context.Context, d kyc.Document, ttl time.Duration) (kyc.Link, error) {
+	key, version, ct := d.ViewObject()
+	return f.presignGet(ctx, key, version, ct, disposition("inline", d.Type, ct), ttl, MaxViewTTL)
 }
 
-// PresignExport returns a download link like PresignDownload's, for an
-// approved disclosure: valid for ttl, at most MaxExportTTL.
+// PresignExport returns a link, for an approved disclosure, valid for ttl (at
+// most MaxExportTTL), that downloads d's validated original (the evidence,
+// not the reviewed copy) as an attachment of its content type.
 func (f *Files) PresignExport(ctx context.Context, d kyc.Document, ttl time.Duration) (kyc.Link, error) {
-	return f.presignGet(ctx, d, ttl, MaxExportTTL)
+	return f.presignGet(ctx, d.Key, d.VersionID, d.ContentType, ContentDisposition(d), ttl, MaxExportTTL)
 }
 
-func (f *Files) presignGet(ctx context.Context, d kyc.Document, ttl, max time.Duration) (kyc.Link, error) {
+func (f *Files) presignGet(ctx context.Context, key, version, contentType, disp string, ttl, max time.Duration) (kyc.Link, error) {
 	if ttl <= 0 || ttl > max {
 		return kyc.Link{}, fmt.Errorf("presign download: ttl %s is outside (0, %s]", ttl, max)
 	}
-	if d.Key == "" || d.ContentType == "" {
-		return kyc.Link{}, errors.New("presign download: the document has no key or content type")
+	if key == "" || contentType == "" || version == "" {
+		return kyc.Link{}, errors.New("presign download: the document has no validated object version")
 	}
 	in := &s3.GetObjectInput{
 		Bucket:                     aws.String(f.bucket),
-		Key:                        aws.String(d.Key),
-		ResponseContentDisposition: aws.String(ContentDisposition(d)),
-		ResponseContentType:        aws.String(d.ContentType),
-	}
-	if d.VersionID != "" {
-		in.VersionId = aws.String(d.VersionID)
+		Key:                        aws.String(key),
+		VersionId:                  aws.String(version),
+		ResponseContentDisposition: aws.String(disp),
+		ResponseContentType:        aws.String(contentType),
+		ResponseCacheControl:       aws.String("no-store"),
 	}
 	expiresAt := time.Now().Add(ttl) // the signing time is later: never later than the real expiry
 	req, err := f.presign.PresignGetObject(ctx, in, s3.WithPresignExpires(ttl))
@@ -319,21 +395,27 @@ func (f *Files) presignGet(ctx context.Context, d kyc.Document, ttl, max time.Du
 	return kyc.Link{URL: req.URL, ExpiresAt: expiresAt}, nil
 }
 
-// ContentDisposition is the Content-Disposition a download link forces:
+// ContentDisposition is the Content-Disposition an export link forces:
 // attachment; filename="<type>.<ext>", e.g. "passport.pdf".
+func ContentDisposition(d kyc.Document) string {
+	return disposition("attachment", d.Type, d.ContentType)
+}
+
+// disposition is a Content-Disposition of kind (inline or attachment) with a
+// file name made of the document type and the extension of contentType.
 // Characters other than letters, digits, '_' and '-' become '_', so the
 // header can never be broken out of.
-func ContentDisposition(d kyc.Document) string {
+func disposition(kind string, typ kyc.DocType, contentType string) string {
 	name := strings.Map(func(r rune) rune {
 		if r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '_' || r == '-' {
 			return r
 		}
 		return '_'
-	}, string(d.Type))
+	}, string(typ))
 	if name == "" {
 		name = "document"
 	}
-	return `attachment; filename="` + name + "." + kyc.FileExtension(d.ContentType) + `"`
+	return kind + `; filename="` + name + "." + kyc.FileExtension(contentType) + `"`
 }
 
 // nonEmpty returns nil for "", else a pointer to s.

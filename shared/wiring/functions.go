@@ -85,8 +85,9 @@ func (d Definition) Build(ctx context.Context, env func(string) string, c Client
 }
 
 func customerAPI(_ context.Context, r *resources) (*Function, error) {
-	svc := kyc.NewService(r.store, r.files(), r.sealer(), r.bus(), r.cfg.policy(), r.options()...)
-	return api(httpapi.NewCustomerAPI(svc, r.auth(), httpapi.NewLimiter(r.store, r.host.Rates, r.host.Clock), r.log)), nil
+	limits := kyc.WithLimiter(httpapi.NewLimiter(r.store, r.host.Rates, r.host.Clock))
+	svc := kyc.NewService(r.store, r.files(), r.sealer(), r.bus(), r.cfg.policy(), append(r.options(), limits)...)
+	return api(httpapi.NewCustomerAPI(svc, r.auth(), r.log)), nil
 }
 
 func adminAPI(_ context.Context, r *resources) (*Function, error) {

@@ -68,7 +68,8 @@ type Host struct {
 	// Metrics receives the sweep's embedded-metric lines (standard output in
 	// Lambda).
 	Metrics io.Writer
-	// Rates are the per-customer limits (httpapi.DefaultRates when nil).
+	// Rates are the per-customer limits, by kyc.Action (httpapi.DefaultRates
+	// when nil); they count with Clock.
 	Rates map[string]httpapi.Rate
 }
 

@@ -44,6 +44,7 @@ const (
 	ddbTransact = "DynamoDB.TransactWriteItems"
 	ebPut       = "EventBridge.PutEvents"
 	s3Get       = "S3.GetObject"
+	s3Put       = "S3.PutObject"
 	s3Tag       = "S3.PutObjectTagging"
 )
 
@@ -51,7 +52,8 @@ const (
 const (
 	whyOutbox = "DeleteItem of the outbox after PutEvents: the events are written with the change in one transaction (never lost), " +
 		"published, then the outbox is removed; the minimum counts the transaction and PutEvents only"
-	whyRate       = "UpdateItem of the per-customer rate-limit counter (a conditional ADD): abuse protection, not part of the operation itself"
+	whyRate = "GetItem and a conditional PutItem of the per-customer rate-limit record (the times of the last requests: a sliding window), " +
+		"made only once the request passed every check: abuse protection, not part of the operation itself"
 	whyOneWrite   = "one TransactWriteItems: every change of a customer is one conditional write of its record with whatever else the change writes"
 	whyPublish    = "one PutEvents: the change's events, published after the commit"
 	whyOrderOwner = "GetItem of ORDER#<id> first: a redelivered OrderPlaced is answered from the existing order without touching the customer; " +
@@ -95,7 +97,7 @@ func opBenches() []opBench {
 			minimum: 1,
 			why:     "one PutItem of the document record; the presigned POST is signed locally (no KMS or S3 call)",
 			above:   []string{whyRate},
-			expect:  map[string]int{ddbUpdate: 1, ddbPut: 1},
+			expect:  map[string]int{ddbGet: 1, ddbPut: 2},
 		},
 		{
 			name: OpValidate, function: contract.FunctionValidator, group: "customer",
@@ -105,9 +107,10 @@ func opBenches() []opBench {
 				return nil
 			},
 			op:      func(s *system, _ string, _ any) { s.validate() },
-			minimum: 3,
-			why:     "GetItem of the document record, GetObject of the object's first bytes (size, type, encryption, magic bytes), PutItem of the result",
-			expect:  map[string]int{ddbGet: 1, s3Get: 1, ddbPut: 1},
+			minimum: 4,
+			why: "GetItem of the document record, GetObject of the whole object (size, type, encryption, and the bytes decoded), " +
+				"PutObject of the re-encoded copy reviewers see (an image; a PDF has none), PutItem of the result",
+			expect: map[string]int{ddbGet: 1, s3Get: 1, s3Put: 1, ddbPut: 1},
 		},
 		{
 			name: OpSubmit, function: contract.FunctionCustomerAPI, group: "customer",
@@ -122,11 +125,12 @@ func opBenches() []opBench {
 				s.must(http.StatusCreated, "POST", "/v1/kyc/submissions", s.token(id),
 					map[string]string{"identityDocumentId": docs[0], "addressDocumentId": docs[1]}, nil)
 			},
-			minimum: 6,
-			why: "one read of the customer's partition (record and both documents), a GetObject of each file (validated again: a missed S3 event " +
-				"cannot let a bad file through), a PutObjectTagging of each validated version (so the unsubmitted-expiry rule spares it), " + whyOneWrite,
+			minimum: 7,
+			why: "one read of the customer's partition (record and both documents), a GetObject of each file's first bytes (the validated " +
+				"version checked again: still there, same size and encryption), a PutObjectTagging of each validated version and of the " +
+				"identity image's reviewed copy (so the unsubmitted-expiry rule spares them), " + whyOneWrite,
 			above:  []string{whyRate},
-			expect: map[string]int{ddbUpdate: 1, ddbQuery: 1, s3Get: 2, s3Tag: 2, ddbTransact: 1},
+			expect: map[string]int{ddbGet: 1, ddbPut: 1, ddbQuery: 1, s3Get: 2, s3Tag: 3, ddbTransact: 1},
 		},
 		{
 			name: OpQueue, function: contract.FunctionAdminAPI, group: "review",
@@ -162,7 +166,23 @@ func opBenches() []opBench {
 			},
 			minimum: 3,
 			why: "GetItem of the submission (it names the customer and the documents), one Query of the customer's partition (record and both documents), " +
-				whyOneWrite + " (the audit entries of the two links issued); the links are presigned locally",
+				whyOneWrite + " (the audit entry of the personal data the claimer opens), before the sealed fields are opened",
+			above:  []string{"one Query of the customer's audit trail: which documents the claimer has opened already (an approval needs both)"},
+			expect: map[string]int{ddbGet: 1, ddbQuery: 2, ddbTransact: 1},
+		},
+		{
+			name: OpOpen, function: contract.FunctionAdminAPI, group: "review",
+			setup: func(s *system, id string) any {
+				sub := s.submitted(id)
+				s.claim(sub, "rev-o")
+				return sub
+			},
+			op: func(s *system, _ string, state any) {
+				s.open(state.(string), "rev-o", kyc.Identity)
+			},
+			minimum: 3,
+			why: "GetItem of the submission, one Query of the customer's partition (record and the document), " + whyOneWrite +
+				" (the audit entry of the opening, written before the link is returned); the link is presigned locally",
 			expect: map[string]int{ddbGet: 1, ddbQuery: 1, ddbTransact: 1},
 		},
 		decisionBench(1),
@@ -267,6 +287,8 @@ func decisionBench(holds int) opBench {
 			}
 			sub := s.submitted(id)
 			v := s.claim(sub, "rev-d")
+			s.open(sub, "rev-d", kyc.Identity)
+			s.open(sub, "rev-d", kyc.Address)
 			s.drain(contract.FunctionNotifier)
 			s.drain(contract.FunctionBillingAdapter)
 			return [2]any{sub, v}
@@ -282,8 +304,8 @@ func decisionBench(holds int) opBench {
 		why: fmt.Sprintf("GetItem of the submission (it names the customer and the documents), one Query of the customer's partition (record and both "+
 			"documents), %s (submission, customer with every open hold released, %d closed hold record(s), both documents, audit entries, outbox), "+
 			"PutEvents of its %d events (at most 10 entries per call: %d call(s))", whyOneWrite, holds, events, putEvents),
-		above:  []string{whyOutbox},
-		expect: map[string]int{ddbGet: 1, ddbQuery: 1, ddbTransact: 1, ebPut: putEvents, ddbDelete: 1},
+		above:  []string{whyOutbox, "one Query of the customer's audit trail: the deciding reviewer must have opened both documents it approves"},
+		expect: map[string]int{ddbGet: 1, ddbQuery: 2, ddbTransact: 1, ebPut: putEvents, ddbDelete: 1},
 	}
 }
 

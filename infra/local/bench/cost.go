@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"math"
 	"strings"
+
+	"github.com/kycgate/kycgate/shared/contract"
 )
 
 // The operations measured by the calls benchmark, by name.
@@ -15,7 +17,8 @@ const (
 	OpSubmit         = "submission (POST /v1/kyc/submissions)"
 	OpQueue          = "review queue (GET /v1/admin/submissions)"
 	OpClaim          = "claim (POST /v1/admin/submissions/{id}/claim)"
-	OpView           = "submission view with links (GET /v1/admin/submissions/{id})"
+	OpView           = "submission view (GET /v1/admin/submissions/{id})"
+	OpOpen           = "document opening (GET /v1/admin/submissions/{id}/documents/{category})"
 	OpDecision1      = "decision: approval, one open hold (POST …/decision)"
 	OpIntake         = "order intake: unverified customer (KYC product)"
 	OpIntakeVerified = "order intake: verified customer (KYC product)"
@@ -96,8 +99,8 @@ var Hosted = []struct {
 // Flow is how often each operation happens in one verification: a new
 // customer orders a KYC product, is told, uploads two documents (each
 // validated), checks their status three times, submits; a reviewer lists
-// the queue, claims, opens the submission (two links, two downloads) and
-// approves; the customer is told, and billing gets two commands (provision,
+// the queue, claims, views the submission, opens both documents (two
+// audited openings, two downloads) and approves; the customer is told, and billing gets two commands (provision,
 // due date extended).
 var Flow = []struct {
 	Op    string
@@ -114,13 +117,14 @@ var Flow = []struct {
 	{OpQueue, 1, true},
 	{OpClaim, 1, true},
 	{OpView, 1, true},
+	{OpOpen, 2, true},
 	{OpDecision1, 1, true},
 	{OpBilling, 2, false},
 }
 
 // Assumptions of the cost model that no benchmark measures.
 const (
-	MemoryGB       = 0.25    // every function's memory (infra/cdk/functions.go: 256 MB)
+	MemoryGB       = 0.25    // a function's memory unless its spec says otherwise (infra/cdk/functions.go: 256 MB)
 	DocumentBytes  = 1 << 20 // each of the two documents
 	StorageMonths  = 12      // documents and records kept a year
 	RecordBytes    = 8 << 10 // the customer's DynamoDB items after a verification (record, documents, submission, audit, order, hold)
@@ -172,6 +176,17 @@ func EstimatedMS(op OpResult) float64 {
 	return math.Ceil(total)
 }
 
+// memoryGB is a function's memory: its spec's (the validator decodes images
+// in 512 MB), else MemoryGB.
+func memoryGB(function string) float64 {
+	for _, spec := range contract.Specs {
+		if spec.Name == function && spec.MemoryMB > 0 {
+			return float64(spec.MemoryMB) / 1024
+		}
+	}
+	return MemoryGB
+}
+
 // CostLine is one line of the cost of a verification.
 type CostLine struct {
 	Service  string
@@ -211,7 +226,7 @@ func VerificationCost(ops []OpResult) Cost {
 		if f.API {
 			apiRequests += f.Times
 		}
-		gbSeconds += float64(f.Times) * EstimatedMS(o) / 1000 * MemoryGB
+		gbSeconds += float64(f.Times) * EstimatedMS(o) / 1000 * memoryGB(o.Function)
 		rru += float64(f.Times) * o.Capacity.RRU
 		wru += float64(f.Times) * o.Capacity.WRU
 		events += f.Times * o.Capacity.Events
@@ -241,7 +256,7 @@ func VerificationCost(ops []OpResult) Cost {
 		c.Lines = append(c.Lines, CostLine{service, qty, usd})
 		c.Total += usd
 	}
-	add("Lambda compute", fmt.Sprintf("%.4f GB-s (%d invocations at 256 MB, estimated durations)", gbSeconds, invocations), gbSeconds*p.LambdaGBs)
+	add("Lambda compute", fmt.Sprintf("%.4f GB-s (%d invocations at 256 MB, the validator's at 512 MB, estimated durations)", gbSeconds, invocations), gbSeconds*p.LambdaGBs)
 	add("Lambda requests", fmt.Sprintf("%d", invocations), float64(invocations)*p.LambdaRequest)
 	add("API Gateway HTTP API", fmt.Sprintf("%d requests", apiRequests), float64(apiRequests)*p.HTTPAPIRequest)
 	add("DynamoDB reads", fmt.Sprintf("%.1f RRU", rru), rru*p.RRU)
@@ -249,7 +264,7 @@ func VerificationCost(ops []OpResult) Cost {
 	add("DynamoDB storage and PITR, a year", fmt.Sprintf("%d KB × %d months", RecordBytes>>10, StorageMonths),
 		recordGB*StorageMonths*(p.DDBStorageGBMonth+p.PITRGBMonth))
 	add("KMS requests", fmt.Sprintf("%d (S3 Bucket Keys make SSE-KMS's own KMS calls negligible)", kms), float64(kms)*p.KMSRequest)
-	add("S3 PUT-class requests", fmt.Sprintf("%d (2 uploads, tagging)", s3put), float64(s3put)*p.S3Put)
+	add("S3 PUT-class requests", fmt.Sprintf("%d (2 uploads, the reviewed copy, tagging)", s3put), float64(s3put)*p.S3Put)
 	add("S3 GET-class requests", fmt.Sprintf("%d (validation reads, reviewer downloads)", s3get), float64(s3get)*p.S3Get)
 	add("S3 storage, a year", fmt.Sprintf("2 documents × %d MB × %d months", DocumentBytes>>20, StorageMonths), storageGB*StorageMonths*p.S3GBMonth)
 	add("EventBridge events", fmt.Sprintf("%d", events), float64(events)*p.Event)

@@ -302,7 +302,7 @@ func renderCost(p func(string, ...any), ops []OpResult, c Cost) {
 		p("| %s | %s | %.6g | %s | %s |\n", pr.Service, pr.Item, pr.USD, pr.Unit, pr.Source)
 	}
 	p("\nOne verification: a new customer orders a KYC product and is told (KycRequested), reads the requirements, creates and uploads two documents (each validated by the validator), ")
-	p("checks their status three times and submits; a reviewer lists the queue, claims the submission, opens it (two links, two downloads) and approves; the customer is told (KycVerified) ")
+	p("checks their status three times and submits; a reviewer lists the queue, claims the submission, views it, opens both documents (two audited openings, two downloads) and approves; the customer is told (KycVerified) ")
 	p("and billing gets two commands. The calls, request units and events are §1's measurements of each operation times its count:\n\n")
 	p("| operation | times | calls each | estimated billed duration each |\n|---|---|---|---|\n")
 	byName := map[string]OpResult{}

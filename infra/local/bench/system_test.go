@@ -285,7 +285,15 @@ func (s *system) claim(sub, reviewer string) int {
 	return item.Version
 }
 
-// approve decides a claimed submission: both documents approved.
+// open opens a document of a claimed submission through the gate route (it
+// answers with a redirect to a presigned link, which is not followed).
+func (s *system) open(sub, reviewer string, cat kyc.Category) {
+	s.tb.Helper()
+	s.must(http.StatusFound, "GET", "/v1/admin/submissions/"+sub+"/documents/"+string(cat), s.reviewer(reviewer), nil, nil)
+}
+
+// approve decides a claimed submission whose documents the reviewer opened:
+// both approved.
 func (s *system) approve(sub, reviewer string, version int) kyc.DecisionResult {
 	s.tb.Helper()
 	var res kyc.DecisionResult
@@ -300,13 +308,18 @@ func (s *system) approve(sub, reviewer string, version int) kyc.DecisionResult {
 func (s *system) verified(cust string) {
 	s.tb.Helper()
 	sub := s.submitted(cust)
-	s.approve(sub, "rev-1", s.claim(sub, "rev-1"))
+	v := s.claim(sub, "rev-1")
+	s.open(sub, "rev-1", kyc.Identity)
+	s.open(sub, "rev-1", kyc.Address)
+	s.approve(sub, "rev-1", v)
 }
 
-// order places an order through the EventBridge path of billing-intake.
-func (s *system) order(id, cust, product string, orderedAt time.Time, email ...string) kyc.IntakeResult {
+// order places an order as billing-intake's queue delivers it (EventBridge to SQS).
+func (s *system) order(id, cust, product string, orderedAt time.Time, email ...string) {
 	s.tb.Helper()
-	return s.invoke(contract.FunctionBillingIntake, s.orderEvent(id, cust, product, orderedAt, email...)).(kyc.IntakeResult)
+	// As the intake queue delivers it: an SQS batch of the EventBridge event.
+	body, _ := json.Marshal(s.orderEvent(id, cust, product, orderedAt, email...))
+	s.invoke(contract.FunctionBillingIntake, events.SQSEvent{Records: []events.SQSMessage{{MessageId: "m-" + id, Body: string(body), EventSource: "aws:sqs"}}})
 }
 
 // message returns the message of a given event type waiting on a

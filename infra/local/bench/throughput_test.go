@@ -223,7 +223,8 @@ func throughput(b *testing.B) {
 	}
 
 	c := &loadClient{base: base, secret: secret, samples: map[string][]float64{},
-		http: &http.Client{Timeout: 60 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: loadConcurrency + loadReviewers}}}
+		http: &http.Client{Timeout: 60 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: loadConcurrency + loadReviewers},
+			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
 	type placed struct {
 		id        string
 		c         loadCase
@@ -455,6 +456,17 @@ func review(ctx context.Context, c *loadClient, r int, tok string, decided, gave
 				continue
 			}
 			if c.do("GET /v1/admin/submissions/{id}", "GET", "/v1/admin/submissions/"+it.SubmissionID, tok, nil, http.StatusOK, nil) != nil {
+				c.failed.Store(i, true)
+				continue
+			}
+			opened := true
+			for _, cat := range []string{"identity", "address"} { // an approval needs both opened
+				if c.do("GET /v1/admin/submissions/{id}/documents/{category}", "GET", "/v1/admin/submissions/"+it.SubmissionID+"/documents/"+cat,
+					tok, nil, http.StatusFound, nil) != nil {
+					opened = false
+				}
+			}
+			if !opened {
 				c.failed.Store(i, true)
 				continue
 			}

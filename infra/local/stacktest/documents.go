@@ -12,9 +12,12 @@ import (
 	"sort"
 
 	"github.com/kycgate/kycgate/shared/kyc"
+	"github.com/kycgate/kycgate/shared/kyc/kyctest"
 )
 
-// Sample documents: a real, decodable JPEG and a minimal well-formed PDF.
+// Sample documents: a real, decodable JPEG and a well-formed one-page PDF
+// (its cross-reference table pointing at every object), both accepted by the
+// validator's decoding check (shared/filecheck).
 var (
 	JPEG = func() []byte {
 		img := image.NewRGBA(image.Rect(0, 0, 8, 8))
@@ -23,7 +26,7 @@ var (
 		_ = jpeg.Encode(&b, img, nil)
 		return b.Bytes()
 	}()
-	PDF = []byte("%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj 2 0 obj<</Type/Pages/Kids[]/Count 0>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n")
+	PDF = kyctest.Content(kyc.PDF, 400)
 )
 
 // PostForm uploads data to a presigned POST form as a browser does: the

@@ -14,6 +14,7 @@ import (
 	"os"
 	"slices"
 	"strconv"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -26,7 +27,9 @@ import (
 	"github.com/kycgate/kycgate/infra/local/stacktest"
 	"github.com/kycgate/kycgate/shared/awsenv"
 	"github.com/kycgate/kycgate/shared/contract"
+	"github.com/kycgate/kycgate/shared/filecheck"
 	"github.com/kycgate/kycgate/shared/kyc"
+	"github.com/kycgate/kycgate/shared/kyc/kyctest"
 	"github.com/kycgate/kycgate/shared/s3docs"
 )
 
@@ -144,9 +147,11 @@ func postForm(tb testing.TB, up kyc.Upload, contentType string, body []byte) *ht
 	return resp
 }
 
-// upload presigns and posts one document, and returns its version id.
+// upload presigns a form for one document of body's size and posts body,
+// and returns the new version id.
 func (e *docsEnv) upload(tb testing.TB, d kyc.Document, body []byte) string {
 	tb.Helper()
+	d.DeclaredSize = int64(len(body))
 	up, err := e.files.PresignUpload(context.Background(), d, kyc.DefaultMaxUploadBytes, 5*time.Minute)
 	if err != nil {
 		tb.Fatalf("PresignUpload: %v", err)
@@ -164,7 +169,13 @@ func (e *docsEnv) upload(tb testing.TB, d kyc.Document, body []byte) string {
 
 func (e *docsEnv) tags(tb testing.TB, key string) map[string]string {
 	tb.Helper()
-	out, err := e.s3.GetObjectTagging(context.Background(), &s3.GetObjectTaggingInput{Bucket: aws.String(e.bucket), Key: aws.String(key)})
+	return e.versionTags(tb, key, "")
+}
+
+func (e *docsEnv) versionTags(tb testing.TB, key, version string) map[string]string {
+	tb.Helper()
+	out, err := e.s3.GetObjectTagging(context.Background(), &s3.GetObjectTaggingInput{Bucket: aws.String(e.bucket), Key: aws.String(key),
+		VersionId: nonEmpty(version)})
 	if err != nil {
 		tb.Fatalf("get tags: %v", err)
 	}
@@ -190,6 +201,25 @@ func (e *docsEnv) versions(tb testing.TB, prefix string) (versions, markers []st
 	return versions, markers
 }
 
+func nonEmpty(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
+}
+
+// get fetches a presigned link and returns its status and body.
+func get(tb testing.TB, link kyc.Link) (int, []byte) {
+	tb.Helper()
+	resp, err := http.Get(link.URL)
+	if err != nil {
+		tb.Fatalf("GET link: %v", err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, b
+}
+
 func doc(customer, id string, typ kyc.DocType, ct string) kyc.Document {
 	return kyc.Document{ID: id, CustomerID: customer, Category: kyc.Identity, Type: typ, ContentType: ct, Key: kyc.DocumentKey(customer, id)}
 }
@@ -211,6 +241,7 @@ func TestUploadInspectTagDownload(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			d := doc("cust-"+tc.name, "doc-1", tc.typ, tc.ct)
 			version := e.upload(t, d, tc.body)
+			d.DeclaredSize = int64(len(tc.body))
 
 			e.calls.n.Store(0)
 			info, err := e.files.Inspect(ctx, d.Key, "")
@@ -252,35 +283,149 @@ func TestUploadInspectTagDownload(t *testing.T) {
 				t.Errorf("tags after MarkSubmitted = %v, want only %s=%s", got, contract.TagState, contract.StateSubmitted)
 			}
 
-			link, err := e.files.PresignDownload(ctx, d, 5*time.Minute)
+			// The validator reads the version whole.
+			e.calls.n.Store(0)
+			read, content, err := e.files.Read(ctx, d.Key, version, kyc.DefaultMaxUploadBytes)
+			if err != nil || !bytes.Equal(content, tc.body) || read.Size != info.Size || read.VersionID != version ||
+				read.SSE != "aws:kms" || read.KMSKeyID != e.keyARN || read.ContentType != tc.ct || !bytes.Equal(read.Head, info.Head) {
+				t.Fatalf("Read = %+v, %d bytes, %v; want the %d uploaded bytes and what Inspect says", read, len(content), err, len(tc.body))
+			}
+			if n := e.calls.n.Load(); n != 1 {
+				t.Errorf("Read made %d S3 calls, want 1", n)
+			}
+			if over, content, err := e.files.Read(ctx, d.Key, version, int64(len(tc.body)-1)); err != nil || !over.Exists ||
+				over.Size != int64(len(tc.body)) || content != nil {
+				t.Errorf("Read over the limit = %+v, %d bytes, %v; want the size and no content", over, len(content), err)
+			}
+
+			// What filecheck makes of it: an image's re-encoded copy is
+			// written under reviewed/ and is what a view link shows; a PDF's
+			// view link shows the validated original.
+			verdict := filecheck.Check(tc.ct, content)
+			if !verdict.Valid() {
+				t.Fatalf("the sample %s does not pass filecheck: %s", tc.name, verdict.Detail)
+			}
+			shown := tc.body
+			if verdict.Rendition != nil {
+				rc, err := e.files.WriteReviewed(ctx, d, verdict.Rendition, verdict.RenditionType)
+				if err != nil {
+					t.Fatalf("WriteReviewed: %v", err)
+				}
+				if rc.Key != kyc.ReviewedKey(d.CustomerID, d.ID) || rc.VersionID == "" || rc.ContentType != tc.ct || rc.Size != int64(len(verdict.Rendition)) {
+					t.Fatalf("reviewed copy %+v", rc)
+				}
+				stored, copied, err := e.files.Read(ctx, rc.Key, rc.VersionID, kyc.DefaultMaxUploadBytes)
+				if err != nil || !bytes.Equal(copied, verdict.Rendition) || stored.SSE != "aws:kms" || stored.KMSKeyID != e.keyARN || stored.ContentType != tc.ct {
+					t.Fatalf("stored copy %+v, %v", stored, err)
+				}
+				if got := e.versionTags(t, rc.Key, rc.VersionID); got[contract.TagState] != contract.StateUnsubmitted {
+					t.Errorf("reviewed copy tags %v, want %s=%s", got, contract.TagState, contract.StateUnsubmitted)
+				}
+				if err := e.files.MarkSubmitted(ctx, rc.Key, rc.VersionID); err != nil {
+					t.Fatal(err)
+				}
+				if got := e.versionTags(t, rc.Key, rc.VersionID); len(got) != 1 || got[contract.TagState] != contract.StateSubmitted {
+					t.Errorf("reviewed copy tags after MarkSubmitted = %v", got)
+				}
+				d.Reviewed, shown = &rc, verdict.Rendition
+			}
+
+			link, err := e.files.PresignView(ctx, d, 5*time.Minute)
 			if err != nil {
-				t.Fatalf("PresignDownload: %v", err)
+				t.Fatalf("PresignView: %v", err)
 			}
 			u, _ := url.Parse(link.URL)
 			q := u.Query()
-			wantCD := s3docs.ContentDisposition(d)
-			if q.Get("response-content-disposition") != wantCD {
-				t.Errorf("link's response-content-disposition = %q, want %q", q.Get("response-content-disposition"), wantCD)
+			key, _, _ := d.ViewObject()
+			if u.Path != "/"+e.bucket+"/"+key && u.Path != "/"+key {
+				t.Errorf("view link names %s, want %s", u.Path, key)
+			}
+			if !strings.HasPrefix(q.Get("response-content-disposition"), "inline;") || q.Get("response-content-type") != tc.ct {
+				t.Errorf("view link's disposition %q, type %q", q.Get("response-content-disposition"), q.Get("response-content-type"))
 			}
 			if exp, err := strconv.Atoi(q.Get("X-Amz-Expires")); err != nil || exp > 300 || exp <= 0 {
 				t.Errorf("link's X-Amz-Expires = %q, want 1..300", q.Get("X-Amz-Expires"))
 			}
-			resp, err := http.Get(link.URL)
+			if status, got := get(t, link); status != http.StatusOK || !bytes.Equal(got, shown) {
+				t.Fatalf("GET view link: status %d, %d bytes; want 200 and the %d bytes of the reviewed copy", status, len(got), len(shown))
+			}
+			export, err := e.files.PresignExport(ctx, d, time.Hour)
 			if err != nil {
-				t.Fatalf("GET link: %v", err)
+				t.Fatalf("PresignExport: %v", err)
 			}
-			got, _ := io.ReadAll(resp.Body)
-			resp.Body.Close()
-			if resp.StatusCode != http.StatusOK || !bytes.Equal(got, tc.body) {
-				t.Fatalf("GET link: status %d, %d bytes; want 200 and the %d uploaded bytes", resp.StatusCode, len(got), len(tc.body))
+			if status, got := get(t, export); status != http.StatusOK || !bytes.Equal(got, tc.body) {
+				t.Fatalf("GET export link: status %d, %d bytes; want 200 and the %d uploaded bytes", status, len(got), len(tc.body))
 			}
-			// moto 5.2.1 does not apply response-* overrides; real S3 does.
-			if cd := resp.Header.Get("Content-Disposition"); cd != "" && cd != wantCD {
-				t.Errorf("download Content-Disposition = %q, want %q", cd, wantCD)
-			} else if cd == "" {
-				t.Logf("the emulator sent no Content-Disposition (it ignores response-content-disposition)")
+			if cd := u.Query().Get("response-content-disposition"); cd == s3docs.ContentDisposition(d) {
+				t.Errorf("the view link is an attachment: %s", cd)
 			}
 		})
+	}
+}
+
+// TestReviewedCopyAgreesWithTheFake: the in-memory Files of kyctest and the
+// S3 adapter on the emulator do the same with an upload and its reviewed
+// copy: read it whole, write the copy at the same key with the same
+// encryption and tag, link to it, and delete it.
+func TestReviewedCopyAgreesWithTheFake(t *testing.T) {
+	emulator.Integration(t)
+	e := newDocsEnv(t)
+	ctx := context.Background()
+	fake := kyctest.NewFiles(e.keyARN, nil)
+	body := kyctest.Content(kyc.PNG, 3000)
+	type seen struct {
+		Exists             bool
+		Size               int64
+		SSE, KMS, Type     string
+		Content            string
+		CopyKey, CopyType  string
+		CopySize           int64
+		CopyTag, ViewPath  string
+		GoneAfterDelete    bool
+		ReadOverLimitEmpty bool
+	}
+	observe := func(files kyc.Files, put func(kyc.Document) string, tag func(key, version string) string, pathOf func(string) string) seen {
+		d := doc("cust-agree", "doc-1", kyc.NationalID, kyc.PNG)
+		d.VersionID = put(d)
+		info, content, err := files.Read(ctx, d.Key, d.VersionID, kyc.DefaultMaxUploadBytes)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, over, _ := files.Read(ctx, d.Key, d.VersionID, 10)
+		rc, err := files.WriteReviewed(ctx, d, []byte("re-encoded picture"), kyc.PNG)
+		if err != nil {
+			t.Fatal(err)
+		}
+		d.Reviewed = &rc
+		link, err := files.PresignView(ctx, d, time.Minute)
+		if err != nil {
+			t.Fatal(err)
+		}
+		u, _ := url.Parse(link.URL)
+		s := seen{Exists: info.Exists, Size: info.Size, SSE: info.SSE, KMS: info.KMSKeyID, Type: info.ContentType, Content: string(content),
+			CopyKey: rc.Key, CopyType: rc.ContentType, CopySize: rc.Size, CopyTag: tag(rc.Key, rc.VersionID), ViewPath: pathOf(u.Path),
+			ReadOverLimitEmpty: over == nil}
+		if err := files.Delete(ctx, rc.Key); err != nil {
+			t.Fatal(err)
+		}
+		after, _, err := files.Read(ctx, rc.Key, "", kyc.DefaultMaxUploadBytes)
+		s.GoneAfterDelete = err == nil && !after.Exists
+		return s
+	}
+	onS3 := observe(e.files, func(d kyc.Document) string { return e.upload(t, d, body) },
+		func(key, version string) string { return e.versionTags(t, key, version)[contract.TagState] },
+		func(p string) string { return strings.TrimPrefix(p, "/"+e.bucket) })
+	inMemory := observe(fake, func(d kyc.Document) string {
+		return fake.Put(d.Key, kyctest.Object{Content: body, ContentType: kyc.PNG, SSE: kyctest.SSEKMS, KMSKeyID: e.keyARN})
+	}, func(key, version string) string {
+		o, _ := fake.Object(key, version)
+		return o.Tags[kyctest.TagState]
+	}, func(p string) string { return p })
+	if onS3 != inMemory {
+		t.Fatalf("S3 and the fake differ:\n S3:   %+v\n fake: %+v", onS3, inMemory)
+	}
+	if onS3.CopyTag != contract.StateUnsubmitted || onS3.ViewPath != "/"+kyc.ReviewedKey("cust-agree", "doc-1") || !onS3.GoneAfterDelete {
+		t.Fatalf("both agree, on the wrong thing: %+v", onS3)
 	}
 }
 
@@ -353,6 +498,9 @@ func TestInspectEmptyObject(t *testing.T) {
 	}
 	if !info.Exists || info.Size != 0 {
 		t.Errorf("Inspect(empty object) = %+v, want Exists, size 0", info)
+	}
+	if read, content, err := e.files.Read(context.Background(), key, "", 100); err != nil || !read.Exists || read.Size != 0 || len(content) != 0 {
+		t.Errorf("Read(empty object) = %+v, %d bytes, %v", read, len(content), err)
 	}
 	if reason, ok := (kyc.Document{ContentType: kyc.PDF}).Check(info, e.keyARN, 100); ok || reason != kyc.InvalidEmpty {
 		t.Errorf("Check(empty) = %s, %v; want %s", reason, ok, kyc.InvalidEmpty)
@@ -453,8 +601,11 @@ func TestErrorsNameNoKey(t *testing.T) {
 	e := newDocsEnv(t)
 	missing := s3docs.New(e.s3, emulator.UniqueName(t, "missing"), e.keyARN)
 	key := kyc.DocumentKey("secret-customer-7", "doc-1")
+	_, _, readErr := missing.Read(context.Background(), key, "", 100)
 	for name, err := range map[string]error{
 		"Inspect":       second(missing.Inspect(context.Background(), key, "")),
+		"Read":          readErr,
+		"WriteReviewed": second(missing.WriteReviewed(context.Background(), kyc.Document{CustomerID: "secret-customer-7", ID: "doc-1"}, []byte("x"), kyc.PNG)),
 		"Delete":        missing.Delete(context.Background(), key),
 		"MarkSubmitted": missing.MarkSubmitted(context.Background(), key, ""),
 	} {

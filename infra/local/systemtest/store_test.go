@@ -5,7 +5,10 @@ import (
 	"encoding/json"
 	"slices"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
@@ -13,6 +16,7 @@ import (
 	"github.com/kycgate/kycgate/infra/local/stack"
 	"github.com/kycgate/kycgate/infra/local/stacktest"
 	"github.com/kycgate/kycgate/shared/dynamostore"
+	"github.com/kycgate/kycgate/shared/httpapi"
 	"github.com/kycgate/kycgate/shared/kyc"
 	"github.com/kycgate/kycgate/shared/kyc/kyctest"
 )
@@ -149,4 +153,68 @@ func tableName(tb testing.TB, st *stack.Stack) string {
 		tb.Fatalf("deployed %d tables (%v), want 1", len(names), names)
 	}
 	return names[0]
+}
+
+// TestRateLimiterOnDynamoDB: the customer API's sliding-window limiter on the
+// stack's table: at most N actions in any window of length Per (a new hour
+// does not reset it), a refused action writes nothing, and of many requests
+// of one customer at once no more than N are admitted (each write is
+// conditional on the record's version).
+func TestRateLimiterOnDynamoDB(t *testing.T) {
+	emulator.Integration(t)
+	cfg := emulator.Config(t)
+	st, err := stack.Deploy(context.Background(), cfg, tableTemplate(t), stack.Options{Prefix: emulator.UniqueName(t, "rate")})
+	if err != nil {
+		t.Fatalf("deploy the table: %v", err)
+	}
+	t.Cleanup(func() { _ = st.Destroy(context.Background()) })
+	store := dynamostore.New(dynamodb.NewFromConfig(cfg), tableName(t, st))
+	now := time.Date(2026, 11, 26, 10, 59, 0, 0, time.UTC)
+	var mu sync.Mutex
+	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+	l := httpapi.NewLimiter(store, map[string]httpapi.Rate{string(kyc.ActionDocument): {N: 3, Per: time.Hour}}, clock)
+	ctx := context.Background()
+
+	for i := range 3 {
+		if err := l.Allow(ctx, "c-1", kyc.ActionDocument); err != nil {
+			t.Fatalf("action %d: %v", i+1, err)
+		}
+	}
+	_, before, _ := store.RateEvents(ctx, "c-1#document")
+	mu.Lock()
+	now = now.Add(time.Minute) // 11:00, a new hour
+	mu.Unlock()
+	if err := l.Allow(ctx, "c-1", kyc.ActionDocument); kyc.KindOf(err) != kyc.KindRateLimited {
+		t.Fatalf("a 4th action a minute later, in a new hour: %v, want refused", err)
+	}
+	if _, after, _ := store.RateEvents(ctx, "c-1#document"); after != before {
+		t.Fatalf("a refused action wrote the record (version %d → %d)", before, after)
+	}
+	mu.Lock()
+	now = now.Add(59 * time.Minute) // 11:59: the three of 10:59 are an hour old
+	mu.Unlock()
+	if err := l.Allow(ctx, "c-1", kyc.ActionDocument); err != nil {
+		t.Fatalf("an hour after the first three: %v", err)
+	}
+
+	var wg sync.WaitGroup
+	var admitted atomic.Int64
+	for range 10 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := l.Allow(ctx, "c-2", kyc.ActionDocument); err == nil {
+				admitted.Add(1)
+			} else if k := kyc.KindOf(err); k != kyc.KindRateLimited && kyc.CodeOf(err) != "busy" {
+				t.Errorf("concurrent action: %v", err)
+			}
+		}()
+	}
+	wg.Wait()
+	if n := admitted.Load(); n != 3 {
+		t.Fatalf("%d of 10 concurrent actions admitted, want 3", n)
+	}
+	if times, _, _ := store.RateEvents(ctx, "c-2#document"); len(times) != 3 {
+		t.Fatalf("record holds %d times, want 3", len(times))
+	}
 }

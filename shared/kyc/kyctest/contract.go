@@ -101,6 +101,7 @@ func richCustomer(id string) kyc.Customer {
 	c.Language = "zh-Hant"
 	c.Contact = &kyc.Sealed{V: 1, Nonce: []byte("123456789012"), Data: []byte{0, 1, 2, 250}}
 	c.LegalHold = true
+	c.LegalHoldLift = &kyc.LegalHoldLift{RequestedBy: "adm-1", RequestedAt: ct0.Add(-hour), Reason: "case closed"}
 	c.Audit = kyc.AuditHead{Seq: 0}
 	return c
 }
@@ -120,6 +121,7 @@ func richDocument(customerID, id string) kyc.Document {
 	d.ValidatedAt, d.SubmissionID = ct0.Add(time.Minute), "sub-1"
 	d.Decision = &kyc.DocDecision{Result: kyc.ResultResubmit, Reasons: []kyc.ReasonCode{"too_old", "other"}, At: ct0.Add(hour), By: "rev-1"}
 	d.PurgeAt, d.PurgedAt = ct0.Add(90*24*hour), ct0.Add(-hour)
+	d.Reviewed = &kyc.ReviewCopy{Key: kyc.ReviewedKey(customerID, id), VersionID: "r-1", ContentType: kyc.PNG, Size: 1999}
 	return d
 }
 
@@ -135,7 +137,7 @@ func richSubmission(customerID, id string) kyc.Submission {
 	s.Status, s.Version, s.ClaimedBy, s.ClaimedAt = kyc.SubRejected, 3, "rev-1", ct0.Add(time.Minute)
 	s.Identity = &kyc.DocDecision{Result: kyc.ResultApproved, At: ct0.Add(hour), By: "rev-1"}
 	s.Address = &kyc.DocDecision{Result: kyc.ResultRejected, Reasons: []kyc.ReasonCode{"altered"}, At: ct0.Add(hour), By: "rev-1"}
-	s.CustomerMessage = "請重新上傳 — please upload again"
+	s.Message = &kyc.Sealed{V: 1, Nonce: []byte("mmmmmmmmmmmm"), Data: []byte("message")}
 	s.Note = &kyc.Sealed{V: 1, Nonce: []byte("nnnnnnnnnnnn"), Data: []byte("note")}
 	s.Extracted = &kyc.Sealed{V: 1, Nonce: []byte("eeeeeeeeeeee"), Data: []byte("fields")}
 	s.DocNumberHash, s.DecidedAt, s.DecidedBy = "9f86d081", ct0.Add(hour), "rev-1"
@@ -520,12 +522,12 @@ var commitTests = []storeTest{
 		c := s.create(newCustomer("c-1"))
 		sub := submission("c-1", "sub-1", ct0)
 		s.commit(kyc.Work{Customer: c, Submission: &sub})
-		claimed, err := sub.Claim("rev-1", ct0.Add(hour))
+		claimed, err := sub.Claim(Reviewer("rev-1"), ct0.Add(hour))
 		if err != nil {
 			s.Fatal(err)
 		}
 		s.commit(kyc.Work{Customer: s.customer("c-1"), Submission: &claimed, SubmissionVersion: 1})
-		other, _ := sub.Claim("rev-2", ct0.Add(hour))
+		other, _ := sub.Claim(Reviewer("rev-2"), ct0.Add(hour))
 		s.stale(s.st.Commit(s.ctx, kyc.Work{Customer: s.customer("c-1"), Submission: &other, SubmissionVersion: 1}), "a claim on version 1 of a submission at 2")
 		s.version("c-1", 3)
 		got, err := s.st.Submission(s.ctx, "sub-1")
@@ -800,11 +802,11 @@ var submissionTests = []storeTest{
 			s.Fatal(err)
 		}
 		s.stale(s.st.SaveSubmission(s.ctx, sub, 0), "SaveSubmission of an existing submission at 0")
-		claimed, _ := sub.Claim("rev-1", ct0.Add(hour))
+		claimed, _ := sub.Claim(Reviewer("rev-1"), ct0.Add(hour))
 		if err := s.st.SaveSubmission(s.ctx, claimed, 1); err != nil {
 			s.Fatal(err)
 		}
-		late, _ := sub.Claim("rev-2", ct0.Add(2*hour))
+		late, _ := sub.Claim(Reviewer("rev-2"), ct0.Add(2*hour))
 		s.stale(s.st.SaveSubmission(s.ctx, late, 1), "SaveSubmission at a stale version")
 		s.stale(s.st.SaveSubmission(s.ctx, submission("c-1", "sub-x", ct0), 1), "SaveSubmission of a missing submission at 1")
 		got, err := s.st.Submission(s.ctx, "sub-1")
@@ -854,7 +856,7 @@ var submissionTests = []storeTest{
 				s.Fatal(err)
 			}
 		}
-		claimed, _ := a.Claim("rev-1", ct0.Add(2*hour))
+		claimed, _ := a.Claim(Reviewer("rev-1"), ct0.Add(2*hour))
 		if err := s.st.SaveSubmission(s.ctx, claimed, 1); err != nil {
 			s.Fatal(err)
 		}
@@ -863,7 +865,7 @@ var submissionTests = []storeTest{
 			s.Fatal(err)
 		}
 		s.same(subs, []kyc.Submission{claimed, b}, "queue after a claim")
-		decided, err := claimed.Decide("rev-1", kyc.DecisionInput{Identity: kyc.Verdict{Result: "approve"}, Address: kyc.Verdict{Result: "approve"}, Version: 2}, ct0.Add(3*hour))
+		decided, err := claimed.Decide(Reviewer("rev-1"), kyc.DecisionInput{Identity: kyc.Verdict{Result: "approve"}, Address: kyc.Verdict{Result: "approve"}, Version: 2}, ct0.Add(3*hour))
 		if err != nil {
 			s.Fatal(err)
 		}

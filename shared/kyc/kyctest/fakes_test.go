@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kycgate/kycgate/shared/filecheck"
 	"github.com/kycgate/kycgate/shared/kyc"
 	"github.com/kycgate/kycgate/shared/kyc/kyctest"
 )
@@ -16,32 +17,34 @@ func TestFiles(t *testing.T) {
 	ctx := context.Background()
 	clock := kyctest.NewClock(kyctest.Epoch)
 	f := kyctest.NewFiles(kyctest.KMSKeyARN, clock.Now)
-	d := kyc.Document{ID: "d-1", CustomerID: "c-1", Type: kyc.Passport, ContentType: kyc.JPEG, Key: kyc.DocumentKey("c-1", "d-1")}
+	d := kyc.Document{ID: "d-1", CustomerID: "c-1", Type: kyc.Passport, ContentType: kyc.JPEG, Key: kyc.DocumentKey("c-1", "d-1"),
+		DeclaredSize: 100}
 
-	t.Run("the form pins the object and refuses what S3 would", func(t *testing.T) {
-		up, err := f.PresignUpload(ctx, d, 100, 10*time.Minute)
+	t.Run("the form pins the object and its size, and refuses what S3 would", func(t *testing.T) {
+		up, err := f.PresignUpload(ctx, d, 1000, 10*time.Minute)
 		if err != nil {
 			t.Fatal(err)
 		}
 		p, err := kyctest.Policy(up)
-		if err != nil || p.Key != d.Key || p.MaxSize != 100 || p.KMSKeyID != kyctest.KMSKeyARN || !p.Expiration.Equal(kyctest.Epoch.Add(10*time.Minute)) {
+		if err != nil || p.Key != d.Key || p.MinSize != 100 || p.MaxSize != 100 || p.KMSKeyID != kyctest.KMSKeyARN ||
+			!p.Expiration.Equal(kyctest.Epoch.Add(10*time.Minute)) {
 			t.Fatalf("policy %+v, %v", p, err)
 		}
-		for _, size := range []int{0, 101} {
+		for _, size := range []int{0, 1, 99, 101} {
 			if _, err := f.Post(up, kyctest.Content(kyc.JPEG, size)); err == nil {
-				t.Fatalf("a %d-byte file was taken", size)
+				t.Fatalf("a %d-byte file was taken for a declared 100", size)
 			}
 		}
 		v1, err := f.Post(up, kyctest.Content(kyc.JPEG, 100))
 		if err != nil {
 			t.Fatal(err)
 		}
-		v2, _ := f.Post(up, kyctest.Content(kyc.JPEG, 50))
+		v2, _ := f.Post(up, kyctest.Content(kyc.PNG, 100))
 		if v1 == v2 || !slices.Equal(f.Versions(d.Key), []string{v1, v2}) {
 			t.Fatalf("versions %v", f.Versions(d.Key))
 		}
 		info, err := f.Inspect(ctx, d.Key, "")
-		if err != nil || info.VersionID != v2 || info.Size != 50 || info.SSE != kyctest.SSEKMS || kyc.Sniff(info.Head) != kyc.JPEG {
+		if err != nil || info.VersionID != v2 || info.Size != 100 || info.SSE != kyctest.SSEKMS || kyc.Sniff(info.Head) != kyc.PNG {
 			t.Fatalf("current version %+v, %v", info, err)
 		}
 		clock.Advance(10 * time.Minute)
@@ -61,8 +64,9 @@ func TestFiles(t *testing.T) {
 		}{
 			{d, 100, 0, "no ttl"},
 			{d, 100, kyctest.MaxUploadTTL + 1, "ttl too long"},
-			{d, 0, time.Minute, "no size"},
-			{kyc.Document{ContentType: kyc.JPEG}, 100, time.Minute, "no key"},
+			{d, 99, time.Minute, "declared size over the limit"},
+			{kyc.Document{Key: d.Key, ContentType: kyc.JPEG}, 100, time.Minute, "no declared size"},
+			{kyc.Document{ContentType: kyc.JPEG, DeclaredSize: 10}, 100, time.Minute, "no key"},
 		} {
 			if _, err := f.PresignUpload(ctx, tt.d, tt.max, tt.ttl); err == nil {
 				t.Errorf("%s: presigned", tt.reason)
@@ -71,28 +75,84 @@ func TestFiles(t *testing.T) {
 		if _, err := kyctest.NewFiles("", nil).PresignUpload(ctx, d, 100, time.Minute); err == nil {
 			t.Error("presigned without a KMS key")
 		}
-		if _, err := f.PresignDownload(ctx, d, kyctest.MaxDownloadTTL+1); err == nil {
-			t.Error("a download link over its limit")
+		dv := d
+		dv.VersionID = "v0001"
+		if _, err := f.PresignView(ctx, dv, kyctest.MaxDownloadTTL+1); err == nil {
+			t.Error("a view link over its limit")
+		}
+		if _, err := f.PresignExport(ctx, dv, kyctest.MaxExportTTL+1); err == nil {
+			t.Error("an export link over its limit")
 		}
 		if _, err := f.PresignExport(ctx, kyc.Document{}, time.Minute); err == nil {
 			t.Error("a link to no object")
 		}
+		if _, err := f.PresignView(ctx, d, time.Minute); err == nil {
+			t.Error("a link to a document never validated")
+		}
 	})
-	t.Run("links name the version, the attachment and the expiry", func(t *testing.T) {
+	t.Run("an export link downloads the original; a view link shows the reviewed copy inline", func(t *testing.T) {
 		dv := d
 		dv.VersionID = "v0001"
-		link, err := f.PresignExport(ctx, dv, time.Hour)
-		if err != nil {
-			t.Fatal(err)
+		dv.Reviewed = &kyc.ReviewCopy{Key: kyc.ReviewedKey("c-1", "d-1"), VersionID: "v0009", ContentType: kyc.JPEG, Size: 50}
+		for _, tt := range []struct {
+			name        string
+			presign     func(context.Context, kyc.Document, time.Duration) (kyc.Link, error)
+			ttl         time.Duration
+			path, query string
+		}{
+			{"export", f.PresignExport, time.Hour, "/docs/c-1/d-1", `versionId=v0001&disposition=attachment; filename="passport.jpg"`},
+			{"view", f.PresignView, time.Minute, "/reviewed/c-1/d-1", `versionId=v0009&disposition=inline; filename="passport.jpg"`},
+		} {
+			link, err := tt.presign(ctx, dv, tt.ttl)
+			if err != nil {
+				t.Fatal(err)
+			}
+			u, err := url.Parse(link.URL)
+			if err != nil {
+				t.Fatal(err)
+			}
+			q := u.Query()
+			got := "versionId=" + q.Get("versionId") + "&disposition=" + q.Get("response-content-disposition")
+			if u.Path != tt.path || got != tt.query || q.Get("response-content-type") != kyc.JPEG || !link.ExpiresAt.Equal(clock.Now().Add(tt.ttl)) {
+				t.Fatalf("%s link %s expires %s", tt.name, link.URL, link.ExpiresAt)
+			}
 		}
-		u, err := url.Parse(link.URL)
-		if err != nil {
-			t.Fatal(err)
+		pdf := dv
+		pdf.ContentType, pdf.Reviewed = kyc.PDF, nil
+		link, _ := f.PresignView(ctx, pdf, time.Minute)
+		if u, _ := url.Parse(link.URL); u.Path != "/docs/c-1/d-1" || u.Query().Get("response-content-type") != kyc.PDF {
+			t.Fatalf("a PDF's view link %s: want its validated original", link.URL)
 		}
-		q := u.Query()
-		if q.Get("versionId") != "v0001" || q.Get("response-content-disposition") != `attachment; filename="passport.jpg"` ||
-			q.Get("response-content-type") != kyc.JPEG || !link.ExpiresAt.Equal(clock.Now().Add(time.Hour)) {
-			t.Fatalf("link %s expires %s", link.URL, link.ExpiresAt)
+	})
+	t.Run("read and the reviewed copy", func(t *testing.T) {
+		key := "docs/c-3/d-3"
+		content := kyctest.Content(kyc.PNG, 300)
+		v := f.Put(key, kyctest.Object{Content: content, ContentType: kyc.PNG, SSE: kyctest.SSEKMS, KMSKeyID: kyctest.KMSKeyARN})
+		info, got, err := f.Read(ctx, key, v, 300)
+		if err != nil || !info.Exists || info.Size != 300 || info.VersionID != v || info.SSE != kyctest.SSEKMS || string(got) != string(content) {
+			t.Fatalf("read %+v, %d bytes, %v", info, len(got), err)
+		}
+		if info, got, err := f.Read(ctx, key, "", 299); err != nil || !info.Exists || info.Size != 300 || got != nil {
+			t.Fatalf("read over the limit: %+v, %d bytes, %v; want the size and no content", info, len(got), err)
+		}
+		if info, _, err := f.Read(ctx, key, "v-none", 300); err != nil || info.Exists {
+			t.Fatalf("a missing version: %+v, %v", info, err)
+		}
+		doc := kyc.Document{ID: "d-3", CustomerID: "c-3"}
+		rc, err := f.WriteReviewed(ctx, doc, []byte("re-encoded"), kyc.PNG)
+		if err != nil || rc.Key != "reviewed/c-3/d-3" || rc.ContentType != kyc.PNG || rc.Size != 10 || rc.VersionID == "" {
+			t.Fatalf("reviewed copy %+v, %v", rc, err)
+		}
+		o, ok := f.Object(rc.Key, rc.VersionID)
+		if !ok || string(o.Content) != "re-encoded" || o.SSE != kyctest.SSEKMS || o.KMSKeyID != kyctest.KMSKeyARN ||
+			o.Tags[kyctest.TagState] != kyctest.StateUnsubmitted {
+			t.Fatalf("stored copy %+v", o)
+		}
+		if _, err := f.WriteReviewed(ctx, kyc.Document{}, []byte("x"), kyc.PNG); err == nil {
+			t.Fatal("wrote a copy of no document")
+		}
+		if _, err := f.WriteReviewed(ctx, doc, nil, kyc.PNG); err == nil {
+			t.Fatal("wrote an empty copy")
 		}
 	})
 	t.Run("versions, tags and deletion", func(t *testing.T) {
@@ -254,14 +314,58 @@ func TestClockAndIDs(t *testing.T) {
 	kyctest.NewIDs("no/slash").New()
 }
 
+// TestContent: Content gives files that decode as their type at every size
+// from MinContent on, cut-short ones below it; the hostile files start like
+// an accepted type and are refused for what they are.
 func TestContent(t *testing.T) {
 	for _, ct := range kyc.ContentTypes {
-		if b := kyctest.Content(ct, 64); len(b) != 64 || kyc.Sniff(b) != ct {
-			t.Errorf("Content(%s) sniffs as %q", ct, kyc.Sniff(b))
+		min := kyctest.MinContent(ct)
+		for size := min; size < min+1200; size++ {
+			b := kyctest.Content(ct, size)
+			if len(b) != size {
+				t.Fatalf("Content(%s, %d) is %d bytes", ct, size, len(b))
+			}
+			if v := filecheck.Check(ct, b); !v.Valid() || kyc.Sniff(b) != ct {
+				t.Fatalf("Content(%s, %d): %s %s", ct, size, v.Reason, v.Detail)
+			}
+		}
+		for _, size := range []int{9_999, 10_000, 64 << 10} {
+			if v := filecheck.Check(ct, kyctest.Content(ct, size)); !v.Valid() {
+				t.Fatalf("Content(%s, %d): %s %s", ct, size, v.Reason, v.Detail)
+			}
+		}
+		if b := kyctest.Content(ct, 20); len(b) != 20 || kyc.Sniff(b) != ct {
+			t.Errorf("Content(%s, 20) = %q", ct, b)
 		}
 	}
-	if kyc.Sniff(kyctest.Content("text/plain", 64)) != "" || len(kyctest.Content(kyc.PDF, 3)) != 3 {
+	for _, ct := range []string{kyc.JPEG, kyc.PNG} {
+		if v := filecheck.Check(ct, kyctest.Content(ct, kyctest.MinContent(ct)-1)); v.Valid() {
+			t.Errorf("a %s cut short decodes", ct)
+		}
+	}
+	if kyc.Sniff(kyctest.Content("text/plain", 64)) != "" || len(kyctest.Content("text/plain", 3)) != 3 {
 		t.Error("content of another type")
+	}
+	for _, tt := range []struct {
+		name string
+		ct   string
+		b    []byte
+		want filecheck.Reason
+	}{
+		{"a JPEG header with a script spliced in", kyc.JPEG, kyctest.JPEGScript(), filecheck.Undecodable},
+		{"a PNG signature followed by HTML", kyc.PNG, kyctest.PNGHTML(), filecheck.Undecodable},
+		{"a PDF that runs JavaScript when opened", kyc.PDF, kyctest.PDFJavaScript(), filecheck.PDFActiveContent},
+		{"a decompression bomb", kyc.PNG, kyctest.PNGBomb(), filecheck.TooManyPixels},
+	} {
+		if kyc.Sniff(tt.b) != tt.ct {
+			t.Errorf("%s does not start as %s", tt.name, tt.ct)
+		}
+		if v := filecheck.Check(tt.ct, tt.b); v.Reason != tt.want {
+			t.Errorf("%s: %q (%s), want %s", tt.name, v.Reason, v.Detail, tt.want)
+		}
+	}
+	if n := len(kyctest.PNGHTML()); n != 39 {
+		t.Errorf("the PNG polyglot is %d bytes", n)
 	}
 }
 

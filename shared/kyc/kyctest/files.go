@@ -171,9 +171,10 @@ func Policy(up kyc.Upload) (UploadPolicy, error) {
 }
 
 // PresignUpload returns a form for exactly d's object: its key, its content
-// type, a size of 1..maxSize bytes, SSE-KMS under the bucket's key and the
-// unsubmitted tag, expiring after ttl (at most MaxUploadTTL). Fields holds
-// the form fields, "policy" the pinned values (see Policy).
+// type, a size of exactly d.DeclaredSize bytes (1..maxSize), SSE-KMS under
+// the bucket's key and the unsubmitted tag, expiring after ttl (at most
+// MaxUploadTTL). Fields holds the form fields, "policy" the pinned values
+// (see Policy).
 func (f *Files) PresignUpload(ctx context.Context, d kyc.Document, maxSize int64, ttl time.Duration) (kyc.Upload, error) {
 	if err := f.enter(ctx, MethodPresignUpload); err != nil {
 		return kyc.Upload{}, err
@@ -181,15 +182,15 @@ func (f *Files) PresignUpload(ctx context.Context, d kyc.Document, maxSize int64
 	switch {
 	case ttl <= 0 || ttl > MaxUploadTTL:
 		return kyc.Upload{}, fmt.Errorf("presign upload: ttl %s is outside (0, %s]", ttl, MaxUploadTTL)
-	case maxSize < 1:
-		return kyc.Upload{}, fmt.Errorf("presign upload: max size %d is not positive", maxSize)
+	case d.DeclaredSize < 1 || d.DeclaredSize > maxSize:
+		return kyc.Upload{}, fmt.Errorf("presign upload: declared size %d is outside 1..%d", d.DeclaredSize, maxSize)
 	case d.Key == "" || d.ContentType == "":
 		return kyc.Upload{}, errors.New("presign upload: the document has no key or content type")
 	case f.kmsKeyID == "":
 		return kyc.Upload{}, errors.New("presign upload: no KMS key configured")
 	}
 	p := UploadPolicy{Expiration: f.clock().UTC().Add(ttl).Truncate(time.Second), Key: d.Key, ContentType: d.ContentType,
-		MinSize: 1, MaxSize: maxSize, SSE: SSEKMS, KMSKeyID: f.kmsKeyID, Tagging: UnsubmittedTagging}
+		MinSize: d.DeclaredSize, MaxSize: d.DeclaredSize, SSE: SSEKMS, KMSKeyID: f.kmsKeyID, Tagging: UnsubmittedTagging}
 	b, err := json.Marshal(p)
 	if err != nil {
 		return kyc.Upload{}, fmt.Errorf("presign upload: %w", err)
@@ -246,6 +247,47 @@ func (f *Files) Inspect(ctx context.Context, key, versionID string) (kyc.ObjectI
 	}, nil
 }
 
+// Read returns what storage knows about an object version ("" for the
+// current one) and, when it exists and is at most maxSize bytes, its content.
+func (f *Files) Read(ctx context.Context, key, versionID string, maxSize int64) (kyc.ObjectInfo, []byte, error) {
+	if err := f.enter(ctx, MethodRead); err != nil {
+		return kyc.ObjectInfo{}, nil, err
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	v := f.find(key, versionID)
+	if v == nil {
+		return kyc.ObjectInfo{Exists: false}, nil, nil
+	}
+	info := kyc.ObjectInfo{
+		Exists: true, Size: int64(len(v.Content)), ContentType: v.ContentType, SSE: v.SSE, KMSKeyID: v.KMSKeyID,
+		Head: append([]byte(nil), v.Content[:min(len(v.Content), kyc.SniffLen)]...), VersionID: v.id,
+	}
+	if info.Size > maxSize {
+		return info, nil, nil
+	}
+	return info, append([]byte{}, v.Content...), nil
+}
+
+// WriteReviewed stores content as d's reviewed copy (kyc.ReviewedKey), with
+// SSE-KMS under the bucket's key and the unsubmitted tag, as a new version.
+func (f *Files) WriteReviewed(ctx context.Context, d kyc.Document, content []byte, contentType string) (kyc.ReviewCopy, error) {
+	if err := f.enter(ctx, MethodWriteReviewed); err != nil {
+		return kyc.ReviewCopy{}, err
+	}
+	switch {
+	case !kyc.ValidID(d.CustomerID) || !kyc.ValidID(d.ID):
+		return kyc.ReviewCopy{}, errors.New("write reviewed copy: the document has no customer or id")
+	case len(content) == 0 || contentType == "":
+		return kyc.ReviewCopy{}, errors.New("write reviewed copy: no content or content type")
+	case f.kmsKeyID == "":
+		return kyc.ReviewCopy{}, errors.New("write reviewed copy: no KMS key configured")
+	}
+	key := kyc.ReviewedKey(d.CustomerID, d.ID)
+	v := f.Put(key, Object{Content: content, ContentType: contentType, SSE: SSEKMS, KMSKeyID: f.kmsKeyID})
+	return kyc.ReviewCopy{Key: key, VersionID: v, ContentType: contentType, Size: int64(len(content))}, nil
+}
+
 // Delete removes every version of an object; a missing object is fine.
 func (f *Files) Delete(ctx context.Context, key string) error {
 	if err := f.enter(ctx, MethodDelete); err != nil {
@@ -299,43 +341,42 @@ func (f *Files) MarkSubmitted(ctx context.Context, key, versionID string) error 
 	return nil
 }
 
-// PresignDownload returns a link to d's validated version, valid for ttl (at
-// most MaxDownloadTTL), that downloads it as an attachment of its content
-// type.
-func (f *Files) PresignDownload(ctx context.Context, d kyc.Document, ttl time.Duration) (kyc.Link, error) {
-	if err := f.enter(ctx, MethodPresignDownload); err != nil {
+// PresignView returns a link to d's view object (kyc.Document.ViewObject:
+// the reviewed copy of an image, the validated version of a PDF), valid for
+// ttl (at most MaxDownloadTTL), that shows it inline as its content type.
+func (f *Files) PresignView(ctx context.Context, d kyc.Document, ttl time.Duration) (kyc.Link, error) {
+	if err := f.enter(ctx, MethodPresignView); err != nil {
 		return kyc.Link{}, err
 	}
-	return f.link(d, ttl, MaxDownloadTTL)
+	key, version, ct := d.ViewObject()
+	return f.link(key, version, ct, "inline", d.Type, ttl, MaxDownloadTTL)
 }
 
-// PresignExport is PresignDownload for a disclosure: valid up to
-// MaxExportTTL.
+// PresignExport returns a link to d's validated original, valid for ttl (at
+// most MaxExportTTL), that downloads it as an attachment of its content type.
 func (f *Files) PresignExport(ctx context.Context, d kyc.Document, ttl time.Duration) (kyc.Link, error) {
 	if err := f.enter(ctx, MethodPresignExport); err != nil {
 		return kyc.Link{}, err
 	}
-	return f.link(d, ttl, MaxExportTTL)
+	return f.link(d.Key, d.VersionID, d.ContentType, "attachment", d.Type, ttl, MaxExportTTL)
 }
 
-func (f *Files) link(d kyc.Document, ttl, max time.Duration) (kyc.Link, error) {
+func (f *Files) link(key, version, ct, disposition string, typ kyc.DocType, ttl, max time.Duration) (kyc.Link, error) {
 	if ttl <= 0 || ttl > max {
 		return kyc.Link{}, fmt.Errorf("presign download: ttl %s is outside (0, %s]", ttl, max)
 	}
-	if d.Key == "" || d.ContentType == "" {
-		return kyc.Link{}, errors.New("presign download: the document has no key or content type")
+	if key == "" || ct == "" || version == "" {
+		return kyc.Link{}, errors.New("presign download: the document has no validated object")
 	}
 	expires := f.clock().UTC().Add(ttl)
 	q := url.Values{
-		"response-content-disposition": {`attachment; filename="` + string(d.Type) + "." + kyc.FileExtension(d.ContentType) + `"`},
-		"response-content-type":        {d.ContentType},
+		"response-content-disposition": {disposition + `; filename="` + string(typ) + "." + kyc.FileExtension(ct) + `"`},
+		"response-content-type":        {ct},
 		"expires":                      {expires.Format(time.RFC3339Nano)},
 		"ttl":                          {strconv.FormatInt(int64(ttl/time.Second), 10)},
+		"versionId":                    {version},
 	}
-	if d.VersionID != "" {
-		q.Set("versionId", d.VersionID)
-	}
-	return kyc.Link{URL: DownloadURL + d.Key + "?" + q.Encode(), ExpiresAt: expires}, nil
+	return kyc.Link{URL: DownloadURL + key + "?" + q.Encode(), ExpiresAt: expires}, nil
 }
 
 func (f *Files) enter(ctx context.Context, m Method) error {

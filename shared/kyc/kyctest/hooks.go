@@ -28,13 +28,15 @@ const (
 
 // The methods of Files.
 const (
-	MethodPresignUpload   Method = "PresignUpload"
-	MethodInspect         Method = "Inspect"
-	MethodDelete          Method = "Delete"
-	MethodDeleteVersion   Method = "DeleteVersion"
-	MethodMarkSubmitted   Method = "MarkSubmitted"
-	MethodPresignDownload Method = "PresignDownload"
-	MethodPresignExport   Method = "PresignExport"
+	MethodPresignUpload Method = "PresignUpload"
+	MethodInspect       Method = "Inspect"
+	MethodRead          Method = "Read"
+	MethodWriteReviewed Method = "WriteReviewed"
+	MethodDelete        Method = "Delete"
+	MethodDeleteVersion Method = "DeleteVersion"
+	MethodMarkSubmitted Method = "MarkSubmitted"
+	MethodPresignView   Method = "PresignView"
+	MethodPresignExport Method = "PresignExport"
 )
 
 // The methods of Sealer and Publisher.

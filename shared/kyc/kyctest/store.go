@@ -689,6 +689,22 @@ func (s *Store) Disclosure(ctx context.Context, id string) (kyc.Disclosure, erro
 	return decodeDisclosure(it)
 }
 
+// Records returns every stored record's JSON, as the table would hold it,
+// one record a line ("<pk> <sk> <data>") in key order: for tests that look
+// for personal data stored in clear.
+func (s *Store) Records() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var lines []string
+	for pk, part := range s.parts {
+		for sk, it := range part {
+			lines = append(lines, pk+" "+sk+" "+string(it.data))
+		}
+	}
+	slices.Sort(lines)
+	return strings.Join(lines, "\n")
+}
+
 // Calls returns how many times the store's method m has been called.
 func (s *Store) Calls(m Method) int { return s.hooks.Calls(m) }
 

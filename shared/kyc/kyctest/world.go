@@ -270,17 +270,37 @@ func Rejection(version int, reasons ...kyc.ReasonCode) kyc.DecisionInput {
 	return kyc.DecisionInput{Identity: kyc.Verdict{Result: "approve"}, Address: kyc.Verdict{Result: "reject", Reasons: reasons}, Version: version}
 }
 
-// Approve claims a submission for the reviewer and approves it.
-func (w *World) Approve(reviewer, submissionID string) kyc.DecisionResult {
+// Open opens a document of a submission for a reviewer (the audited opening
+// an approval needs) and returns its link.
+func (w *World) Open(reviewer, submissionID string, cat kyc.Category) kyc.Link {
 	w.tb.Helper()
-	return w.Decide(reviewer, submissionID, Approval(w.Claim(reviewer, submissionID).Version))
+	link, err := w.Service.OpenDocument(context.Background(), Reviewer(reviewer), submissionID, cat, "")
+	w.must(err, "open the "+string(cat)+" document")
+	return link
 }
 
-// Reject claims a submission for the reviewer and rejects its address
-// document.
+// Review claims a submission for the reviewer and opens both its documents;
+// it returns the claim.
+func (w *World) Review(reviewer, submissionID string) kyc.QueueItem {
+	w.tb.Helper()
+	item := w.Claim(reviewer, submissionID)
+	w.Open(reviewer, submissionID, kyc.Identity)
+	w.Open(reviewer, submissionID, kyc.Address)
+	return item
+}
+
+// Approve claims a submission for the reviewer, opens its documents and
+// approves them.
+func (w *World) Approve(reviewer, submissionID string) kyc.DecisionResult {
+	w.tb.Helper()
+	return w.Decide(reviewer, submissionID, Approval(w.Review(reviewer, submissionID).Version))
+}
+
+// Reject claims a submission for the reviewer, opens its documents, approves
+// the identity document and rejects the address document.
 func (w *World) Reject(reviewer, submissionID string, reasons ...kyc.ReasonCode) kyc.DecisionResult {
 	w.tb.Helper()
-	return w.Decide(reviewer, submissionID, Rejection(w.Claim(reviewer, submissionID).Version, reasons...))
+	return w.Decide(reviewer, submissionID, Rejection(w.Review(reviewer, submissionID).Version, reasons...))
 }
 
 // Verify submits two valid documents for the customer and has

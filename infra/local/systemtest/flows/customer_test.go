@@ -4,7 +4,7 @@ import (
 	"bytes"
 	"crypto/rand"
 	"crypto/rsa"
-	"io"
+	"image/jpeg"
 	"net/http"
 	"strings"
 	"testing"
@@ -12,7 +12,9 @@ import (
 
 	"github.com/golang-jwt/jwt/v5"
 
+	"github.com/kycgate/kycgate/shared/contract"
 	"github.com/kycgate/kycgate/shared/kyc"
+	"github.com/kycgate/kycgate/shared/kyc/kyctest"
 )
 
 // TestCustomerFlow: requirements, two real presigned POST uploads into the
@@ -64,13 +66,23 @@ func TestCustomerFlow(t *testing.T) {
 	if raw := s.snapshot(); strings.Contains(raw, "電費單") {
 		t.Fatal("the file name is stored in clear")
 	}
-	// The reviewer sees the file name, decrypted.
+	// The reviewer holding the claim sees the file name, decrypted, and the
+	// paths that open the documents.
 	rev := s.reviewer("rev-1")
 	s.must(http.StatusOK, "POST", "/v1/admin/submissions/"+rec.SubmissionID+"/claim", rev, nil, nil)
 	var view kyc.SubmissionView
 	s.must(http.StatusOK, "GET", "/v1/admin/submissions/"+rec.SubmissionID, rev, nil, &view)
-	if view.Address.FileName != "電費單 2026-10.pdf" || view.Identity.Link == nil {
+	if view.Address.FileName != "電費單 2026-10.pdf" || view.Identity.Open != "/v1/admin/submissions/"+rec.SubmissionID+"/documents/identity" {
 		t.Fatalf("review view = %+v", view)
+	}
+	// The identity document opens as the validator's re-encoded copy, not
+	// the uploaded bytes; the PDF as its checked original.
+	status, shown := s.fetch(s.open(rec.SubmissionID, rev, kyc.Identity))
+	if img, err := jpeg.Decode(bytes.NewReader(shown)); status != 200 || err != nil || img.Bounds().Dx() != 8 || bytes.Equal(shown, jpegBytes) {
+		t.Fatalf("the identity document opens as %d, %d bytes (%v): want the re-encoded 8×8 JPEG", status, len(shown), err)
+	}
+	if status, shown := s.fetch(s.open(rec.SubmissionID, rev, kyc.Address)); status != 200 || !bytes.Equal(shown, pdfBytes) {
+		t.Fatalf("the address document opens as %d, %d bytes", status, len(shown))
 	}
 }
 
@@ -87,6 +99,31 @@ func TestCustomerBadInput(t *testing.T) {
 	myAddr := s.uploaded("cust-me", kyc.Address, kyc.BankStatement, kyc.PDF, pdfBytes)
 	fake := s.uploaded("cust-me", kyc.Address, kyc.BankStatement, kyc.JPEG, htmlBytes) // HTML declared as image/jpeg
 	notUploaded := s.newDocument("cust-me", kyc.Address, kyc.TaxReturn, kyc.PDF, 100).DocumentID
+	// Files a first-bytes check let through: each starts with the signature
+	// of its declared type. The validator decodes them and refuses them; the
+	// table below shows they cannot be submitted.
+	hostile := []struct {
+		name   string
+		cat    kyc.Category
+		typ    kyc.DocType
+		ct     string
+		data   []byte
+		reason kyc.InvalidReason
+		id     string
+	}{
+		{"a JPEG header with a script spliced in", kyc.Identity, kyc.Passport, kyc.JPEG, kyctest.JPEGScript(), kyc.InvalidUndecodable, ""},
+		{"a PNG signature followed by HTML", kyc.Identity, kyc.NationalID, kyc.PNG, kyctest.PNGHTML(), kyc.InvalidUndecodable, ""},
+		{"a PDF with /OpenAction /JavaScript", kyc.Address, kyc.BankStatement, kyc.PDF, kyctest.PDFJavaScript(), kyc.InvalidPDFActiveContent, ""},
+		{"a decompression bomb", kyc.Identity, kyc.Passport, kyc.PNG, kyctest.PNGBomb(), kyc.InvalidTooManyPixels, ""},
+	}
+	for i, h := range hostile {
+		hostile[i].id = s.uploaded("cust-me", h.cat, h.typ, h.ct, h.data)
+	}
+	// A file of another size than declared (the emulator does not enforce
+	// the form's content-length-range; S3 does, and the validator too).
+	resized := s.newDocument("cust-me", kyc.Identity, kyc.Passport, kyc.JPEG, len(jpegBytes)+1)
+	s.upload(resized.Upload, jpegBytes, kyc.JPEG)
+	s.validate()
 	// A verified customer with a spare valid document pair.
 	s.verified("cust-done", "rev-1")
 	doneID := s.uploaded("cust-done", kyc.Identity, kyc.Passport, kyc.JPEG, jpegBytes)
@@ -94,9 +131,23 @@ func TestCustomerBadInput(t *testing.T) {
 
 	var st kyc.StatusView
 	s.must(http.StatusOK, "GET", "/v1/kyc/status", s.token("cust-me"), nil, &st)
+	wantInvalid := map[string]kyc.InvalidReason{fake: kyc.InvalidTypeMismatch, resized.DocumentID: kyc.InvalidSizeMismatch}
+	for _, h := range hostile {
+		wantInvalid[h.id] = h.reason
+	}
 	for _, d := range st.Documents {
-		if d.ID == fake && (d.State != kyc.DocInvalid || d.Invalid == nil || d.Invalid.Code != string(kyc.InvalidTypeMismatch) || d.Invalid.Text.ZhHant == "") {
-			t.Fatalf("the HTML upload is %+v, want invalid with a readable reason", d)
+		if want, ok := wantInvalid[d.ID]; ok && (d.State != kyc.DocInvalid || d.Invalid == nil || d.Invalid.Code != string(want) ||
+			d.Invalid.Text.ZhHant == "" || d.Invalid.Text.En == "") {
+			t.Fatalf("upload %s is %+v, want invalid (%s) with a readable reason", d.ID, d, want)
+		}
+		delete(wantInvalid, d.ID)
+	}
+	if len(wantInvalid) != 0 {
+		t.Fatalf("documents missing from the status: %v", wantInvalid)
+	}
+	for _, h := range hostile {
+		if n := s.versions(kyc.DocumentKey("cust-me", h.id)); n != 0 {
+			t.Fatalf("%s: %d versions kept, want it deleted", h.name, n)
 		}
 	}
 
@@ -160,6 +211,13 @@ func TestCustomerBadInput(t *testing.T) {
 		{"submission of two identity documents", "POST", "/v1/kyc/submissions", me, sub(myID, myID2), 422, "wrong_category"},
 		{"submission of a document never uploaded", "POST", "/v1/kyc/submissions", me, sub(myID, notUploaded), 409, "upload_missing"},
 		{"submission of HTML declared as image/jpeg", "POST", "/v1/kyc/submissions", me, sub(myID, fake), 422, "document_invalid"},
+		{"submission of " + hostile[0].name, "POST", "/v1/kyc/submissions", me, sub(hostile[0].id, myAddr), 422, "document_invalid"},
+		{"submission of " + hostile[1].name, "POST", "/v1/kyc/submissions", me, sub(hostile[1].id, myAddr), 422, "document_invalid"},
+		{"submission of " + hostile[2].name, "POST", "/v1/kyc/submissions", me, sub(myID, hostile[2].id), 422, "document_invalid"},
+		{"submission of " + hostile[3].name, "POST", "/v1/kyc/submissions", me, sub(hostile[3].id, myAddr), 422, "document_invalid"},
+		{"submission of a file of another size than declared", "POST", "/v1/kyc/submissions", me, sub(resized.DocumentID, myAddr), 422, "document_invalid"},
+		{"a reviewer's token on the customer API", "GET", "/v1/kyc/status", s.reviewer("cust-me"), nil, 403, "staff_token"},
+		{"an admin's token on the customer API", "POST", "/v1/kyc/documents", s.token("cust-me", contract.GroupAdmins), doc(func(map[string]any) {}), 403, "staff_token"},
 		{"submission with a missing id", "POST", "/v1/kyc/submissions", me, map[string]string{"identityDocumentId": myID}, 422, "invalid_document_id"},
 		{"submission by a verified customer", "POST", "/v1/kyc/submissions", s.token("cust-done"), sub(doneID, doneAddr), 409, "already_verified"},
 		{"unknown route", "GET", "/v1/kyc/secrets", me, nil, 404, ""},
@@ -193,65 +251,92 @@ func TestCustomerBadInput(t *testing.T) {
 	})
 }
 
-// TestUploadRateLimit: a customer may create a few documents an hour; a
+// TestUploadRateLimit: a customer may create a few documents an hour: a
 // script hammering the endpoint gets 429 with Retry-After, others are not
-// affected, and the window resets.
+// affected. Only requests that passed every check count, and a refused one
+// writes nothing (not even for a subject that is not a customer id). The
+// window slides: a new hour does not reset it, the oldest request leaving
+// it does.
 func TestUploadRateLimit(t *testing.T) {
 	s := newSysWith(t, nil)
 	body := map[string]any{"category": "identity", "type": "passport", "contentType": "image/jpeg", "size": 1000}
+	bad := map[string]any{"category": "identity", "type": "library_card", "contentType": "image/jpeg", "size": 1000}
+	before := s.snapshot()
+	for range 30 {
+		if r := s.do("POST", "/v1/kyc/documents", s.token("cust-busy"), bad); r.status != 422 {
+			t.Fatalf("invalid request = %d %s", r.status, r.body)
+		}
+		if r := s.do("POST", "/v1/kyc/documents", s.token("cust/../x"), body); r.status != 403 || r.code() != "invalid_subject" {
+			t.Fatalf("bad subject = %d %s", r.status, r.body)
+		}
+	}
+	if s.snapshot() != before {
+		t.Fatal("refused requests wrote to the table")
+	}
+	start := s.clock.Now() // 10:00
 	for i := range 20 {
+		s.clock.Set(start.Add(time.Duration(i) * 3 * time.Minute)) // 10:00 … 10:57
 		if r := s.do("POST", "/v1/kyc/documents", s.token("cust-busy"), body); r.status != 201 {
 			t.Fatalf("request %d = %d %s", i+1, r.status, r.body)
 		}
 	}
+	s.clock.Set(start.Add(time.Hour - time.Second)) // 10:59:59
+	before = s.snapshot()
 	r := s.do("POST", "/v1/kyc/documents", s.token("cust-busy"), body)
-	if r.status != 429 || r.code() != "rate_limited" || r.header.Get("Retry-After") == "" {
-		t.Fatalf("21st request = %d %s (Retry-After %q)", r.status, r.body, r.header.Get("Retry-After"))
+	if r.status != 429 || r.code() != "rate_limited" || r.header.Get("Retry-After") != "1" {
+		t.Fatalf("21st request = %d %s (Retry-After %q, want 1)", r.status, r.body, r.header.Get("Retry-After"))
+	}
+	if s.snapshot() != before {
+		t.Fatal("a refused request wrote to the table")
 	}
 	if r := s.do("POST", "/v1/kyc/documents", s.token("cust-calm"), body); r.status != 201 {
 		t.Fatalf("another customer = %d %s", r.status, r.body)
 	}
-	s.clock.Add(time.Hour)
+	s.clock.Set(start.Add(time.Hour)) // 11:00: the 10:00 request has left the window, one place is free
 	if r := s.do("POST", "/v1/kyc/documents", s.token("cust-busy"), body); r.status != 201 {
-		t.Fatalf("next hour = %d %s", r.status, r.body)
+		t.Fatalf("at 11:00 = %d %s", r.status, r.body)
+	}
+	if r := s.do("POST", "/v1/kyc/documents", s.token("cust-busy"), body); r.status != 429 || r.header.Get("Retry-After") != "180" {
+		t.Fatalf("again at 11:00 = %d %s (Retry-After %q): a new hour must not reset the window", r.status, r.body, r.header.Get("Retry-After"))
 	}
 }
 
-// TestSubmittedDocumentKeepsItsReviewedVersion: once a document is submitted,
-// a late S3 event (the emulator's carry no version id) leaves its file alone,
-// and a new upload to its key through the still-valid form is removed, so the
-// reviewed version stays the current one.
+// TestSubmittedDocumentKeepsItsReviewedVersion: an upload the validator has
+// not passed cannot be submitted; once submitted, a late S3 event (the
+// emulator's carry no version id) leaves its file alone, and a new upload to
+// its key through the still-valid form is removed, so the reviewed version
+// stays the current one and the reviewer is shown its re-encoded copy.
 func TestSubmittedDocumentKeepsItsReviewedVersion(t *testing.T) {
 	s := newSys(t)
 	addr := s.uploaded("cust-v", kyc.Address, kyc.BankStatement, kyc.PDF, pdfBytes)
 	up := s.newDocument("cust-v", kyc.Identity, kyc.Passport, kyc.JPEG, len(jpegBytes))
 	s.upload(up.Upload, jpegBytes, kyc.JPEG)
-	// Submitted before the validator saw the identity upload: the submission
-	// validates it itself.
+	submission := map[string]string{"identityDocumentId": up.DocumentID, "addressDocumentId": addr}
+	before := s.snapshot()
+	if r := s.do("POST", "/v1/kyc/submissions", s.token("cust-v"), submission); r.status != 409 || r.code() != "upload_not_validated" {
+		t.Fatalf("submission before the validator = %d %s", r.status, r.body)
+	}
+	if s.snapshot() != before {
+		t.Fatal("the refused submission changed the table")
+	}
+	s.validate()
 	var rec kyc.SubmissionReceipt
-	s.must(http.StatusCreated, "POST", "/v1/kyc/submissions", s.token("cust-v"),
-		map[string]string{"identityDocumentId": up.DocumentID, "addressDocumentId": addr}, &rec)
-	s.validate() // the late event of the identity upload
-	if n := s.versions(kyc.DocumentKey("cust-v", up.DocumentID)); n != 1 {
+	s.must(http.StatusCreated, "POST", "/v1/kyc/submissions", s.token("cust-v"), submission, &rec)
+	key := kyc.DocumentKey("cust-v", up.DocumentID)
+	s.upload(up.Upload, jpegBytes, kyc.JPEG) // the same bytes again: an event for the new version…
+	s.validate()
+	if n := s.versions(key); n != 1 {
 		t.Fatalf("after a late event the submitted file has %d versions, want 1", n)
 	}
-
 	s.upload(up.Upload, htmlBytes, kyc.JPEG) // the form is still valid for a few minutes
 	s.validate()
-	if n := s.versions(kyc.DocumentKey("cust-v", up.DocumentID)); n != 1 {
+	if n := s.versions(key); n != 1 {
 		t.Fatalf("after a replacement upload the file has %d versions, want the reviewed one only", n)
 	}
 	rev := s.reviewer("rev-1")
 	s.must(http.StatusOK, "POST", "/v1/admin/submissions/"+rec.SubmissionID+"/claim", rev, nil, nil)
-	var view kyc.SubmissionView
-	s.must(http.StatusOK, "GET", "/v1/admin/submissions/"+rec.SubmissionID, rev, nil, &view)
-	res, err := http.Get(view.Identity.Link.URL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer res.Body.Close()
-	got, _ := io.ReadAll(res.Body)
-	if res.StatusCode != 200 || !bytes.Equal(got, jpegBytes) {
-		t.Fatalf("the reviewer's link gives %d, %d bytes; want the submitted JPEG", res.StatusCode, len(got))
+	status, got := s.fetch(s.open(rec.SubmissionID, rev, kyc.Identity))
+	if _, err := jpeg.Decode(bytes.NewReader(got)); status != 200 || err != nil {
+		t.Fatalf("the reviewer's link gives %d, %d bytes (%v); want the submitted JPEG's re-encoded copy", status, len(got), err)
 	}
 }

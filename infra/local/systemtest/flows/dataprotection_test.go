@@ -40,6 +40,8 @@ func (s *sys) approvedWithFields(cust string) string {
 	rev := s.reviewer("rev-1")
 	var item kyc.QueueItem
 	s.must(http.StatusOK, "POST", "/v1/admin/submissions/"+rec.SubmissionID+"/claim", rev, nil, &item)
+	s.open(rec.SubmissionID, rev, kyc.Identity)
+	s.open(rec.SubmissionID, rev, kyc.Address)
 	s.must(http.StatusOK, "POST", "/v1/admin/submissions/"+rec.SubmissionID+"/decision", rev, map[string]any{
 		"decisions": map[string]any{"identity": map[string]any{"result": "approve"}, "address": map[string]any{"result": "approve"}},
 		"version":   item.Version, "extracted": map[string]string{"fullName": "Chan Tai Man", "documentNumber": "K123456(7)"}}, nil)
@@ -153,8 +155,28 @@ func TestRetention(t *testing.T) {
 		t.Fatalf("purged under a legal hold: %+v", rep)
 	}
 	s.assertPurged("cust-ret", id, false)
+	// Lifting it takes two admins: one admin's request leaves it on.
 	s.clock.Set(start.Add(100 * 24 * time.Hour))
-	s.must(http.StatusOK, "POST", "/v1/admin/customers/cust-ret/legal-hold", adm(), map[string]any{"hold": false, "reason": "request closed"}, nil)
+	var held kyc.CustomerAdminView
+	s.must(http.StatusAccepted, "POST", "/v1/admin/customers/cust-ret/legal-hold", adm(), map[string]any{"hold": false, "reason": "request closed"}, &held)
+	if !held.LegalHold || held.LegalHoldLift == nil || held.LegalHoldLift.RequestedBy != "adm-1" {
+		t.Fatalf("after one admin's lift: %+v %+v", held.LegalHold, held.LegalHoldLift)
+	}
+	before := s.snapshot()
+	if r := s.do("POST", "/v1/admin/customers/cust-ret/legal-hold", adm(), map[string]any{"hold": false, "reason": "again"}); r.status != 403 || r.code() != "self_approval" {
+		t.Fatalf("the same admin lifts again = %d %s", r.status, r.body)
+	}
+	if s.snapshot() != before {
+		t.Fatal("a refused lift changed the table")
+	}
+	if rep := s.sweep(start.Add(101 * 24 * time.Hour)); rep.Purged != 0 {
+		t.Fatalf("purged after one admin asked to lift the hold: %+v", rep)
+	}
+	s.must(http.StatusOK, "POST", "/v1/admin/customers/cust-ret/legal-hold", s.token("adm-2", contract.GroupAdmins),
+		map[string]any{"hold": false, "reason": "confirmed with legal"}, &held)
+	if held.LegalHold {
+		t.Fatal("the second admin did not lift the hold")
+	}
 	if rep := s.sweep(start.Add(102 * 24 * time.Hour)); rep.Purged != 2 {
 		t.Fatalf("after the hold was lifted: %+v", rep)
 	}
@@ -165,6 +187,9 @@ func TestRetention(t *testing.T) {
 	}
 	var sub kyc.SubmissionView
 	s.must(http.StatusOK, "GET", "/v1/admin/submissions/"+rec.SubmissionID, s.reviewer("rev-1"), nil, &sub)
+	if r := s.do("GET", "/v1/admin/submissions/"+rec.SubmissionID+"/documents/address?purpose=audit", adm(), nil); r.status != 409 || r.code() != "document_purged" {
+		t.Fatalf("opening a purged document = %d %s", r.status, r.body)
+	}
 	if sub.Status != kyc.SubRejected || sub.Address.Decision == nil || sub.Address.State != kyc.DocPurged {
 		t.Fatalf("the decision record must stay: %+v", sub)
 	}
@@ -211,12 +236,14 @@ func (s *sys) assertPurged(cust, doc string, want bool) {
 		s.t.Fatalf("document %s is %s, purged want %v", doc, st.Documents[i].State, want)
 	}
 	bucket := s.st.Functions[contract.FunctionCustomerAPI].Env[contract.EnvBucket]
-	out, err := s.c.S3.ListObjectVersions(context.Background(), &s3.ListObjectVersionsInput{Bucket: &bucket, Prefix: aws.String(kyc.DocumentKey(cust, doc))})
-	if err != nil {
-		s.t.Fatal(err)
-	}
-	if has := len(out.Versions) > 0; has == want {
-		s.t.Fatalf("document %s: %d file versions left, purged %v", doc, len(out.Versions), want)
+	for _, key := range []string{kyc.DocumentKey(cust, doc), kyc.ReviewedKey(cust, doc)} {
+		out, err := s.c.S3.ListObjectVersions(context.Background(), &s3.ListObjectVersionsInput{Bucket: &bucket, Prefix: aws.String(key)})
+		if err != nil {
+			s.t.Fatal(err)
+		}
+		if has := len(out.Versions) > 0; has == want && (want || key == kyc.DocumentKey(cust, doc)) {
+			s.t.Fatalf("%s: %d file versions left, purged %v", key, len(out.Versions), want)
+		}
 	}
 }
 
@@ -276,7 +303,8 @@ func TestCryptoShredding(t *testing.T) {
 	s := newSys(t)
 	s.placeWithContact("o-x", "cust-x", "hk", "x@example.com")
 	sub := s.approvedWithFields("cust-x")
-	rev := s.reviewer("rev-1")
+	rev := s.token("adm-1", contract.GroupAdmins) // a decided submission opens for an admin's stated purpose
+	sub += "?purpose=" + url.QueryEscape("erasure request check")
 	var before kyc.SubmissionView
 	s.must(http.StatusOK, "GET", "/v1/admin/submissions/"+sub, rev, nil, &before)
 	if before.Extracted == nil || before.Shredded {

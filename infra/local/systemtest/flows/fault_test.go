@@ -393,6 +393,11 @@ func decision(approve bool) scenario {
 		var item kyc.QueueItem
 		r.decode(c.t, &item)
 		c.version = item.Version
+		for _, cat := range []string{"identity", "address"} { // an approval needs both opened
+			if r := c.serve(context.Background(), "admin-api", "GET", "/v1/admin/submissions/"+c.sub+"/documents/"+cat, c.s.reviewer("rev-f"), nil); r.status != http.StatusFound {
+				c.t.Fatalf("open the %s document = %d %s", cat, r.status, r.body)
+			}
+		}
 	}
 	submitted := func(c *fcase, orderedAt time.Time) {
 		c.held(orderedAt)

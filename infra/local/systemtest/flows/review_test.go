@@ -46,32 +46,45 @@ func TestReviewFlow(t *testing.T) {
 
 	var before kyc.SubmissionView
 	s.must(http.StatusOK, "GET", "/v1/admin/submissions/"+rec.SubmissionID, rev, nil, &before)
-	if before.Identity.Link != nil || before.LinksWithheld == "" {
-		t.Fatalf("links issued before the claim: %+v", before)
+	if before.Identity.Open != "" || before.Withheld == "" {
+		t.Fatalf("paths to the documents before the claim: %+v", before)
+	}
+	if r := s.do("GET", "/v1/admin/submissions/"+rec.SubmissionID+"/documents/identity", rev, nil); r.status != 403 || r.code() != "claim_required" {
+		t.Fatalf("opening a document before the claim = %d %s", r.status, r.body)
 	}
 	var item kyc.QueueItem
 	s.must(http.StatusOK, "POST", "/v1/admin/submissions/"+rec.SubmissionID+"/claim", rev, nil, &item)
 	var view kyc.SubmissionView
 	s.must(http.StatusOK, "GET", "/v1/admin/submissions/"+rec.SubmissionID, rev, nil, &view)
+	// Approving before the documents were opened is refused.
+	approve := map[string]any{"decisions": map[string]any{"identity": map[string]any{"result": "approve"}, "address": map[string]any{"result": "approve"}},
+		"version": view.Version}
+	if r := s.do("POST", "/v1/admin/submissions/"+rec.SubmissionID+"/decision", rev, approve); r.status != 409 || r.code() != "documents_not_opened" {
+		t.Fatalf("approval before opening = %d %s", r.status, r.body)
+	}
 	for _, d := range []kyc.ReviewDocument{view.Identity, view.Address} {
-		if d.Link == nil {
-			t.Fatalf("no link for %s", d.ID)
+		r := s.do("GET", d.Open, rev, nil)
+		if r.status != http.StatusFound || r.header.Get("Cache-Control") != "no-store" || r.header.Get("X-Content-Type-Options") != "nosniff" ||
+			r.header.Get("Referrer-Policy") != "no-referrer" {
+			t.Fatalf("open %s = %d %v", d.Category, r.status, r.header)
 		}
-		u, _ := url.Parse(d.Link.URL)
+		u, _ := url.Parse(r.header.Get("Location"))
 		q := u.Query()
 		exp, _ := strconv.Atoi(q.Get("X-Amz-Expires"))
-		if exp < 1 || exp > 300 || !strings.HasPrefix(q.Get("response-content-disposition"), "attachment") ||
-			q.Get("response-content-type") != d.ContentType {
+		if exp < 1 || exp > 300 || !strings.HasPrefix(q.Get("response-content-disposition"), "inline") ||
+			q.Get("response-content-type") != d.ContentType || q.Get("versionId") == "" {
 			t.Fatalf("link %s: expires %d, disposition %q, type %q", d.ID, exp, q.Get("response-content-disposition"), q.Get("response-content-type"))
 		}
-		res, err := http.Get(d.Link.URL)
-		if err != nil || res.StatusCode != 200 {
-			t.Fatalf("download = %v %v", res, err)
+		if d.Category == kyc.Identity && !strings.Contains(u.Path, "/reviewed/cust-r/") {
+			t.Fatalf("the identity document's link shows %s, want its reviewed copy", u.Path)
 		}
-		res.Body.Close()
+		if status, _ := s.fetch(u.String()); status != 200 {
+			t.Fatalf("download = %d", status)
+		}
 	}
-	if other := s.do("GET", "/v1/admin/submissions/"+rec.SubmissionID, s.reviewer("rev-2"), nil); other.status != 200 || strings.Contains(string(other.body), "X-Amz-Signature") {
-		t.Fatalf("a reviewer without the claim got links: %s", other.body)
+	other := s.do("GET", "/v1/admin/submissions/"+rec.SubmissionID, s.reviewer("rev-2"), nil)
+	if other.status != 200 || strings.Contains(string(other.body), "/documents/") {
+		t.Fatalf("a reviewer without the claim got paths to the documents: %s", other.body)
 	}
 
 	s.clock.Add(time.Hour)
@@ -124,7 +137,7 @@ func TestReviewFlow(t *testing.T) {
 	for _, e := range cust.Audit {
 		trail = append(trail, e.Action)
 	}
-	want := []string{"order.held", "submission.created", "submission.claimed", "document.link_issued", "document.link_issued",
+	want := []string{"order.held", "submission.created", "submission.claimed", "personal_data.opened", "document.opened", "document.opened",
 		"submission.decided", "customer.verified", "hold.approved"}
 	if !slices.Equal(trail, want) || cust.Status != kyc.StatusVerified {
 		t.Fatalf("audit = %v, status %s", trail, cust.Status)
@@ -135,10 +148,21 @@ func TestReviewFlow(t *testing.T) {
 	if raw := s.snapshot(); strings.Contains(raw, "陳大文") || strings.Contains(raw, "K1234567") || strings.Contains(raw, "passport chip") {
 		t.Fatal("personal fields stored in clear")
 	}
+	// Once decided, the personal data is withheld even from the reviewer who
+	// decided; an admin opens it for a stated purpose, which is audited.
 	var decided kyc.SubmissionView
 	s.must(http.StatusOK, "GET", "/v1/admin/submissions/"+rec.SubmissionID, rev, nil, &decided)
+	if decided.Extracted != nil || decided.Note != "" || decided.Withheld == "" {
+		t.Fatalf("decided view for the reviewer = %+v", decided)
+	}
+	admin := s.token("adm-1", contract.GroupAdmins)
+	s.must(http.StatusOK, "GET", "/v1/admin/submissions/"+rec.SubmissionID+"?purpose="+url.QueryEscape("complaint 4411"), admin, nil, &decided)
 	if decided.Extracted == nil || decided.Extracted.FullName != "陳大文" || decided.Note != "checked against the passport chip" {
-		t.Fatalf("decided view = %+v", decided)
+		t.Fatalf("decided view for an admin with a purpose = %+v", decided)
+	}
+	s.must(http.StatusOK, "GET", "/v1/admin/customers/cust-r", admin, nil, &cust)
+	if e := cust.Audit[len(cust.Audit)-1]; e.Action != "personal_data.opened" || e.Detail["purpose"] != "complaint 4411" || e.Actor.ID != "adm-1" {
+		t.Fatalf("the admin's opening is audited as %+v", e)
 	}
 }
 
@@ -155,6 +179,8 @@ func TestConcurrentDecisions(t *testing.T) {
 	rev := s.reviewer("rev-1")
 	var item kyc.QueueItem
 	s.must(http.StatusOK, "POST", "/v1/admin/submissions/"+rec.SubmissionID+"/claim", rev, nil, &item)
+	s.open(rec.SubmissionID, rev, kyc.Identity)
+	s.open(rec.SubmissionID, rev, kyc.Address)
 
 	const n = 8
 	statuses := make([]int, n)

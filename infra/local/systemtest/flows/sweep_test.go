@@ -122,6 +122,8 @@ func TestSweepConcurrencyAndRaces(t *testing.T) {
 	rev := s.reviewer("rev-1")
 	var item kyc.QueueItem
 	s.must(http.StatusOK, "POST", "/v1/admin/submissions/"+rec.SubmissionID+"/claim", rev, nil, &item)
+	s.open(rec.SubmissionID, rev, kyc.Identity)
+	s.open(rec.SubmissionID, rev, kyc.Address)
 	wg.Add(2)
 	go func() { defer wg.Done(); s.sweep(now) }()
 	go func() {
