@@ -83,11 +83,15 @@ type HoldView struct {
 	NextDueDate Date       `json:"nextDueDate"`
 	Rendered    bool       `json:"rendered"`
 	Extension   *Extension `json:"extension,omitempty"`
+	// ServerRegion is where the service runs (the pages show its deadline
+	// in the region's time zone); not part of the JSON API.
+	ServerRegion string `json:"-"`
 }
 
 func viewHold(h Hold) HoldView {
 	return HoldView{OrderID: h.OrderID, ServiceID: h.ServiceID, ProductID: h.ProductID, State: h.State,
-		OrderedAt: h.OrderedAt, Deadline: h.Deadline, NextDueDate: h.NextDueDate, Rendered: h.Rendered, Extension: h.Extension}
+		OrderedAt: h.OrderedAt, Deadline: h.Deadline, NextDueDate: h.NextDueDate, Rendered: h.Rendered, Extension: h.Extension,
+		ServerRegion: h.ServerRegion}
 }
 
 // StatusView is a customer's KYC status (GET /v1/kyc/status).

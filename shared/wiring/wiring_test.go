@@ -46,6 +46,10 @@ var validEnv = map[string]string{
 	contract.EnvMailReplyTo: "support@example.com", contract.EnvPortalURL: "https://portal.example.com/kyc",
 	contract.EnvTicketMode: "whmcs", contract.EnvTicketDeptID: "3", contract.EnvReviewSLA: "12h",
 	contract.EnvMetricsNamespace: "KycGate",
+	contract.EnvPublicURL:        "https://kyc.example.com", contract.EnvSessionSecretARN: "arn:session",
+	contract.EnvSigninIssuer: "whmcs", contract.EnvSigninAudience: "https://kyc.example.com/verify",
+	contract.EnvSigninKeys: `[{"kid":"k1","alg":"EdDSA","publicKey":"-----BEGIN PUBLIC KEY-----\nMCowBQYDK2VwAyEAGb9ECWmEzf6FQbrBZ9w7lshQhqowtrbLDFw4rXAxZuE=\n-----END PUBLIC KEY-----\n"}]`,
+	contract.EnvOIDCIssuer: "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_abc", contract.EnvOIDCClientID: "client",
 }
 
 func envOf(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
