@@ -131,8 +131,9 @@ func (s *site) mount(handlers map[string]http.HandlerFunc, bypass ...string) htt
 
 // csp is the Content-Security-Policy of every page: scripts and styles are
 // files of this origin only (no inline script, style or event handler),
-// nothing may frame a page, forms post here only. extra adds sources per
-// directive (the documents bucket's origin for uploads and review links).
+// nothing may frame a page, forms post here only. extra gives, per
+// directive: the sources that replace its default (the documents bucket's
+// origin for uploads and review links).
 func csp(extra map[string][]string) string {
 	dirs := [][2]string{
 		{"default-src", "'none'"},
@@ -153,11 +154,8 @@ func csp(extra map[string][]string) string {
 			b.WriteString("; ")
 		}
 		v := d[1]
-		if add := extra[d[0]]; len(add) > 0 {
-			if v == "'none'" {
-				v = ""
-			}
-			v = strings.TrimSpace(v + " " + strings.Join(add, " "))
+		if set := extra[d[0]]; len(set) > 0 {
+			v = strings.Join(set, " ")
 		}
 		b.WriteString(d[0] + " " + v)
 	}
@@ -381,9 +379,11 @@ func localPath(next, base string) string {
 	if err != nil || u.Scheme != "" || u.Host != "" || u.User != nil {
 		return base
 	}
+	u.Path = path.Clean(u.Path)
 	if u.Path != base && !strings.HasPrefix(u.Path, base+"/") {
 		return base
 	}
+	u.RawPath = ""
 	return u.RequestURI()
 }
 
