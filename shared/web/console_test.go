@@ -11,7 +11,7 @@ import (
 
 	"github.com/kycgate/kycgate/shared/contract"
 	"github.com/kycgate/kycgate/shared/kyc"
-		"github.com/kycgate/kycgate/shared/web/webtest"
+	"github.com/kycgate/kycgate/shared/web/webtest"
 )
 
 // Staff sign in with the authorization code flow and PKCE: the console's
@@ -156,7 +156,7 @@ func TestReviewInTheConsole(t *testing.T) {
 	if s.w.Customer("1001").Status != kyc.StatusVerified {
 		t.Fatal("not verified")
 	}
-	rev.get("/console/submissions/" + sub + "?done=1").has(t, "Decision recorded", "This submission is decided")
+	rev.get("/console/submissions/"+sub+"?done=1").has(t, "Decision recorded", "This submission is decided")
 	if strings.Contains(s.logs.String(), "Chan Tai Man") || strings.Contains(s.logs.String(), "K1234567") {
 		t.Fatal("personal data in the log")
 	}

@@ -82,7 +82,10 @@ func TestCustomerSignInRefusesBadTokens(t *testing.T) {
 	}{
 		{"replayed", good, nil},
 		{"forged (another key, same kid)", other, nil},
-		{"expired", s.token("1001", func(c jwt.MapClaims) { c["iat"] = time.Now().Add(-5 * time.Minute).Unix(); c["exp"] = time.Now().Add(-3 * time.Minute).Unix() }), nil},
+		{"expired", s.token("1001", func(c jwt.MapClaims) {
+			c["iat"] = time.Now().Add(-5 * time.Minute).Unix()
+			c["exp"] = time.Now().Add(-3 * time.Minute).Unix()
+		}), nil},
 		{"another audience", s.token("1001", func(c jwt.MapClaims) { c["aud"] = "https://elsewhere/verify" }), nil},
 		{"too long lived", s.token("1001", func(c jwt.MapClaims) { c["exp"] = time.Now().Add(10 * time.Minute).Unix() }), nil},
 		{"a subject that is no customer id", s.token("10 01"), nil},
@@ -157,7 +160,7 @@ func TestCustomerSeesARefusedUpload(t *testing.T) {
 	v := s.w.Post(up, []byte("<html><script>alert(1)</script></html>"))
 	s.w.Validate(kyc.DocumentKey("1001", up.DocumentID), v)
 	b.lang = "zh-Hant"
-	b.get("/verify/documents/" + up.DocumentID).has(t, `"state":"invalid"`, "文件類型與您聲明的不符")
+	b.get("/verify/documents/"+up.DocumentID).has(t, `"state":"invalid"`, "文件類型與您聲明的不符")
 	b.get("/verify").has(t, "被拒絕", "文件類型與您聲明的不符")
 }
 

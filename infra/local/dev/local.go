@@ -123,6 +123,8 @@ func (s *Server) localRoutes(mux *http.ServeMux) {
 			"  GET  /local/emails             the e-mails the emulator's SES accepted (?to=<address> filters)",
 			"  GET  /local/substitutions      how the local stack differs from the synthesized template",
 			"  POST " + SinkPath + "/includes/api.php   the billing sink's WHMCS API (what billing-adapter calls)",
+			"  POST " + SigninPath + "               {role, sub}: a one-time URL that signs that person in (make -s signin)",
+			"  GET  " + OIDCPath + "/.well-known/openid-configuration   the local staff issuer (the console signs in here)",
 			"",
 		}, "\n"))
 	})
@@ -171,6 +173,7 @@ func (s *Server) localRoutes(mux *http.ServeMux) {
 		writeJSON(w, http.StatusOK, all)
 	})
 	mux.Handle(SinkPath+"/", http.StripPrefix(SinkPath, s.sink))
+	s.signin.routes(mux)
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
