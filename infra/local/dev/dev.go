@@ -294,7 +294,7 @@ func (s *Server) setUp(ctx context.Context, awsCfg aws.Config) error {
 			s.st.Authorizer.Issuer, s.st.Authorizer.Audience, localjwt.KeyFile(s.cfg.LocalDir), localjwt.KeyID),
 		Why: "the issuer's real keys sign no local token; `make -s token` signs with the local key, which nothing deployed trusts",
 	})
-	l, pageSubs, err := localizePages(s.st, s.url, s.cfg.LocalDir, key)
+	l, pageSubs, err := localizePages(ctx, awsCfg, s.st, s.url, s.cfg.LocalDir, key)
 	if err != nil {
 		return err
 	}

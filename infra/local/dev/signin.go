@@ -1,6 +1,7 @@
 package dev
 
 import (
+	"context"
 	"crypto/ed25519"
 	"crypto/rand"
 	"crypto/rsa"
@@ -23,10 +24,14 @@ import (
 	"sync"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/golang-jwt/jwt/v5"
 
 	"github.com/kycgate/kycgate/infra/local/dev/localjwt"
 	"github.com/kycgate/kycgate/infra/local/stack"
+	"github.com/kycgate/kycgate/shared/awsenv"
 	"github.com/kycgate/kycgate/shared/contract"
 	"github.com/kycgate/kycgate/shared/kyc"
 	"github.com/kycgate/kycgate/shared/signin"
@@ -246,11 +251,18 @@ func (l *localSignin) open(w http.ResponseWriter, r *http.Request) {
 	_ = localTemplates.ExecuteTemplate(w, "post.html", map[string]string{"Token": tok, "Sub": p.sub})
 }
 
+// jti is 128 random bits, base64url (the contract's token id).
+func jti() string {
+	b := make([]byte, 16)
+	_, _ = rand.Read(b)
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
 // customerToken signs a sign-in token as the billing system does (60 s).
 func (l *localSignin) customerToken(sub string) (string, error) {
 	now := time.Now() // sign-in checks keep real time
 	c := jwt.MapClaims{"iss": LocalSigninIssuer, "aud": l.audience, "sub": sub, "iat": now.Unix(),
-		"exp": now.Add(60 * time.Second).Unix(), "jti": newNonce()[:22]}
+		"exp": now.Add(60 * time.Second).Unix(), "jti": jti()}
 	t := jwt.NewWithClaims(jwt.SigningMethodEdDSA, c)
 	t.Header["kid"] = LocalSigninKID
 	return t.SignedString(l.signKey)
@@ -329,7 +341,7 @@ func (l *localSignin) token(w http.ResponseWriter, r *http.Request) {
 // origin, its sign-in key as the billing system's, its issuer as the staff
 // identity provider's. It changes the functions' environments in st (as
 // Localize does) and returns the local sign-in that serves the rest.
-func localizePages(st *stack.Stack, base, localDir string, idKey *rsa.PrivateKey) (*localSignin, []Substitution, error) {
+func localizePages(ctx context.Context, cfg aws.Config, st *stack.Stack, base, localDir string, idKey *rsa.PrivateKey) (*localSignin, []Substitution, error) {
 	var subs []Substitution
 	l := &localSignin{base: base, audience: base + "/verify", idKey: idKey, now: time.Now,
 		nonces: map[string]pending{}, codes: map[string]grant{}}
@@ -343,6 +355,13 @@ func localizePages(st *stack.Stack, base, localDir string, idKey *rsa.PrivateKey
 			return nil, nil, err
 		}
 		l.signKey = k
+		if bucket := fn.Env[contract.EnvBucket]; bucket != "" {
+			sub, err := allowOrigin(ctx, cfg, bucket, base)
+			if err != nil {
+				return nil, nil, err
+			}
+			subs = append(subs, sub)
+		}
 		why := "the billing system's sign-in key stays in WHMCS; `make -s signin ROLE=customer` signs with the local key " + SigninKeyFile(localDir) + ", which nothing deployed trusts"
 		subs = append(subs, override(fn, contract.EnvPublicURL, base, "the pages are served by the dev server"),
 			override(fn, contract.EnvSigninKeys, keys, why),
@@ -356,6 +375,29 @@ func localizePages(st *stack.Stack, base, localDir string, idKey *rsa.PrivateKey
 				"(a clearly marked local sign-in page, `make -s signin ROLE=reviewer|admin`), signing with the local key"))
 	}
 	return l, subs, nil
+}
+
+// allowOrigin lets the dev server's pages post uploads to, and read review
+// links from, the documents bucket. The template allows the pages' origin
+// in AWS (the API's endpoint or publicUrl); locally the pages are the dev
+// server's. moto applies every CORS rule to a preflight (not the first that
+// matches, as S3 does), so the local rules are merged into one.
+func allowOrigin(ctx context.Context, cfg aws.Config, bucket, origin string) (Substitution, error) {
+	c := awsenv.S3(cfg)
+	merged := s3types.CORSRule{AllowedMethods: []string{"POST", "GET"}, AllowedOrigins: []string{origin},
+		AllowedHeaders: []string{"*"}, ExposeHeaders: []string{"ETag"}, MaxAgeSeconds: aws.Int32(3000)}
+	if out, err := c.GetBucketCors(ctx, &s3.GetBucketCorsInput{Bucket: &bucket}); err == nil {
+		for _, r := range out.CORSRules {
+			merged.AllowedOrigins = append(merged.AllowedOrigins, r.AllowedOrigins...)
+		}
+	}
+	if _, err := c.PutBucketCors(ctx, &s3.PutBucketCorsInput{Bucket: &bucket,
+		CORSConfiguration: &s3types.CORSConfiguration{CORSRules: []s3types.CORSRule{merged}}}); err != nil {
+		return Substitution{}, fmt.Errorf("documents bucket CORS: %w", err)
+	}
+	return Substitution{What: "the documents bucket's CORS allows POST and GET from " + strings.Join(merged.AllowedOrigins, ", ") + " in one rule",
+		Why: "the template allows the pages' origin in AWS (the API's endpoint or publicUrl), but locally the pages are the dev server's; " +
+			"and moto applies every CORS rule to a preflight rather than the first that matches, so the rules are merged"}, nil
 }
 
 // RunningAPI is the URL of the dev server of a local directory, or an error

@@ -59,7 +59,11 @@
       fd.append("file", new File([blob], "document", { type: type }));
       var xhr = new XMLHttpRequest(), bar = document.getElementById("progress");
       bar.hidden = false; bar.value = 0;
-      xhr.upload.onprogress = function (e) { if (e.lengthComputable) bar.value = Math.round(100 * e.loaded / e.total); };
+      var events = 0;
+      xhr.upload.onprogress = function (e) {
+        if (e.lengthComputable) bar.value = Math.round(100 * e.loaded / e.total);
+        form.setAttribute("data-progress-events", String(++events));
+      };
       xhr.onload = function () { if (xhr.status >= 200 && xhr.status < 300) { bar.value = 100; ok(); } else fail(new Error(msg("failed"))); };
       xhr.onerror = function () { fail(new Error(msg("failed"))); };
       xhr.open("POST", upload.url);
