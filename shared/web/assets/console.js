@@ -44,7 +44,10 @@
       .then(function (buf) {
         var head = String.fromCharCode.apply(null, new Uint8Array(buf.slice(0, 5)));
         if (head !== "%PDF-") throw new Error("not a PDF");
-        frame.src = URL.createObjectURL(new Blob([buf], { type: "application/pdf" }));
+        var url = URL.createObjectURL(new Blob([buf], { type: "application/pdf" }));
+        frame.src = url;
+        var open = doc.querySelector(".doc-pdf-open");
+        if (open) { open.href = url; open.hidden = false; }
         doc.setAttribute("data-rendered", "pdf");
       }).catch(function () { doc.setAttribute("data-rendered", "failed"); });
   });

@@ -38,8 +38,10 @@ func axeSource(t *testing.T) string {
 // axe-core (no serious or critical violation), and writes its screenshots
 // to docs/screenshots/<name>-<lang>-<viewport>.png. ready, when set, is a
 // script that is true once the page has finished drawing (documents
-// decoded). The page's language is English again afterwards.
-func (p *person) shoot(g *gate, name, path, ready string) {
+// decoded), and settle a pause after it (the PDF viewer paints a moment
+// after it has the document). The page's language is English again
+// afterwards.
+func (p *person) shoot(g *gate, name, path, ready string, settle ...time.Duration) {
 	p.t.Helper()
 	dir := filepath.Join(g.root, "docs", "screenshots")
 	if err := os.MkdirAll(dir, 0o755); err != nil {
@@ -60,6 +62,9 @@ func (p *person) shoot(g *gate, name, path, ready string) {
 				chromedp.Navigate(g.url+path+sep+"lang="+lang), chromedp.WaitReady("body"))
 			if ready != "" {
 				p.waitFor(name+" drawn", ready)
+			}
+			for _, d := range settle {
+				p.do("settle", chromedp.Sleep(d))
 			}
 			if got := eval[string](p, `document.documentElement.lang`); got != lang {
 				p.t.Fatalf("%s: lang=%q, want %q", name, got, lang)

@@ -115,7 +115,7 @@ func TestPagesInABrowser(t *testing.T) {
 
 	// Photographs of the review page before deciding.
 	// (The PDF viewer paints a moment after the document is handed to it.)
-	r.shoot(g, "console-review", "/console/submissions/"+sub, drawn+` && (window.__painted = window.__painted || setTimeout(function () { window.__paintedDone = true; }, 1500)) && !!window.__paintedDone`)
+	r.shoot(g, "console-review", "/console/submissions/"+sub, drawn, 1500*time.Millisecond)
 	r.shoot(g, "console-customer", "/console/customers/2001", "")
 	r.shoot(g, "console-order", "/console/orders/6001", "")
 
