@@ -1,7 +1,6 @@
 package web_test
 
 import (
-	"context"
 	"crypto/rand"
 	"io"
 	"log/slog"
@@ -231,5 +230,3 @@ func customerOf(up kyc.NewUpload) string {
 	c, _, _ := kyc.ParseDocumentKey(k)
 	return c
 }
-
-var ctx = context.Background()

@@ -113,6 +113,11 @@ func TestLoadRefusesBadConfiguration(t *testing.T) {
 		{"sender", contract.FunctionNotifier, with(contract.EnvMailFrom, "KYC <kyc@example.com>"), []string{contract.EnvMailFrom}},
 		{"ticket mode", contract.FunctionNotifier, with(contract.EnvTicketMode, "zendesk"), []string{contract.EnvTicketMode}},
 		{"tickets without a department", contract.FunctionNotifier, without(contract.EnvTicketDeptID), []string{contract.EnvTicketDeptID}},
+		{"public URL with a path", contract.FunctionCustomerAPI, with(contract.EnvPublicURL, "https://kyc.example.com/verify"), []string{contract.EnvPublicURL}},
+		{"public URL over http", contract.FunctionAdminAPI, with(contract.EnvPublicURL, "http://kyc.example.com"), []string{contract.EnvPublicURL}},
+		{"sign-in keys", contract.FunctionCustomerAPI, with(contract.EnvSigninKeys, `[{"kid":"k","alg":"HS256","publicKey":"x"}]`), []string{contract.EnvSigninKeys}},
+		{"staff issuer over http", contract.FunctionAdminAPI, with(contract.EnvOIDCIssuer, "http://login.example.com"), []string{contract.EnvOIDCIssuer}},
+		{"no session secret", contract.FunctionAdminAPI, without(contract.EnvSessionSecretARN), []string{contract.EnvSessionSecretARN}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			_, err := Load(contract.SpecOf(tt.fn), envOf(tt.env))
@@ -125,6 +130,15 @@ func TestLoadRefusesBadConfiguration(t *testing.T) {
 				}
 			}
 		})
+	}
+	// Sign-in keys are optional: without them the customer's page says
+	// sign-in is not set up; a loopback http origin is the dev server's.
+	c, err := Load(contract.SpecOf(contract.FunctionCustomerAPI), envOf(with(contract.EnvPublicURL, "http://127.0.0.1:8080")))
+	if err != nil || len(c.SigninKeys) != 1 || c.PublicURL != "http://127.0.0.1:8080" {
+		t.Fatalf("customer-api: %+v, %v", c.SigninKeys, err)
+	}
+	if c, err := Load(contract.SpecOf(contract.FunctionCustomerAPI), envOf(without(contract.EnvSigninKeys))); err != nil || c.SigninKeys != nil {
+		t.Fatalf("customer-api without sign-in keys: %v", err)
 	}
 	// Tickets off: the notifier needs nothing of WHMCS.
 	if _, err := Load(contract.SpecOf(contract.FunctionNotifier), envOf(without(contract.EnvTicketMode, contract.EnvTicketDeptID,
