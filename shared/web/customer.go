@@ -131,7 +131,8 @@ type docRow struct {
 
 type holdRow struct {
 	kyc.HoldView
-	Left string // time left, or "" when none runs
+	Left   string // time left, or "" when none runs
+	Paused bool   // the clock stands still while the customer's submission is reviewed
 }
 
 type verifyData struct {
@@ -177,7 +178,11 @@ func (p *customerPages) show(w http.ResponseWriter, r *http.Request, ses Session
 			continue
 		}
 		row := holdRow{HoldView: h}
-		if h.State == kyc.AwaitingKYC && !h.Deadline.IsZero() {
+		switch {
+		case st.Status == kyc.StatusPendingReview && h.State.Open():
+			// The 3-day clock stops while a submission waits for review.
+			row.Left, row.Paused = text(lang, "orders.paused"), true
+		case h.State == kyc.AwaitingKYC && !h.Deadline.IsZero():
 			row.Left = countdown(lang, h.Deadline.Sub(policyNow))
 		}
 		if h.State == kyc.AwaitingReview {

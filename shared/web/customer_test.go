@@ -145,7 +145,7 @@ func TestCustomerUploadsAndSubmits(t *testing.T) {
 	if p.status != http.StatusSeeOther {
 		t.Fatalf("submit = %d %s", p.status, p.body)
 	}
-	b.get("/verify?submitted=1").has(t, "In review", "What happens next", "A reviewer checks both documents")
+	b.get("/verify?submitted=1").has(t, "In review", "What happens next", "A reviewer checks both documents", "Paused while we review")
 	if st := s.w.Customer("1001"); st.Status != kyc.StatusPendingReview {
 		t.Fatalf("customer %s", st.Status)
 	}
