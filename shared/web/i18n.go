@@ -146,6 +146,7 @@ var messages = map[string][2]string{
 	"orders.deadline":           {"Deadline", "限期"},
 	"orders.left":               {"Time left", "剩餘時間"},
 	"orders.passed":             {"passed", "已過期"},
+	"orders.paused":             {"Paused while we review your documents", "審核期間暫停計時"},
 	"orders.countdown":          {"%d d %d h %d min", "%d 天 %d 小時 %d 分鐘"},
 	"hold.awaiting_kyc":         {"Waiting for your documents", "等待您的文件"},
 	"hold.awaiting_review":      {"Waiting for our review", "等待我們審核"},
