@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/kycgate/kycgate/shared/contract"
@@ -95,7 +94,7 @@ func (p *consolePages) staff(h staffHandler) http.HandlerFunc {
 			if r.Method == http.MethodGet && r.URL.Path == "/console" {
 				status = http.StatusOK
 			}
-			p.signinPage(w, r, status, "", r.URL.Path)
+			p.signinPage(w, r, status, "", r.URL.Path, false)
 			return
 		}
 		if err := p.sessions.put(w, ses); err != nil {
@@ -125,7 +124,7 @@ func (p *consolePages) reauth(h staffHandler) staffHandler {
 			if id := r.PathValue("id"); kyc.ValidID(id) {
 				next += "/" + id
 			}
-			p.signinPage(w, r, http.StatusUnauthorized, "disc.reauth", next+"&reauth=1")
+			p.signinPage(w, r, http.StatusUnauthorized, "disc.reauth", next, true)
 			return
 		}
 		h(w, r, me)
@@ -134,14 +133,15 @@ func (p *consolePages) reauth(h staffHandler) staffHandler {
 
 type signinData struct{ Next string }
 
-func (p *consolePages) signinPage(w http.ResponseWriter, r *http.Request, status int, msg, next string) {
+// signinPage asks a person to sign in; the link comes back to next, and
+// with reauth the provider asks for the credentials again.
+func (p *consolePages) signinPage(w http.ResponseWriter, r *http.Request, status int, msg, next string, reauth bool) {
 	lang := language(r)
-	v := view{Lang: lang, Title: text(lang, "console.title"), Path: "/console", Data: signinData{Next: "/console/signin?next=" + next}}
-	if strings.Contains(next, "&reauth=1") {
-		v.Data = signinData{Next: "/console/signin?next=" + url.QueryEscape(strings.TrimSuffix(next, "&reauth=1")) + "&reauth=1"}
-	} else {
-		v.Data = signinData{Next: "/console/signin?next=" + url.QueryEscape(next)}
+	q := url.Values{"next": {next}}
+	if reauth {
+		q.Set("reauth", "1")
 	}
+	v := view{Lang: lang, Title: text(lang, "console.title"), Path: "/console", Data: signinData{Next: "/console/signin?" + q.Encode()}}
 	if msg != "" {
 		v.Error = text(lang, msg)
 	}
@@ -182,13 +182,13 @@ func (p *consolePages) callback(w http.ResponseWriter, r *http.Request) {
 		subtle.ConstantTimeCompare([]byte(f.State), []byte(q.Get("state"))) != 1 || f.State == "",
 		p.cfg.now().Sub(time.Unix(f.Started, 0)) > flowTTL,
 		q.Get("code") == "":
-		p.signinPage(w, r, http.StatusUnauthorized, "console.signinfailed", "/console")
+		p.signinPage(w, r, http.StatusUnauthorized, "console.signinfailed", "/console", false)
 		return
 	}
 	id, err := p.cfg.OIDC.exchange(r.Context(), q.Get("code"), f)
 	if err != nil {
 		p.cfg.log().WarnContext(r.Context(), "staff sign-in refused", "err", err)
-		p.signinPage(w, r, http.StatusUnauthorized, "console.signinfailed", f.Next)
+		p.signinPage(w, r, http.StatusUnauthorized, "console.signinfailed", f.Next, false)
 		return
 	}
 	me := who{Session: Session{Subject: id.Subject, Groups: id.Groups}}
@@ -198,7 +198,7 @@ func (p *consolePages) callback(w http.ResponseWriter, r *http.Request) {
 	}
 	if f.Reauth && id.AuthTime.Before(time.Unix(f.Started, 0).Add(-time.Minute)) {
 		// The provider did not ask again: the step stays refused.
-		p.signinPage(w, r, http.StatusUnauthorized, "disc.reauth", f.Next+"&reauth=1")
+		p.signinPage(w, r, http.StatusUnauthorized, "disc.reauth", f.Next, true)
 		return
 	}
 	now := p.cfg.now().Unix()

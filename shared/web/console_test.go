@@ -244,7 +244,7 @@ func TestCustomerOrderAndAdminPages(t *testing.T) {
 	}
 	adm2 := s.staff("admin-2", contract.GroupAdmins)
 	s.clock.Advance(Reauth + time.Minute)
-	if p := adm2.post(loc+"/approve", nil); p.status != http.StatusUnauthorized || !strings.Contains(p.body, "recent sign-in") {
+	if p := adm2.post(loc+"/approve", nil); p.status != http.StatusUnauthorized || !strings.Contains(p.body, "recent sign-in") || !strings.Contains(p.body, "reauth=1") {
 		t.Fatalf("approval without a recent sign-in: %d", p.status)
 	}
 	s.signInAs(adm2, webtest.Person{Subject: "admin-2", Groups: []string{contract.GroupAdmins}, AuthTime: s.clock.Now()}, loc)
