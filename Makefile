@@ -16,7 +16,7 @@ FUNCTIONS := $(notdir $(wildcard functions/*))
 GO_FILES  := $(shell find . -name '*.go' -not -path './cdk.out/*' -not -path './build/*' -not -path './.local/*')
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
-.PHONY: help build synth test test-unit lint dev token invoke local-tools deploy bench fuzz clean audit-verify
+.PHONY: help build synth test test-unit lint dev token signin invoke local-tools deploy bench fuzz clean audit-verify
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s $$'\t'
@@ -54,7 +54,7 @@ test-unit: ## only the tests that need no emulator and no template
 # ---- The local stack (infra/local/dev; README.md "Quick start") ----
 # The local commands are built quietly into $(BIN), and only when a Go file
 # changed, so that `make -s token` prints the token and nothing else.
-LOCAL_TOOLS := $(BIN)/kycdev $(BIN)/kyctoken $(BIN)/kycinvoke
+LOCAL_TOOLS := $(BIN)/kycdev $(BIN)/kyctoken $(BIN)/kycinvoke $(BIN)/kycsignin
 ROLE  ?=
 SUB   ?=
 FN    ?=
@@ -63,13 +63,16 @@ EVENT ?=
 $(BIN)/%: $(GO_FILES) go.mod go.sum
 	@go build -o $@ ./infra/local/cmd/$*
 
-local-tools: $(LOCAL_TOOLS) ## build the local commands (dev server, token, invoke) into .local/bin
+local-tools: $(LOCAL_TOOLS) ## build the local commands (dev server, token, signin, invoke) into .local/bin
 
 dev: synth $(BIN)/kycdev ## the whole system on this machine: emulator, the synthesized stack, API on 127.0.0.1:8080 (Ctrl-C stops it)
 	@$(BIN)/kycdev
 
 token: $(BIN)/kyctoken ## print a JWT for the local stack: make -s token ROLE=customer|reviewer|admin SUB=<id>
 	@$(BIN)/kyctoken -role '$(ROLE)' -sub '$(SUB)'
+
+signin: $(BIN)/kycsignin ## print a URL that signs a person into the running dev server's pages: make -s signin ROLE=customer|reviewer|admin SUB=<id>
+	@$(BIN)/kycsignin -role '$(ROLE)' -sub '$(SUB)'
 
 invoke: $(BIN)/kycinvoke ## run one handler once against the running local stack: make -s invoke FN=<function> EVENT=<file.json>
 	@$(BIN)/kycinvoke -fn '$(FN)' -event '$(EVENT)'

@@ -119,7 +119,7 @@ func newAPI(scope constructs.Construct, id string, cfg Config, fns *Functions) *
 		switch r.Auth {
 		case contract.AuthJWT:
 			props.Authorizer = authorizer
-		case contract.AuthNone:
+		case contract.AuthNone, contract.AuthPage:
 			props.Authorizer = awsapigatewayv2.NewHttpNoneAuthorizer()
 		default:
 			panic(fmt.Sprintf("infra: route %q has unknown auth %q", r.Pattern, r.Auth))
@@ -132,6 +132,15 @@ func newAPI(scope constructs.Construct, id string, cfg Config, fns *Functions) *
 					"obtain a JWT, so the route has no API Gateway authorizer; billing-intake authenticates every request itself by " +
 					"an HMAC-SHA256 signature over timestamp and body with the key in the webhook secret, rejects stale timestamps " +
 					"and replays, and the stage's throttling limits abuse."),
+			}}, jsii.Bool(true))
+		}
+		if r.Auth == contract.AuthPage {
+			cdknag.NagSuppressions_AddResourceSuppressions(route, &[]*cdknag.NagPackSuppression{{
+				Id: jsii.String("AwsSolutions-APIG4"),
+				Reason: jsii.String("A page for people (" + r.Pattern + "): a browser sends no bearer token, so API Gateway runs no " +
+					"authorizer. The function authenticates every request itself from its encrypted, authenticated __Host- session " +
+					"cookie (customers signed in by the billing system's signed single-use token, staff by OpenID Connect with PKCE), " +
+					"refuses cross-origin state changes, and the stage's throttling limits abuse (docs/security.md)."),
 			}}, jsii.Bool(true))
 		}
 		a.Routes[r.Pattern] = route

@@ -6,11 +6,14 @@ import (
 	"fmt"
 	"net/url"
 	"os"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
 
 	"github.com/kycgate/kycgate/shared/kyc"
+	"github.com/kycgate/kycgate/shared/signin"
+	"github.com/kycgate/kycgate/shared/web"
 )
 
 // Config is everything about a deployment that is configuration rather than
@@ -38,6 +41,15 @@ type Config struct {
 	Retention        Retention // how long document files are kept
 	Tickets          string    // "whmcs" to also open WHMCS tickets, "" for none
 	TicketDeptID     string    // WHMCS support department of KYC tickets
+
+	// The pages (docs/runbook.md "The pages").
+	PublicURL           string // the gate's origin as browsers reach it (a custom domain); default: the HTTP API's endpoint
+	SigninKeys          string // the billing system's sign-in public keys, JSON (signin.ParseKeys); empty: customer sign-in off
+	SigninIssuer        string // "iss" of the sign-in tokens; default "whmcs"
+	SigninAudience      string // "aud" of the sign-in tokens; default <PublicURL>/verify
+	StaffIssuer         string // the staff OpenID Connect issuer; empty: the stack's Cognito user pool
+	StaffClientID       string // the console's client id at StaffIssuer (required with it)
+	CognitoDomainPrefix string // the Cognito hosted domain's prefix; default kycgate-<account id>
 }
 
 // Context keys read by configFromContext (cdk.json "context" holds defaults).
@@ -63,6 +75,13 @@ const (
 	ctxTickets          = "tickets"
 	ctxTicketDeptID     = "ticketDeptId"
 	ctxFunctionsDir     = "functionsDir"
+	ctxPublicURL        = "publicUrl"
+	ctxSigninKeys       = "signinKeys"
+	ctxSigninIssuer     = "signinIssuer"
+	ctxSigninAudience   = "signinAudience"
+	ctxStaffIssuer      = "staffIssuer"
+	ctxStaffClientID    = "staffClientId"
+	ctxCognitoDomain    = "cognitoDomainPrefix"
 )
 
 // Defaults used when a context value is absent.
@@ -74,6 +93,7 @@ const (
 	defaultMaxUploadBytes   = 10 << 20 // 10 MiB
 	defaultMetricsNamespace = "KycGate"
 	defaultFunctionsDir     = "build/lambda"
+	defaultSigninIssuer     = "whmcs"
 )
 
 // contextGetter is the part of constructs.Node that configFromContext needs,
@@ -125,6 +145,14 @@ func configFromContext(get contextGetter) (Config, error) {
 		MetricsNamespace: str(ctxMetricsNamespace, defaultMetricsNamespace),
 		TicketDeptID:     str(ctxTicketDeptID, ""),
 		Retention:        retention(get(ctxRetention), &errs),
+
+		PublicURL:           str(ctxPublicURL, ""),
+		SigninKeys:          signinKeys(get(ctxSigninKeys), &errs),
+		SigninIssuer:        str(ctxSigninIssuer, defaultSigninIssuer),
+		SigninAudience:      str(ctxSigninAudience, ""),
+		StaffIssuer:         str(ctxStaffIssuer, ""),
+		StaffClientID:       str(ctxStaffClientID, ""),
+		CognitoDomainPrefix: str(ctxCognitoDomain, ""),
 	}
 	// Tickets default to WHMCS's when billing is WHMCS and a support
 	// department to open them in is configured.
@@ -214,7 +242,48 @@ func (c Config) Validate() error {
 	default:
 		bad("tickets %q: must be \"whmcs\" or empty", c.Tickets)
 	}
+	if c.PublicURL != "" && !web.ValidOrigin(c.PublicURL) {
+		bad("publicUrl %q: must be an origin (https://host[:port], no path)", c.PublicURL)
+	}
+	if c.SigninKeys != "" {
+		if _, err := signin.ParseKeys([]byte(c.SigninKeys)); err != nil {
+			bad("signinKeys: %v", err)
+		}
+	}
+	if c.StaffIssuer != "" && !web.ValidIssuer(c.StaffIssuer) {
+		bad("staffIssuer %q: must be an https URL", c.StaffIssuer)
+	}
+	if (c.StaffIssuer == "") != (c.StaffClientID == "") {
+		bad("staffIssuer and staffClientId: give both (your own issuer) or neither (the stack's Cognito user pool)")
+	}
+	if p := c.CognitoDomainPrefix; p != "" && !cognitoPrefix.MatchString(p) {
+		bad("cognitoDomainPrefix %q: lower-case letters, digits and hyphens, 1-63, not starting or ending with a hyphen", p)
+	}
 	return errors.Join(errs...)
+}
+
+var cognitoPrefix = regexp.MustCompile(`^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$`)
+
+// signinKeys reads context signinKeys: a JSON list (cdk.json) or a string
+// holding one (-c signinKeys='[...]'); it is passed on as JSON.
+func signinKeys(v any, errs *[]error) string {
+	switch v := v.(type) {
+	case nil:
+		return ""
+	case string:
+		return strings.TrimSpace(v)
+	case []any:
+		if len(v) == 0 {
+			return ""
+		}
+		b, err := json.Marshal(v)
+		if err != nil {
+			*errs = append(*errs, fmt.Errorf("context signinKeys: %w", err))
+		}
+		return string(b)
+	}
+	*errs = append(*errs, fmt.Errorf("context signinKeys: want a JSON list of keys"))
+	return ""
 }
 
 func ctxString(v any, def string) (string, error) {

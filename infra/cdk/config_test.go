@@ -168,3 +168,41 @@ func TestRetentionDays(t *testing.T) {
 		}
 	}
 }
+
+// The pages' context: sign-in keys as a JSON list (cdk.json) or a string
+// (-c), the sign-in issuer's default, the staff issuer with its client.
+func TestPagesContext(t *testing.T) {
+	ctx, err := cdkJSONContext("../../cdk.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	key := "-----BEGIN PUBLIC KEY-----\nMCowBQYDK2VwAyEAGb9ECWmEzf6FQbrBZ9w7lshQhqowtrbLDFw4rXAxZuE=\n-----END PUBLIC KEY-----\n"
+	for _, keys := range []any{
+		[]any{map[string]any{"kid": "whmcs-1", "alg": "EdDSA", "publicKey": key}},
+		`[{"kid":"whmcs-1","alg":"EdDSA","publicKey":"` + strings.ReplaceAll(key, "\n", `\n`) + `"}]`,
+	} {
+		c := map[string]any{}
+		for k, v := range ctx {
+			c[k] = v
+		}
+		c[ctxSigninKeys] = keys
+		c[ctxStaffIssuer], c[ctxStaffClientID] = "https://login.example.com/realms/staff", "kyc-console"
+		c[ctxPublicURL] = "https://kyc.example.com"
+		cfg, err := configFromContext(func(k string) any { return c[k] })
+		if err != nil {
+			t.Fatalf("%T keys: %v", keys, err)
+		}
+		if !strings.Contains(cfg.SigninKeys, `"kid":"whmcs-1"`) || cfg.SigninIssuer != "whmcs" || cfg.StaffClientID != "kyc-console" ||
+			cfg.PublicURL != "https://kyc.example.com" {
+			t.Errorf("%T keys: %+v", keys, cfg)
+		}
+	}
+	c := map[string]any{}
+	for k, v := range ctx {
+		c[k] = v
+	}
+	c[ctxSigninKeys] = 42
+	if _, err := configFromContext(func(k string) any { return c[k] }); err == nil || !strings.Contains(err.Error(), "signinKeys") {
+		t.Fatalf("signinKeys 42: %v", err)
+	}
+}

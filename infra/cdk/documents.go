@@ -205,6 +205,18 @@ func (d *queueDestination) Bind(_ constructs.Construct, _ interfacesawss3.IBucke
 	}
 }
 
+// allowPagesOrigin lets the gate's own pages post uploads and fetch the
+// review links (a PDF is read by the console's script to show it inline).
+func (d *Documents) allowPagesOrigin(origin *string) {
+	d.Bucket.AddCorsRule(&awss3.CorsRule{
+		AllowedMethods: &[]awss3.HttpMethods{awss3.HttpMethods_POST, awss3.HttpMethods_GET},
+		AllowedOrigins: &[]*string{origin},
+		AllowedHeaders: jsii.Strings("*"),
+		ExposedHeaders: jsii.Strings("ETag"),
+		MaxAge:         jsii.Number(3000),
+	})
+}
+
 // grantObjects allows object actions under one prefix of the bucket only
 // (contract.DocumentsPrefix or contract.ReviewedPrefix).
 func (d *Documents) grantObjects(g awsiam.IGrantable, prefix string, actions ...string) {

@@ -187,8 +187,11 @@ func (f *Functions) environment(spec contract.Spec, d functionDeps) *map[string]
 		contract.EnvPortalURL:        jsii.String(d.cfg.PortalURL),
 		contract.EnvReviewSLA:        jsii.String(fmt.Sprintf("%dh", d.cfg.ReviewSLAHours)),
 		contract.EnvMetricsNamespace: jsii.String(d.cfg.MetricsNamespace),
+		contract.EnvSessionSecretARN: d.secrets.Session.SecretArn(),
+		contract.EnvSigninIssuer:     jsii.String(orDefault(d.cfg.SigninIssuer, defaultSigninIssuer)),
 	}
 	for k, v := range map[string]string{
+		contract.EnvSigninKeys:    d.cfg.SigninKeys,
 		contract.EnvBillingURL:    d.cfg.BillingURL,
 		contract.EnvMailReplyTo:   d.cfg.MailReplyTo,
 		contract.EnvTicketMode:    d.cfg.Tickets,
@@ -201,6 +204,9 @@ func (f *Functions) environment(spec contract.Spec, d functionDeps) *map[string]
 	}
 	env := map[string]*string{}
 	for _, k := range spec.Env {
+		if lateEnv[k] {
+			continue // set by setLateEnvironment once the API and the staff identity exist
+		}
 		v, ok := values[k]
 		if !ok {
 			panic(fmt.Sprintf("infra: %s needs %s, which the configuration does not give", spec.Name, k))
@@ -213,6 +219,29 @@ func (f *Functions) environment(spec contract.Spec, d functionDeps) *map[string]
 		}
 	}
 	return &env
+}
+
+// lateEnv are the variables whose values name resources made after the
+// functions (the API's endpoint, the staff user pool and its client, which
+// itself names the API's endpoint in its callback URL).
+var lateEnv = map[string]bool{contract.EnvPublicURL: true, contract.EnvSigninAudience: true,
+	contract.EnvOIDCIssuer: true, contract.EnvOIDCClientID: true}
+
+// setLateEnvironment sets the late variables on every function whose spec
+// lists them.
+func (f *Functions) setLateEnvironment(values map[string]*string) {
+	for _, spec := range contract.Specs {
+		for _, k := range append(append([]string{}, spec.Env...), spec.OptionalEnv...) {
+			if !lateEnv[k] {
+				continue
+			}
+			v, ok := values[k]
+			if !ok {
+				panic(fmt.Sprintf("infra: %s needs %s, which the configuration does not give", spec.Name, k))
+			}
+			f.Fn[spec.Name].AddEnvironment(jsii.String(k), v, nil)
+		}
+	}
 }
 
 // grant gives a function exactly the access its spec lists: each
@@ -246,6 +275,8 @@ func (f *Functions) grant(spec contract.Spec, role awsiam.Role, d functionDeps) 
 			t.grantItems(role, []string{"dynamodb:GetItem", "dynamodb:UpdateItem"}, contract.PrefixCommand+"*")
 		case contract.NoticeLedger:
 			t.grantItems(role, []string{"dynamodb:GetItem", "dynamodb:UpdateItem"}, contract.PrefixNotice+"*")
+		case contract.SigninTokens:
+			t.grantItems(role, []string{"dynamodb:PutItem"}, contract.PrefixSignin+"*")
 		case contract.SignUploads:
 			objects = append(objects, "s3:PutObject")
 		case contract.ReadObjects:
@@ -276,6 +307,8 @@ func (f *Functions) grant(spec contract.Spec, role awsiam.Role, d functionDeps) 
 			grantSecretRead(role, d.secrets.Webhook)
 		case contract.ReadBillingSecret:
 			grantSecretRead(role, d.secrets.Billing)
+		case contract.ReadSessionSecret:
+			grantSecretRead(role, d.secrets.Session)
 		case contract.SendEmail:
 			grantSendEmail(role, d.cfg.MailFrom)
 		case contract.StartSweepDLQ:
@@ -377,6 +410,13 @@ func checkFunctionsDir(dir string) error {
 		return fmt.Errorf("function builds missing (run `make build`, or set KYC_FUNCTIONS_DIR): %s", strings.Join(missing, ", "))
 	}
 	return nil
+}
+
+func orDefault(v, def string) string {
+	if v == "" {
+		return def
+	}
+	return v
 }
 
 // logRetention is the log group retention of a number of days.

@@ -22,6 +22,9 @@ type Secrets struct {
 	constructs.Construct
 	Webhook awssecretsmanager.Secret
 	Billing awssecretsmanager.Secret
+	// Session is the key material of the pages' session cookies (generated
+	// here; only customer-api and admin-api read it).
+	Session awssecretsmanager.Secret
 }
 
 func newSecrets(scope constructs.Construct, id string, keys *Keys) *Secrets {
@@ -46,6 +49,21 @@ func newSecrets(scope constructs.Construct, id string, keys *Keys) *Secrets {
 			"secret":     awscdk.SecretValue_UnsafePlainText(jsii.String("")),
 		},
 	})
+	session := awssecretsmanager.NewSecret(c, jsii.String("SessionKey"), &awssecretsmanager.SecretProps{
+		Description:   jsii.String("KYC gate: key material of the pages' session cookies (/verify, /console); replacing it signs everyone out"),
+		EncryptionKey: keys.Data,
+		RemovalPolicy: awscdk.RemovalPolicy_RETAIN,
+		GenerateSecretString: &awssecretsmanager.SecretStringGenerator{
+			PasswordLength:     jsii.Number(64),
+			ExcludePunctuation: jsii.Bool(true),
+		},
+	})
+	cdknag.NagSuppressions_AddResourceSuppressions(session, &[]*cdknag.NagPackSuppression{{
+		Id: jsii.String("AwsSolutions-SMG4"),
+		Reason: jsii.String("The functions read the session key once per cold start and derive the cookie keys from it; a " +
+			"scheduled rotation would sign every customer and reviewer out at a random moment and leave warm functions on the " +
+			"old key. It is rotated by hand (docs/runbook.md), which is also how all sessions are revoked at once."),
+	}}, jsii.Bool(false))
 	reason := "The value is shared with the billing system (WHMCS or the provider's billing platform), which issues or stores " +
 		"it too; a Secrets Manager rotation Lambda cannot change it on both sides atomically, so it is rotated in the billing system " +
 		"by the operator and then written here (the functions re-read it on cold start)."
@@ -54,7 +72,7 @@ func newSecrets(scope constructs.Construct, id string, keys *Keys) *Secrets {
 			Id: jsii.String("AwsSolutions-SMG4"), Reason: jsii.String(reason),
 		}}, jsii.Bool(false))
 	}
-	return &Secrets{Construct: c, Webhook: webhook, Billing: billing}
+	return &Secrets{Construct: c, Webhook: webhook, Billing: billing, Session: session}
 }
 
 // grantRead allows GetSecretValue on one secret (its ARN, no wildcard). The

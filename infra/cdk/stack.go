@@ -32,7 +32,10 @@ type KycStack struct {
 	Functions *Functions
 	Schedule  *SweepSchedule
 	API       *API
+	Staff     *StaffIdentity
 	Alarms    *Alarms
+	// PublicURL is the gate's origin as browsers reach it.
+	PublicURL *string
 }
 
 // NewKycStack creates the whole deployment: one construct per concern, wired
@@ -71,6 +74,20 @@ func newKycStack(scope constructs.Construct, id string, props *KycStackProps) *K
 	})
 	s.Schedule = newSweepSchedule(stack, "SweepSchedule", s.Functions.Fn[contract.FunctionSweep], s.Keys, s.Queues)
 	s.API = newAPI(stack, "Api", props.Config, s.Functions)
+	s.PublicURL = jsii.String(props.Config.PublicURL)
+	if props.Config.PublicURL == "" {
+		s.PublicURL = s.API.Api.ApiEndpoint()
+	}
+	s.Staff = newStaffIdentity(stack, "Staff", props.Config, s.PublicURL)
+	audience := awscdk.Fn_Join(jsii.String(""), &[]*string{s.PublicURL, jsii.String("/verify")})
+	if props.Config.SigninAudience != "" {
+		audience = jsii.String(props.Config.SigninAudience)
+	}
+	s.Functions.setLateEnvironment(map[string]*string{
+		contract.EnvPublicURL: s.PublicURL, contract.EnvSigninAudience: audience,
+		contract.EnvOIDCIssuer: s.Staff.Issuer, contract.EnvOIDCClientID: s.Staff.ClientID,
+	})
+	s.Documents.allowPagesOrigin(s.PublicURL)
 	s.Alarms = newAlarms(stack, "Alarms", props.Config, s.Keys, s.Queues, s.Functions)
 
 	output(stack, "ApiUrl", s.API.URL(), "Base URL of the HTTP API")
@@ -80,6 +97,12 @@ func newKycStack(scope constructs.Construct, id string, props *KycStackProps) *K
 	output(stack, "BillingSecretArn", s.Secrets.Billing.SecretArn(), "Fill in the billing-system credentials here")
 	output(stack, "WebhookSecretArn", s.Secrets.Webhook.SecretArn(), "HMAC key to configure in the billing system's webhook")
 	output(stack, "AlarmTopicArn", s.Alarms.Topic.TopicArn(), "Subscribe operators to the alarms here")
+	output(stack, "PublicUrl", s.PublicURL, "The gate's pages: <PublicUrl>/verify (customers), <PublicUrl>/console (staff)")
+	output(stack, "StaffIssuer", s.Staff.Issuer, "OpenID Connect issuer of the reviewer console")
+	output(stack, "StaffClientId", s.Staff.ClientID, "The console's OpenID Connect client id")
+	if s.Staff.Domain != nil {
+		output(stack, "StaffSignInDomain", s.Staff.Domain.BaseUrl(nil), "Cognito hosted sign-in of staff (create users there, in the groups kyc-reviewers / kyc-admins)")
+	}
 	return s
 }
 

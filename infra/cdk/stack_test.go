@@ -533,17 +533,26 @@ func TestDocumentsBucketVersioningLifecycleAndAccessLogs(t *testing.T) {
 	}
 }
 
-func TestDocumentsCORSAllowsPostFromUploadOriginsOnly(t *testing.T) {
+// Uploads from the configured portal origins (POST), and the gate's own
+// pages (POST uploads, GET the review links a console script reads).
+func TestDocumentsCORSAllowsUploadOriginsAndTheGatesPagesOnly(t *testing.T) {
 	r := synth(t)
 	rules := asList(path(props(r.resource(t, logicalID(r.stack.Documents.Bucket))), "CorsConfiguration", "CorsRules"))
-	if len(rules) != 1 {
-		t.Fatalf("%d CORS rules, want 1", len(rules))
+	if len(rules) != 2 {
+		t.Fatalf("%d CORS rules, want 2", len(rules))
 	}
 	if got := strs(path(rules[0], "AllowedOrigins")); !slices.Equal(got, testConfig.UploadOrigins) {
 		t.Errorf("AllowedOrigins = %v, want %v", got, testConfig.UploadOrigins)
 	}
 	if got := strs(path(rules[0], "AllowedMethods")); !slices.Equal(got, []string{"POST"}) {
 		t.Errorf("AllowedMethods = %v, want [POST]", got)
+	}
+	api := map[string]any{"Fn::GetAtt": []any{logicalID(r.stack.API.Api), "ApiEndpoint"}}
+	if got := asList(path(rules[1], "AllowedOrigins")); len(got) != 1 || !jsonEq(got[0], api) {
+		t.Errorf("the pages' CORS origins = %v, want the API's endpoint only", got)
+	}
+	if got := strs(path(rules[1], "AllowedMethods")); !slices.Equal(got, []string{"POST", "GET"}) {
+		t.Errorf("the pages' AllowedMethods = %v, want [POST GET]", got)
 	}
 }
 
@@ -778,13 +787,17 @@ func TestEveryFunctionIsArmAL2023TracedAndTagged(t *testing.T) {
 var resourceEnv = map[string]bool{
 	contract.EnvTable: true, contract.EnvBucket: true, contract.EnvKeyID: true, contract.EnvMacKeyID: true,
 	contract.EnvEventBus: true, contract.EnvWebhookSecretARN: true, contract.EnvBillingSecretARN: true,
+	contract.EnvSessionSecretARN: true, contract.EnvPublicURL: true, contract.EnvSigninAudience: true,
+	contract.EnvOIDCIssuer: true, contract.EnvOIDCClientID: true,
 }
 
 func TestFunctionEnvironmentReferencesResources(t *testing.T) {
 	r := synth(t)
 	want := map[string][]string{
-		contract.FunctionCustomerAPI:    {contract.EnvTable, contract.EnvBucket, contract.EnvKeyID, contract.EnvEventBus, contract.EnvKYCProducts, contract.EnvMaxUploadBytes, contract.EnvRetention},
-		contract.FunctionAdminAPI:       {contract.EnvTable, contract.EnvBucket, contract.EnvKeyID, contract.EnvMacKeyID, contract.EnvEventBus, contract.EnvRetention},
+		contract.FunctionCustomerAPI: {contract.EnvTable, contract.EnvBucket, contract.EnvKeyID, contract.EnvEventBus, contract.EnvKYCProducts, contract.EnvMaxUploadBytes, contract.EnvRetention,
+			contract.EnvPublicURL, contract.EnvSessionSecretARN, contract.EnvSigninIssuer, contract.EnvSigninAudience},
+		contract.FunctionAdminAPI: {contract.EnvTable, contract.EnvBucket, contract.EnvKeyID, contract.EnvMacKeyID, contract.EnvEventBus, contract.EnvRetention,
+			contract.EnvPublicURL, contract.EnvSessionSecretARN, contract.EnvOIDCIssuer, contract.EnvOIDCClientID, contract.EnvReviewSLA},
 		contract.FunctionBillingIntake:  {contract.EnvTable, contract.EnvEventBus, contract.EnvKYCProducts, contract.EnvOtherProducts, contract.EnvRegions, contract.EnvKeyID, contract.EnvWebhookSecretARN},
 		contract.FunctionValidator:      {contract.EnvTable, contract.EnvBucket, contract.EnvKeyID, contract.EnvMaxUploadBytes},
 		contract.FunctionSweep:          {contract.EnvTable, contract.EnvBucket, contract.EnvEventBus, contract.EnvReviewSLA, contract.EnvMetricsNamespace, contract.EnvRetention},
@@ -1064,7 +1077,7 @@ func TestOneRoutePerContractRouteWithItsAuthorization(t *testing.T) {
 			if p["AuthorizationType"] != "JWT" || !jsonEq(p["AuthorizerId"], ref(authID)) {
 				t.Errorf("%s: AuthorizationType/AuthorizerId = %v/%v, want JWT/the JWT authorizer", want.Pattern, p["AuthorizationType"], p["AuthorizerId"])
 			}
-		case contract.AuthNone:
+		case contract.AuthNone, contract.AuthPage:
 			if p["AuthorizationType"] != "NONE" || p["AuthorizerId"] != nil {
 				t.Errorf("%s: AuthorizationType/AuthorizerId = %v/%v, want NONE/none", want.Pattern, p["AuthorizationType"], p["AuthorizerId"])
 			}

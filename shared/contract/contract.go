@@ -44,6 +44,15 @@ const (
 	EnvReviewSLA        = "KYC_REVIEW_SLA"         // Go duration; the sweep reports the oldest pending review against it
 	EnvMetricsNamespace = "KYC_METRICS_NAMESPACE"  // CloudWatch namespace of the embedded metrics
 	EnvRetention        = "KYC_RETENTION"          // "unsubmitted=168h,rejected=2160h,afterExpiry=2160h" (kyc.ParseRetention)
+
+	// The pages (shared/web).
+	EnvPublicURL        = "KYC_PUBLIC_URL"         // the gate's base URL as browsers reach it (https://..., no path): OIDC redirects, sign-in audience
+	EnvSessionSecretARN = "KYC_SESSION_SECRET_ARN" // Secrets Manager secret: the key of the pages' session cookies
+	EnvSigninKeys       = "KYC_SIGNIN_KEYS"        // JSON list of the billing system's sign-in public keys (signin.ParseKeys); unset: no customer sign-in
+	EnvSigninIssuer     = "KYC_SIGNIN_ISSUER"      // "iss" of the billing system's sign-in tokens
+	EnvSigninAudience   = "KYC_SIGNIN_AUDIENCE"    // "aud" the sign-in tokens must name
+	EnvOIDCIssuer       = "KYC_OIDC_ISSUER"        // staff OpenID Connect issuer (the stack's Cognito user pool by default)
+	EnvOIDCClientID     = "KYC_OIDC_CLIENT_ID"     // the console's OIDC client id (a public client: code + PKCE)
 )
 
 // DynamoDB table layout. One table, single-table design (docs/architecture.md).
@@ -69,6 +78,8 @@ const (
 	PrefixCommand = "CMD#" // pk CMD#<eventId>, sk SKCommand: a service command applied to billing (billing-adapter)
 	SKCommand     = "CMD"
 	PrefixNotice  = "NOTIFY#" // pk NOTIFY#<eventId>, sk "email"|"ticket": a customer notice sent (notifier)
+	PrefixSignin  = "SIGNIN#" // pk SIGNIN#<jti>, sk SKSignin: a used sign-in token id (customer-api), TTL
+	SKSignin      = "SIGNIN"
 )
 
 // S3 layout of the documents bucket.

@@ -33,6 +33,7 @@ const (
 	CustomerRecords Access = "table:customers"   // GetItem on CUST#* (a customer's contact address and data key)
 	CommandLedger   Access = "table:commands"    // GetItem/UpdateItem on CMD#*
 	NoticeLedger    Access = "table:notices"     // GetItem/UpdateItem on NOTIFY#*
+	SigninTokens    Access = "table:signin"      // PutItem on SIGNIN#* (conditional: each sign-in token is used once)
 
 	// The documents bucket: uploads under docs/, the validator's reviewed
 	// copies under reviewed/.
@@ -53,6 +54,7 @@ const (
 	PublishEvents     Access = "events:put"     // PutEvents on the bus
 	ReadWebhookSecret Access = "secret:webhook" // GetSecretValue of the webhook secret
 	ReadBillingSecret Access = "secret:billing" // GetSecretValue of the billing secret
+	ReadSessionSecret Access = "secret:session" // GetSecretValue of the pages' session key
 	SendEmail         Access = "ses:send"       // SendEmail from the configured sender only
 	StartSweepDLQ     Access = "sqs:sweep-dlq"  // SendMessage to the sweep's DLQ (asynchronous invocations)
 )
@@ -84,20 +86,23 @@ type Spec struct {
 var Specs = []Spec{
 	{
 		Name:        FunctionCustomerAPI,
-		Description: "Customer KYC API (documents, submissions, status)",
+		Description: "Customer KYC API (documents, submissions, status) and verification page",
 		Triggers:    []Trigger{TriggerHTTP},
-		Env:         []string{EnvTable, EnvBucket, EnvKeyID, EnvEventBus, EnvKYCProducts, EnvMaxUploadBytes, EnvRetention},
+		Env: []string{EnvTable, EnvBucket, EnvKeyID, EnvEventBus, EnvKYCProducts, EnvMaxUploadBytes, EnvRetention,
+			EnvPublicURL, EnvSessionSecretARN, EnvSigninIssuer, EnvSigninAudience},
+		OptionalEnv: []string{EnvSigninKeys},
 		Access: []Access{TableItems, QueryTable, SignUploads, ReadObjects, TagObjects, GenerateDataKeys, DecryptData,
-			PublishEvents},
+			PublishEvents, SigninTokens, ReadSessionSecret},
 		TimeoutSeconds: 10, LogRetentionDays: 365,
 	},
 	{
 		Name:        FunctionAdminAPI,
-		Description: "Reviewer/admin API (queue, decisions, disclosures)",
+		Description: "Reviewer/admin API (queue, decisions, disclosures) and reviewer console",
 		Triggers:    []Trigger{TriggerHTTP},
-		Env:         []string{EnvTable, EnvBucket, EnvKeyID, EnvMacKeyID, EnvEventBus, EnvRetention},
+		Env: []string{EnvTable, EnvBucket, EnvKeyID, EnvMacKeyID, EnvEventBus, EnvRetention,
+			EnvPublicURL, EnvSessionSecretARN, EnvOIDCIssuer, EnvOIDCClientID, EnvReviewSLA},
 		Access: []Access{TableItems, QueryTable, QueryDue, QueryQueue, ReadObjects, ReadReviewed, GenerateDataKeys, DecryptData, Fingerprint,
-			PublishEvents},
+			PublishEvents, ReadSessionSecret},
 		TimeoutSeconds: 10, LogRetentionDays: 365,
 	},
 	{

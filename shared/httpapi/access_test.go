@@ -71,7 +71,7 @@ func TestCustomerAPIRefusesStaffTokens(t *testing.T) {
 		"POST /v1/kyc/documents":   `{"category":"identity","type":"passport","contentType":"image/jpeg","size":1000}`,
 		"POST /v1/kyc/submissions": `{"identityDocumentId":"d-1","addressDocumentId":"d-2"}`,
 	}
-	for _, r := range contract.RoutesOf(contract.FunctionCustomerAPI) {
+	for _, r := range contract.APIRoutesOf(contract.FunctionCustomerAPI) {
 		method, path, _ := strings.Cut(r.Pattern, " ")
 		for _, staff := range []who{{sub: "c-1", groups: contract.GroupReviewers}, {sub: "c-1", groups: contract.GroupAdmins}, reviewer} {
 			if got := serve(h, staff, method, path, body[r.Pattern]); got.Code != 403 || code(got) != "staff_token" {

@@ -270,7 +270,7 @@ func TestIdentityRoles(t *testing.T) {
 func TestMountPanicsOnARouteWithoutHandlerAndAHandlerWithoutRoute(t *testing.T) {
 	ok := func(http.ResponseWriter, *http.Request) error { return nil }
 	full := map[string]handler{}
-	for _, r := range contract.RoutesOf(contract.FunctionCustomerAPI) {
+	for _, r := range contract.APIRoutesOf(contract.FunctionCustomerAPI) {
 		full[r.Pattern] = ok
 	}
 	mustPanic := func(name string, handlers map[string]handler, want string) {

@@ -33,7 +33,7 @@ import (
 func TestOpenAPIOperationsAreTheContractRoutes(t *testing.T) {
 	c := apitest.Load(t)
 	var routes []string
-	for _, r := range contract.Routes {
+	for _, r := range contract.APIRoutes() {
 		routes = append(routes, r.Pattern)
 	}
 	slices.Sort(routes)
@@ -53,7 +53,7 @@ func TestOpenAPIOperationsAreTheContractRoutes(t *testing.T) {
 // The document's security of each operation is its route's authorization.
 func TestOpenAPISecurityIsTheRoutesAuth(t *testing.T) {
 	c := apitest.Load(t)
-	for _, r := range contract.Routes {
+	for _, r := range contract.APIRoutes() {
 		op := c.Operation(r.Pattern)
 		if op == nil || op.Security == nil || len(*op.Security) != 1 {
 			t.Errorf("%s: want exactly one security requirement", r.Pattern)
@@ -155,7 +155,7 @@ func newAPIFixture(t *testing.T) *apiFixture {
 		contract.FunctionBillingIntake: NewBillingWebhook(w.Intake, fixtureSecret, f.replay, w.Now, log),
 	}
 	mux := http.NewServeMux()
-	for _, r := range contract.Routes {
+	for _, r := range contract.APIRoutes() {
 		mux.Handle(r.Pattern, fns[r.Function])
 	}
 	mux.Handle("/", Fallback(mux, "no such route"))
@@ -553,7 +553,7 @@ func TestHandlersAnswerAsDocumented(t *testing.T) {
 			seen[fmt.Sprintf("%s %d", op, tc.status)] = true
 		})
 	}
-	for _, r := range contract.Routes {
+	for _, r := range contract.APIRoutes() {
 		op := c.Operation(r.Pattern)
 		for status := range op.Responses.Map() {
 			if !seen[op.OperationID+" "+status] {

@@ -15,7 +15,7 @@ import (
 // handler without a route, is a programming error found at start.
 func mount(function string, handlers map[string]handler, auth Authenticator, log *slog.Logger) *http.ServeMux {
 	mux := http.NewServeMux()
-	routes := contract.RoutesOf(function)
+	routes := contract.APIRoutesOf(function) // the pages are shared/web's
 	for _, rt := range routes {
 		h, ok := handlers[rt.Pattern]
 		if !ok {

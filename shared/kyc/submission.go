@@ -102,6 +102,7 @@ type Extracted struct {
 	Address        string `json:"address,omitempty"`
 	DocumentNumber string `json:"documentNumber,omitempty"`
 	BirthDate      string `json:"birthDate,omitempty"`
+	DocumentExpiry string `json:"documentExpiry,omitempty"` // YYYY-MM-DD as printed on the document
 }
 
 // DecisionInput is a reviewer's decision on a submission.

@@ -124,7 +124,7 @@ func TestValidatorAcknowledgesOnlyValidatedUploads(t *testing.T) {
 	w := kyctest.New(t)
 	v := triggers.NewValidator(w.Validator, slog.New(slog.DiscardHandler))
 	up := w.CreateDocument("c1", kyctest.Request(kyc.Identity))
-	version := w.Post(up, kyctest.Content(kyc.JPEG, 2048))
+	version := w.Post(up, kyctest.Content(kyc.JPEG, int(kyctest.Request(kyc.Identity).Size)))
 	note := func(key, ver string) triggers.S3Notification {
 		var n triggers.S3Notification
 		n.Records = make([]triggers.S3Record, 1)
@@ -134,7 +134,7 @@ func TestValidatorAcknowledgesOnlyValidatedUploads(t *testing.T) {
 	}
 	key := kyc.DocumentKey("c1", up.DocumentID)
 
-	w.Files.FailNext(kyctest.MethodInspect, errors.New("SlowDown"))
+	w.Files.FailNext(kyctest.MethodRead, errors.New("SlowDown"))
 	res, err := v.HandleSQS(context.Background(), batchOf(t, note(key, version)))
 	if err != nil || len(res.BatchItemFailures) != 1 {
 		t.Fatalf("a failed inspection: %v, %+v; want the message reported", err, res)

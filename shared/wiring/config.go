@@ -19,6 +19,8 @@ import (
 	"github.com/kycgate/kycgate/shared/billing"
 	"github.com/kycgate/kycgate/shared/contract"
 	"github.com/kycgate/kycgate/shared/kyc"
+	"github.com/kycgate/kycgate/shared/signin"
+	"github.com/kycgate/kycgate/shared/web"
 )
 
 // Config is a function's configuration. Only the fields of the variables its
@@ -49,6 +51,14 @@ type Config struct {
 
 	ReviewSLA        time.Duration // contract.EnvReviewSLA
 	MetricsNamespace string        // contract.EnvMetricsNamespace
+
+	PublicURL        string       // contract.EnvPublicURL: scheme://host[:port], no path
+	SessionSecretARN string       // contract.EnvSessionSecretARN
+	SigninKeys       []signin.Key // contract.EnvSigninKeys (none: customer sign-in is off)
+	SigninIssuer     string       // contract.EnvSigninIssuer
+	SigninAudience   string       // contract.EnvSigninAudience
+	OIDCIssuer       string       // contract.EnvOIDCIssuer
+	OIDCClientID     string       // contract.EnvOIDCClientID
 }
 
 // TicketsWHMCS is the value of contract.EnvTicketMode that also opens WHMCS
@@ -158,6 +168,30 @@ func Load(spec contract.Spec, env func(string) string) (Config, error) {
 			c.ReviewSLA = d
 		case contract.EnvMetricsNamespace:
 			c.MetricsNamespace = v
+		case contract.EnvPublicURL:
+			if !web.ValidOrigin(v) {
+				bad(name, "not an origin (https://host[:port], or http on a loopback address)")
+			}
+			c.PublicURL = v
+		case contract.EnvSessionSecretARN:
+			c.SessionSecretARN = v
+		case contract.EnvSigninKeys:
+			keys, err := signin.ParseKeys([]byte(v))
+			if err != nil {
+				bad(name, err.Error())
+			}
+			c.SigninKeys = keys
+		case contract.EnvSigninIssuer:
+			c.SigninIssuer = v
+		case contract.EnvSigninAudience:
+			c.SigninAudience = v
+		case contract.EnvOIDCIssuer:
+			if !web.ValidIssuer(v) {
+				bad(name, "not an issuer URL (https, or http on a loopback address)")
+			}
+			c.OIDCIssuer = v
+		case contract.EnvOIDCClientID:
+			c.OIDCClientID = v
 		default:
 			bad(name, "the wiring does not read this variable (contract.Specs lists it)")
 		}

@@ -12,11 +12,14 @@ import (
 
 	"github.com/kycgate/kycgate/shared/billing"
 	"github.com/kycgate/kycgate/shared/contract"
+	"github.com/kycgate/kycgate/shared/dynamostore"
 	"github.com/kycgate/kycgate/shared/httpapi"
 	"github.com/kycgate/kycgate/shared/kyc"
 	"github.com/kycgate/kycgate/shared/ledger"
 	"github.com/kycgate/kycgate/shared/notify"
+	"github.com/kycgate/kycgate/shared/signin"
 	"github.com/kycgate/kycgate/shared/triggers"
+	"github.com/kycgate/kycgate/shared/web"
 	"github.com/kycgate/kycgate/shared/whmcs"
 )
 
@@ -84,15 +87,50 @@ func (d Definition) Build(ctx context.Context, env func(string) string, c Client
 	return fn, nil
 }
 
-func customerAPI(_ context.Context, r *resources) (*Function, error) {
+func customerAPI(ctx context.Context, r *resources) (*Function, error) {
+	// The per-customer limits are the use cases': the JSON API and the
+	// pages count the same requests.
 	limits := kyc.WithLimiter(httpapi.NewLimiter(r.store, r.host.Rates, r.host.Clock))
 	svc := kyc.NewService(r.store, r.files(), r.sealer(), r.bus(), r.cfg.policy(), append(r.options(), limits)...)
-	return api(httpapi.NewCustomerAPI(svc, r.auth(), r.log)), nil
+	pc, err := r.pages(ctx)
+	if err != nil {
+		return nil, err
+	}
+	cc := web.CustomerConfig{Config: pc, FilesOrigin: r.filesOrigin(ctx)}
+	if len(r.cfg.SigninKeys) > 0 {
+		if cc.Signin, err = signin.NewVerifier(signin.Config{Keys: r.cfg.SigninKeys, Issuer: r.cfg.SigninIssuer,
+			Audience: r.cfg.SigninAudience, Replay: dynamostore.NewSigninGuard(r.clients.DynamoDB, r.cfg.Table)}); err != nil {
+			return nil, err
+		}
+	}
+	return api(withPages(contract.FunctionCustomerAPI, httpapi.NewCustomerAPI(svc, r.auth(), r.log),
+		web.NewCustomerPages(svc, cc))), nil
 }
 
-func adminAPI(_ context.Context, r *resources) (*Function, error) {
+func adminAPI(ctx context.Context, r *resources) (*Function, error) {
 	svc := kyc.NewService(r.store, r.files(), r.sealer(), r.bus(), r.cfg.policy(), r.options()...)
-	return api(httpapi.NewAdminAPI(svc, r.auth(), r.log)), nil
+	pc, err := r.pages(ctx)
+	if err != nil {
+		return nil, err
+	}
+	oidc := &web.OIDC{Issuer: r.cfg.OIDCIssuer, ClientID: r.cfg.OIDCClientID, RedirectURL: r.cfg.PublicURL + "/console/callback"}
+	pages := web.NewConsolePages(svc, web.ConsoleConfig{Config: pc, OIDC: oidc, ReviewSLA: r.cfg.ReviewSLA, FilesOrigin: r.filesOrigin(ctx)})
+	return api(withPages(contract.FunctionAdminAPI, httpapi.NewAdminAPI(svc, r.auth(), r.log), pages)), nil
+}
+
+// withPages serves a function's page routes (contract.AuthPage) with its
+// pages and every other request with its JSON API.
+func withPages(function string, apiH, pagesH http.Handler) http.Handler {
+	mux := http.NewServeMux()
+	for _, rt := range contract.RoutesOf(function) {
+		if rt.Auth == contract.AuthPage {
+			mux.Handle(rt.Pattern, pagesH)
+		} else {
+			mux.Handle(rt.Pattern, apiH)
+		}
+	}
+	mux.Handle("/", apiH)
+	return mux
 }
 
 func billingIntake(ctx context.Context, r *resources) (*Function, error) {

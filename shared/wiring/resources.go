@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/url"
 	"os"
 	"time"
 
@@ -27,6 +28,7 @@ import (
 	"github.com/kycgate/kycgate/shared/kmsseal"
 	"github.com/kycgate/kycgate/shared/kyc"
 	"github.com/kycgate/kycgate/shared/s3docs"
+	"github.com/kycgate/kycgate/shared/web"
 )
 
 // Clients are the SDK clients, built once per process from one configuration.
@@ -151,6 +153,36 @@ func (r *resources) secret(ctx context.Context, arn string) ([]byte, error) {
 		return nil, errors.New("read secret: it has no string value")
 	}
 	return []byte(*out.SecretString), nil
+}
+
+// pages is the pages' configuration: the public origin and the cookie keys
+// from the session secret (read once, at cold start).
+func (r *resources) pages(ctx context.Context) (web.Config, error) {
+	secret, err := r.secret(ctx, r.cfg.SessionSecretARN)
+	if err != nil {
+		return web.Config{}, fmt.Errorf("session secret: %w", err)
+	}
+	keys, err := web.NewKeys(secret)
+	if err != nil {
+		return web.Config{}, fmt.Errorf("session secret: %w", err)
+	}
+	return web.Config{PublicURL: r.cfg.PublicURL, Keys: keys, Log: r.log}, nil
+}
+
+// filesOrigin is the origin of the documents bucket's presigned URLs (the
+// pages' CSP allows it): presigning is computed locally, without a call.
+func (r *resources) filesOrigin(ctx context.Context) string {
+	d := kyc.Document{Key: kyc.DocumentKey("origin", "probe"), ContentType: kyc.JPEG, CustomerID: "origin", ID: "probe"}
+	up, err := r.files().PresignUpload(ctx, d, 1, time.Minute)
+	if err != nil {
+		r.log.Warn("documents origin unknown: the pages' CSP will refuse uploads", "err", err)
+		return ""
+	}
+	u, err := url.Parse(up.URL)
+	if err != nil || u.Host == "" {
+		return ""
+	}
+	return u.Scheme + "://" + u.Host
 }
 
 // billingSecret reads and parses the billing secret.

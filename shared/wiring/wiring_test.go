@@ -47,6 +47,10 @@ var validEnv = map[string]string{
 	contract.EnvMailReplyTo: "support@example.com", contract.EnvPortalURL: "https://portal.example.com/kyc",
 	contract.EnvTicketMode: "whmcs", contract.EnvTicketDeptID: "3", contract.EnvReviewSLA: "12h",
 	contract.EnvMetricsNamespace: "KycGate",
+	contract.EnvPublicURL:        "https://kyc.example.com", contract.EnvSessionSecretARN: "arn:session",
+	contract.EnvSigninIssuer: "whmcs", contract.EnvSigninAudience: "https://kyc.example.com/verify",
+	contract.EnvSigninKeys: `[{"kid":"k1","alg":"EdDSA","publicKey":"-----BEGIN PUBLIC KEY-----\nMCowBQYDK2VwAyEAGb9ECWmEzf6FQbrBZ9w7lshQhqowtrbLDFw4rXAxZuE=\n-----END PUBLIC KEY-----\n"}]`,
+	contract.EnvOIDCIssuer: "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_abc", contract.EnvOIDCClientID: "client",
 }
 
 func envOf(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
@@ -121,6 +125,11 @@ func TestLoadRefusesBadConfiguration(t *testing.T) {
 		{"a region without a time zone", contract.FunctionBillingIntake, with(contract.EnvRegions, "hk"), []string{contract.EnvRegions}},
 		{"an unknown time zone", contract.FunctionBillingIntake, with(contract.EnvRegions, "hk=Asia/Kowloon"), []string{contract.EnvRegions}},
 		{"a product with and without KYC", contract.FunctionBillingIntake, with(contract.EnvOtherProducts, "shared-hosting,kyc-vps"), []string{contract.EnvOtherProducts}},
+		{"public URL with a path", contract.FunctionCustomerAPI, with(contract.EnvPublicURL, "https://kyc.example.com/verify"), []string{contract.EnvPublicURL}},
+		{"public URL over http", contract.FunctionAdminAPI, with(contract.EnvPublicURL, "http://kyc.example.com"), []string{contract.EnvPublicURL}},
+		{"sign-in keys", contract.FunctionCustomerAPI, with(contract.EnvSigninKeys, `[{"kid":"k","alg":"HS256","publicKey":"x"}]`), []string{contract.EnvSigninKeys}},
+		{"staff issuer over http", contract.FunctionAdminAPI, with(contract.EnvOIDCIssuer, "http://login.example.com"), []string{contract.EnvOIDCIssuer}},
+		{"no session secret", contract.FunctionAdminAPI, without(contract.EnvSessionSecretARN), []string{contract.EnvSessionSecretARN}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			_, err := Load(contract.SpecOf(tt.fn), envOf(tt.env))
@@ -137,6 +146,15 @@ func TestLoadRefusesBadConfiguration(t *testing.T) {
 	// Products that need no KYC are optional: a catalogue of KYC products only.
 	if c, err := Load(contract.SpecOf(contract.FunctionBillingIntake), envOf(without(contract.EnvOtherProducts))); err != nil || len(c.Products) != 2 {
 		t.Fatalf("billing-intake without other products: %+v, %v", c.Products, err)
+	}
+	// Sign-in keys are optional: without them the customer's page says
+	// sign-in is not set up; a loopback http origin is the dev server's.
+	c, err := Load(contract.SpecOf(contract.FunctionCustomerAPI), envOf(with(contract.EnvPublicURL, "http://127.0.0.1:8080")))
+	if err != nil || len(c.SigninKeys) != 1 || c.PublicURL != "http://127.0.0.1:8080" {
+		t.Fatalf("customer-api: %+v, %v", c.SigninKeys, err)
+	}
+	if c, err := Load(contract.SpecOf(contract.FunctionCustomerAPI), envOf(without(contract.EnvSigninKeys))); err != nil || c.SigninKeys != nil {
+		t.Fatalf("customer-api without sign-in keys: %v", err)
 	}
 	// Tickets off: the notifier needs nothing of WHMCS.
 	if _, err := Load(contract.SpecOf(contract.FunctionNotifier), envOf(without(contract.EnvTicketMode, contract.EnvTicketDeptID,

@@ -23,6 +23,7 @@ type Report struct {
 	Sweep      *SweepResult
 	Functions  []FunctionResult
 	Throughput *ThroughputResult
+	Pages      []PageResult
 	// Missing lists result files not found (a benchmark not run).
 	Missing []string
 }
@@ -48,6 +49,9 @@ func Load(dir string) (Report, error) {
 		r.Sweep = &sw
 	}
 	if _, err := read(FileFunctions, &r.Functions); err != nil {
+		return r, err
+	}
+	if _, err := read(FilePages, &r.Pages); err != nil {
 		return r, err
 	}
 	var tp ThroughputResult
@@ -143,6 +147,22 @@ func Render(w io.Writer, r Report) error {
 		p("| largest zipped function (%s) | %s | under 10 MB | %s |\n", largest.Name, mb(largest.ZipBytes), check(largest.ZipBytes < TargetZipBytes))
 		p("| slowest cold-start init, median (%s) | %.1f ms | none set (§3 says what it measures) | |\n", slowest.Name, slowest.MedianMS)
 	}
+	if len(r.Pages) > 0 {
+		largest := r.Pages[0]
+		atMin := 0
+		for _, pg := range r.Pages {
+			if pg.TotalGzip > largest.TotalGzip {
+				largest = pg
+			}
+			if pg.Total == pg.Minimum {
+				atMin++
+			}
+		}
+		p("| largest page view, compressed, scripts and styles included (%s) | %.1f KB | under %d KB | %s |\n", largest.Name,
+			float64(largest.TotalGzip)/1024, TargetPageGzip>>10, check(largest.TotalGzip < TargetPageGzip))
+		p("| AWS calls per page view (%d pages) | %d at the design's minimum, %d above it, each extra call explained in §6 | the minimum the design allows | |\n",
+			len(r.Pages), atMin, len(r.Pages)-atMin)
+	}
 	if len(r.Calls) > 0 {
 		p("| cost per verification, us-east-1 list prices | US$%.6f | below US$%.3f (Stripe Identity: US$1.50) | %s |\n", cost.Total, TargetCostUSD,
 			check(cost.Total < TargetCostUSD && len(cost.Missing) == 0))
@@ -160,6 +180,7 @@ func Render(w io.Writer, r Report) error {
 	renderFunctions(p, r.Functions)
 	renderCost(p, r.Calls, cost)
 	renderThroughput(p, r.Throughput)
+	renderPages(p, r.Pages)
 	_, err := io.WriteString(w, b.String())
 	return err
 }
@@ -391,4 +412,25 @@ func renderThroughput(p func(string, ...any), t *ThroughputResult) {
 	default:
 		p("%d orders are not where the policy puts them although their flow completed: that is a defect to find.\n", unexplained)
 	}
+}
+
+func renderPages(p func(string, ...any), pages []PageResult) {
+	if len(pages) == 0 {
+		return
+	}
+	p("## 6. The pages: bytes and AWS calls per page view\n\n")
+	p("Each page is requested as a signed-in browser requests it, through the function's handler built as Lambda builds it, on the emulator. ")
+	p("Bytes are gzip-compressed (the HTML plus every script and stylesheet it loads, nothing cached; images of documents are the customer's own bytes and not counted). ")
+	p("The session is a sealed cookie: no page reads the table for it (D34).\n\n")
+	p("| page | route | HTML (raw / gzip) | scripts and styles (gzip) | total (gzip) | AWS calls | minimum | why the minimum; calls above it |\n|---|---|---|---|---|---|---|---|\n")
+	for _, pg := range pages {
+		why := pg.MinimumWhy
+		if len(pg.Above) > 0 {
+			why += "; above: " + strings.Join(pg.Above, "; ")
+		}
+		p("| %s | `%s` | %.1f / %.1f KB | %.1f KB (%s) | **%.1f KB** %s | %d: %s | %d | %s |\n", pg.Name, pg.Route,
+			float64(pg.HTMLBytes)/1024, float64(pg.HTMLGzip)/1024, float64(pg.AssetsGzip)/1024, strings.Join(pg.Assets, ", "),
+			float64(pg.TotalGzip)/1024, check(pg.TotalGzip < TargetPageGzip), pg.Total, callList(pg.Calls), pg.Minimum, why)
+	}
+	p("\n")
 }

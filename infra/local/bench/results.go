@@ -42,7 +42,32 @@ const (
 	FileSweep      = "sweep.json"
 	FileFunctions  = "functions.json"
 	FileThroughput = "throughput.json"
+	FilePages      = "pages.json"
 )
+
+// PageResult is what one page view costs: the bytes a browser transfers
+// (gzip-compressed, as API Gateway's clients accept them: the HTML and every
+// script and stylesheet it loads, uncached) and the AWS calls the function
+// makes for it, against the minimum the design allows.
+type PageResult struct {
+	Name       string         `json:"name"`
+	Route      string         `json:"route"`
+	Function   string         `json:"function"`
+	HTMLBytes  int            `json:"htmlBytes"`
+	HTMLGzip   int            `json:"htmlGzip"`
+	AssetsGzip int            `json:"assetsGzip"`
+	TotalGzip  int            `json:"totalGzip"`
+	Assets     []string       `json:"assets"`
+	Calls      map[string]int `json:"calls"`
+	Total      int            `json:"total"`
+	Minimum    int            `json:"minimum"`
+	MinimumWhy string         `json:"minimumWhy"`
+	Above      []string       `json:"above,omitempty"`
+}
+
+// TargetPageGzip is the most a page may transfer, compressed, scripts
+// included.
+const TargetPageGzip = 100 << 10
 
 // OpResult is what one operation costs in AWS calls.
 type OpResult struct {

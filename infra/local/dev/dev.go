@@ -130,6 +130,7 @@ type Server struct {
 	sink       *whmcstest.Server
 	subs       []Substitution
 	clock      *Clock
+	signin     *localSignin
 	fns        map[string]*wiring.Function
 	sweepEvery time.Duration
 	url        string
@@ -296,6 +297,11 @@ func (s *Server) setUp(ctx context.Context, awsCfg aws.Config) error {
 			s.st.Authorizer.Issuer, s.st.Authorizer.Audience, localjwt.KeyFile(s.cfg.LocalDir), localjwt.KeyID),
 		Why: "the issuer's real keys sign no local token; `make -s token` signs with the local key, which nothing deployed trusts",
 	})
+	l, pageSubs, err := localizePages(ctx, awsCfg, s.st, s.url, s.cfg.LocalDir, key)
+	if err != nil {
+		return err
+	}
+	s.signin, s.subs = l, append(s.subs, pageSubs...)
 	verifier := httpapi.JWTVerifier{Issuer: s.st.Authorizer.Issuer, Audiences: s.st.Authorizer.Audience,
 		Keys: map[string]*rsa.PublicKey{localjwt.KeyID: &key.PublicKey}}
 	s.subs = append(s.subs, Substitution{
@@ -341,11 +347,11 @@ func checkRoutes(st *stack.Stack) error {
 	var got, want []string
 	for name, fn := range st.Functions {
 		for _, r := range fn.Routes {
-			got = append(got, fmt.Sprintf("%s → %s (%s)", r.Key, name, r.Auth))
+			got = append(got, fmt.Sprintf("%s → %s (%s)", r.Key, name, r.Auth.Gateway()))
 		}
 	}
 	for _, r := range contract.Routes {
-		want = append(want, fmt.Sprintf("%s → %s (%s)", r.Pattern, r.Function, r.Auth))
+		want = append(want, fmt.Sprintf("%s → %s (%s)", r.Pattern, r.Function, r.Auth.Gateway()))
 	}
 	slices.Sort(got)
 	slices.Sort(want)
@@ -449,6 +455,8 @@ func (s *Server) banner(out io.Writer) {
 		p("  - %s", sub.What)
 		p("      why: %s", sub.Why)
 	}
+	p("Pages:   %s/verify (customers)   %s/console (staff)", s.url, s.url)
+	p("Sign-in: make -s signin ROLE=customer|reviewer|admin SUB=<id>   prints a URL that signs that person in")
 	p("Tokens:  make -s token ROLE=customer|reviewer|admin SUB=<id>")
 	p("Invoke:  make -s invoke FN=<function> EVENT=events/<function>/<file>.json")
 	p("Stop:    Ctrl-C (stops the pollers, the HTTP server and the emulator this command started)")

@@ -130,6 +130,8 @@ func (s *Server) localRoutes(mux *http.ServeMux) {
 			"  GET  /local/substitutions      how the local stack differs from the synthesized template",
 			"  GET  " + OpenAPIPath + "             the OpenAPI 3.1 document of the HTTP API",
 			"  POST " + SinkPath + "/includes/api.php   the billing sink's WHMCS API (what billing-adapter calls)",
+			"  POST " + SigninPath + "               {role, sub}: a one-time URL that signs that person in (make -s signin)",
+			"  GET  " + OIDCPath + "/.well-known/openid-configuration   the local staff issuer (the console signs in here)",
 			"",
 		}, "\n"))
 	})
@@ -178,6 +180,7 @@ func (s *Server) localRoutes(mux *http.ServeMux) {
 		writeJSON(w, http.StatusOK, all)
 	})
 	mux.Handle(SinkPath+"/", http.StripPrefix(SinkPath, s.sink))
+	s.signin.routes(mux)
 	s.clockRoutes(mux)
 	mux.HandleFunc("GET "+OpenAPIPath, serveOpenAPI)
 }

@@ -23,6 +23,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -155,6 +156,24 @@ func TestQuickStartStory(t *testing.T) {
 			want(t, out, `"state":"provisioned_extended"`, `"days":3`, `"action":"ModuleCreate"`, `"action":"UpdateClientProduct"`,
 				`"nextduedate":"`+addDays(t, renewed, 3)+`"`, `{"status":"Active","nextDueDate":"`+addDays(t, renewed, 3)+`"}`)
 		}},
+		{"signin-a", func(t *testing.T, out string) {
+			lines := strings.Split(strings.TrimSpace(out), "\n")
+			re := regexp.MustCompile(`^` + regexp.QuoteMeta(d.api) + `/local/signin/[A-Za-z0-9_-]{20,}$`)
+			if len(lines) != 2 || !re.MatchString(lines[0]) || !re.MatchString(lines[1]) {
+				t.Fatalf("make -s signin printed %q; want two one-time dev-server URLs", out)
+			}
+			// Followed as a browser does: the customer's page says verified,
+			// the reviewer lands in the console; a URL works once.
+			if body := w.browse(lines[0]); !strings.Contains(body, "Verified") || !strings.Contains(body, "Customer 1001") {
+				t.Errorf("the customer's sign-in URL led to:\n%s", body)
+			}
+			if body := w.browse(lines[1]); !strings.Contains(body, "Submissions waiting for review") || !strings.Contains(body, "staff-7") {
+				t.Errorf("the reviewer's sign-in URL led to:\n%s", body)
+			}
+			if body := w.browse(lines[0]); strings.Contains(body, "Customer 1001") {
+				t.Error("a sign-in URL worked twice")
+			}
+		}},
 		{"order-b", func(t *testing.T, out string) {
 			want(t, out, `{"batchItemFailures":[]}`, `"state":"awaiting_kyc"`, `"timeZone":"Asia/Taipei"`)
 			o := w.order("5002")
@@ -256,6 +275,52 @@ func TestQuickStartStory(t *testing.T) {
 		t.Errorf("make -s invoke with no stack: err %v, stdout %q, stderr %q; want an error that says to start make dev", err, out, stderr.String())
 	}
 	t.Logf("whole test: %s", time.Since(begin).Round(time.Millisecond))
+}
+
+// browse follows a sign-in URL as a browser does: redirects followed, its
+// page's form (posted by a script in a browser) posted, cookies kept (Secure
+// ones too: the dev server is on a loopback address, which browsers treat
+// as secure). It returns the last page's text.
+func (w *world) browse(u string) string {
+	w.t.Helper()
+	jar := map[string]*http.Cookie{}
+	c := &http.Client{Timeout: 30 * time.Second, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	method, body := http.MethodGet, ""
+	for range 10 {
+		req, _ := http.NewRequest(method, u, strings.NewReader(body))
+		if method == http.MethodPost {
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			req.Header.Set("Origin", w.api)
+		}
+		for _, ck := range jar {
+			req.AddCookie(&http.Cookie{Name: ck.Name, Value: ck.Value})
+		}
+		res, err := c.Do(req)
+		if err != nil {
+			w.t.Fatal(err)
+		}
+		b, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		for _, ck := range res.Cookies() {
+			jar[ck.Name] = ck
+		}
+		if loc := res.Header.Get("Location"); loc != "" && res.StatusCode >= 300 && res.StatusCode < 400 {
+			next, _ := url.Parse(u)
+			ref, _ := url.Parse(loc)
+			u, method, body = next.ResolveReference(ref).String(), http.MethodGet, ""
+			continue
+		}
+		page := string(b)
+		if m := regexp.MustCompile(`<form id="post" method="post" action="([^"]+)"><input type="hidden" name="token" value="([^"]+)">`).FindStringSubmatch(page); m != nil {
+			next, _ := url.Parse(u)
+			ref, _ := url.Parse(m[1])
+			u, method, body = next.ResolveReference(ref).String(), http.MethodPost, url.Values{"token": {m[2]}}.Encode()
+			continue
+		}
+		return regexp.MustCompile(`<[^>]+>`).ReplaceAllString(page, " ")
+	}
+	w.t.Fatalf("%s: too many steps", u)
+	return ""
 }
 
 // ---- README ----

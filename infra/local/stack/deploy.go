@@ -464,6 +464,10 @@ func handlerFor(typ string) (handler, bool) {
 		return handler{apply: applyRoute}, true
 	case "AWS::ApiGatewayV2::Authorizer":
 		return handler{apply: applyAuthorizer}, true
+	case "AWS::Cognito::UserPool":
+		return handler{apply: applyUserPool}, true
+	case "AWS::Cognito::UserPoolClient":
+		return handler{apply: applyUserPoolClient}, true
 	}
 	return handler{}, false
 }
@@ -489,6 +493,8 @@ var ignoredTypes = map[string]string{
 	"AWS::Scheduler::ScheduleGroup":   "a schedule's group only names it; schedules are read from AWS::Scheduler::Schedule",
 	"Custom::LogRetention":            "CDK's log-retention custom resource; local functions log to the terminal",
 	"Custom::S3AutoDeleteObjects":     "CDK's auto-delete custom resource; Destroy empties the buckets itself",
+	"AWS::Cognito::UserPoolGroup":     "the dev server's local issuer puts the staff groups into the tokens it signs",
+	"AWS::Cognito::UserPoolDomain":    "Cognito's hosted sign-in is not served locally; the dev server's local issuer has its own sign-in page",
 }
 
 func ignored(typ string) (string, bool) {

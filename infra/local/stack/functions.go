@@ -213,7 +213,8 @@ func ParseRate(expr string) (time.Duration, error) {
 // ApiId are an id derived from the logical id.
 func applyAPI(_ context.Context, d *deployer, id string, _ *resource) error {
 	apiID := d.name(nameFunction, id, "")
-	d.interpreted(id, physical{Ref: apiID, Attrs: map[string]string{"ApiId": apiID}})
+	d.interpreted(id, physical{Ref: apiID, Attrs: map[string]string{"ApiId": apiID,
+		"ApiEndpoint": fmt.Sprintf("https://%s.execute-api.%s.amazonaws.com", apiID, d.st.Region)}})
 	return nil
 }
 

@@ -119,12 +119,12 @@ func TestDeploySynthesizedTemplate(t *testing.T) {
 	var got []string
 	for _, fn := range st.Functions {
 		for _, r := range fn.Routes {
-			got = append(got, fn.Name+" "+r.Key+" "+string(r.Auth))
+			got = append(got, fn.Name+" "+r.Key+" "+r.Auth.Gateway())
 		}
 	}
 	want = nil
 	for _, r := range contract.Routes {
-		want = append(want, r.Function+" "+r.Pattern+" "+string(r.Auth))
+		want = append(want, r.Function+" "+r.Pattern+" "+r.Auth.Gateway()) // pages and the webhook: NONE
 	}
 	sort.Strings(got)
 	sort.Strings(want)

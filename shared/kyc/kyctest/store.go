@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"sort"
 	"strings"
 	"sync"
 	"time"
@@ -724,3 +725,18 @@ func (s *Store) Before(m Method, fn func()) { s.hooks.queueBefore(m, fn) }
 // case's read and whatever it does next, e.g. another write that commits
 // while the use case still holds what it read.
 func (s *Store) After(m Method, fn func()) { s.hooks.queueAfter(m, fn) }
+
+// Snapshot returns every record in a stable form: tests compare two
+// snapshots to show that a refused request changed nothing.
+func (s *Store) Snapshot() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var lines []string
+	for pk, part := range s.parts {
+		for sk, it := range part {
+			lines = append(lines, fmt.Sprintf("%s|%s|%d|%s|%s|%s|%s", pk, sk, it.version, it.state, it.dueKey, it.queueKey, it.data))
+		}
+	}
+	sort.Strings(lines)
+	return strings.Join(lines, "\n")
+}

@@ -1,0 +1,343 @@
+package web
+
+import (
+	"fmt"
+	"net/http"
+	"strings"
+
+	"github.com/kycgate/kycgate/shared/kyc"
+)
+
+// Languages of the pages: the two of the policy.
+const (
+	LangEn     = "en"
+	LangZhHant = "zh-Hant"
+)
+
+// langCookie remembers a language a person chose with the switch.
+const langCookie = "__Host-kyc-lang"
+
+// language picks the page's language: the switch (?lang=), then the
+// remembered choice, then Accept-Language (any Chinese but Simplified reads
+// Traditional; everything else English).
+func language(r *http.Request) string {
+	if l := r.URL.Query().Get("lang"); l == LangEn || l == LangZhHant {
+		return l
+	}
+	if c, err := r.Cookie(langCookie); err == nil && (c.Value == LangEn || c.Value == LangZhHant) {
+		return c.Value
+	}
+	return fromAcceptLanguage(r.Header.Get("Accept-Language"))
+}
+
+// fromAcceptLanguage reads an Accept-Language header in order of quality
+// (ties in the order given).
+func fromAcceptLanguage(h string) string {
+	best, bestQ := LangEn, -1.0
+	for _, part := range strings.Split(h, ",") {
+		tag, params, _ := strings.Cut(strings.TrimSpace(part), ";")
+		q := 1.0
+		if v, ok := strings.CutPrefix(strings.TrimSpace(params), "q="); ok {
+			if _, err := fmt.Sscanf(v, "%g", &q); err != nil {
+				q = 0
+			}
+		}
+		tag = strings.ToLower(strings.TrimSpace(tag))
+		var l string
+		switch {
+		case tag == "en" || strings.HasPrefix(tag, "en-"):
+			l = LangEn
+		case tag == "zh-hans" || tag == "zh-cn" || tag == "zh-sg" || strings.HasPrefix(tag, "zh-hans-"):
+			l = "" // Simplified: not offered; English follows unless Traditional is also asked for
+		case tag == "zh" || strings.HasPrefix(tag, "zh-"):
+			l = LangZhHant
+		}
+		if l != "" && q > bestQ && q > 0 {
+			best, bestQ = l, q
+		}
+	}
+	return best
+}
+
+// text returns a catalogue entry in a language. A key not in the catalogue
+// is a programming error (the tests render every page in both languages).
+func text(lang, key string) string {
+	l, ok := messages[key]
+	if !ok {
+		panic("web: no message " + key)
+	}
+	if lang == LangZhHant {
+		return l[1]
+	}
+	return l[0]
+}
+
+// pick returns a label's text in a language.
+func pick(lang string, l kyc.Label) string {
+	if lang == LangZhHant {
+		return l.ZhHant
+	}
+	return l.En
+}
+
+// messages is the pages' one bilingual catalogue: every string a page shows
+// (the document catalogue, reasons and validation texts come with their own
+// labels from package kyc).
+var messages = map[string][2]string{
+	// Common.
+	"product":           {"KYC gate", "KYC 身份驗證"},
+	"lang.switch":       {"中文", "English"},
+	"lang.switch.to":    {LangZhHant, LangEn},
+	"lang.name":         {"English", "繁體中文"},
+	"lang.label":        {"Language", "語言"},
+	"signout":           {"Sign out", "登出"},
+	"signedin.as":       {"Signed in as", "已登入:"},
+	"skip":              {"Skip to content", "跳到內容"},
+	"utc":               {"UTC", "UTC"},
+	"none":              {"None", "沒有"},
+	"yes":               {"Yes", "是"},
+	"no":                {"No", "否"},
+	"back":              {"Back", "返回"},
+	"error.title":       {"Something went wrong", "出現問題"},
+	"error.internal":    {"Something went wrong on our side. Please try again in a moment.", "系統發生錯誤,請稍後再試。"},
+	"error.notfound":    {"Not found.", "找不到。"},
+	"error.conflict":    {"This changed in the meantime. Reload the page and try again.", "資料已被更改,請重新載入頁面後再試。"},
+	"error.invalid":     {"Please check what you entered.", "請檢查您輸入的內容。"},
+	"error.forbidden":   {"You may not do this.", "您沒有權限執行此操作。"},
+	"error.toolarge":    {"The file is too large.", "文件太大。"},
+	"error.ratelimit":   {"Too many attempts. Please wait a while and try again.", "嘗試次數過多,請稍候再試。"},
+	"error.crossorigin": {"This request did not come from this site and was refused.", "此請求並非來自本網站,已被拒絕。"},
+	"error.session":     {"Your session has ended. Please sign in again.", "您的登入已過期,請重新登入。"},
+	"error.malformed":   {"The request could not be read.", "無法讀取此請求。"},
+
+	// Customer sign-in.
+	"signin.title":       {"Sign in to verify your identity", "登入以驗證您的身份"},
+	"signin.body":        {"Open this page from your account in our billing system: use the “Verify my identity” button there. It signs you in here without another password.", "請在我們的帳單系統中,透過您帳戶內的「驗證身份」按鈕開啟此頁面,無需另設密碼即可登入。"},
+	"signin.failed":      {"The sign-in link was not valid or has already been used. Go back to your account and press “Verify my identity” again.", "登入連結無效或已被使用。請返回您的帳戶,再按一次「驗證身份」。"},
+	"signin.unavailable": {"Sign-in from the billing system is not configured yet.", "尚未設定帳單系統登入。"},
+
+	// The customer's page.
+	"verify.title":               {"Identity verification", "身份驗證"},
+	"verify.customer":            {"Customer", "客戶編號"},
+	"verify.status":              {"Your status", "您的狀態"},
+	"status.unverified":          {"Not verified", "未驗證"},
+	"status.pending_review":      {"In review", "審核中"},
+	"status.verified":            {"Verified", "已驗證"},
+	"status.rejected":            {"Action needed", "需要處理"},
+	"status.expired":             {"Verification expired", "驗證已過期"},
+	"status.unverified.help":     {"To start the servers you ordered, send us one document from each list below.", "請從下列每個類別各提交一份文件,以開通您訂購的伺服器。"},
+	"status.pending_review.help": {"Your documents are in review. We will e-mail you when a reviewer has decided; you do not need to do anything now.", "您的文件正在審核中。審核完成後我們會以電郵通知您,您現在無需任何操作。"},
+	"status.verified.help":       {"You are verified. Servers you order are started right away.", "您已通過驗證,您訂購的伺服器將會立即開通。"},
+	"status.rejected.help":       {"A reviewer could not accept a document. Read why below and upload a new one.", "審核員未能接受某份文件。請閱讀下方原因並重新上傳。"},
+	"status.expired.help":        {"Your verification is more than two years old. Please send new documents.", "您的驗證已超過兩年,請重新提交文件。"},
+	"verify.verifiedAt":          {"Verified on", "驗證日期"},
+	"verify.expiresAt":           {"Valid until", "有效期至"},
+	"verify.next.title":          {"What happens next", "接下來會怎樣"},
+	"verify.next.review":         {"A reviewer checks both documents, usually within one working day.", "審核員會檢查兩份文件,通常於一個工作天內完成。"},
+	"verify.next.ontime":         {"You sent them in time: your orders will not be suspended while we review, and an approval extends your next due date by the time you waited.", "您已準時提交:審核期間您的訂單不會被暫停,批准後您的下次付款日將按等候時間延長。"},
+	"verify.next.email":          {"We e-mail you the result. If a document is not accepted, this page says why and you can send a new one.", "我們會以電郵通知結果。如文件未被接受,此頁會說明原因,您可重新提交。"},
+
+	"orders.title":              {"Orders waiting for verification", "等待驗證的訂單"},
+	"orders.none":               {"You have no orders waiting.", "您沒有等待中的訂單。"},
+	"orders.order":              {"Order", "訂單"},
+	"orders.service":            {"Service", "服務"},
+	"orders.product":            {"Product", "產品"},
+	"orders.state":              {"State", "狀態"},
+	"orders.deadline":           {"Deadline", "限期"},
+	"orders.left":               {"Time left", "剩餘時間"},
+	"orders.passed":             {"passed", "已過期"},
+	"orders.paused":             {"Paused while we review your documents", "審核期間暫停計時"},
+	"orders.countdown":          {"%d d %d h %d min", "%d 天 %d 小時 %d 分鐘"},
+	"hold.awaiting_kyc":         {"Waiting for your documents", "等待您的文件"},
+	"hold.awaiting_review":      {"Waiting for our review", "等待我們審核"},
+	"hold.suspended_kyc":        {"Suspended until verified", "已暫停,待驗證後恢復"},
+	"hold.provisioned_extended": {"Started, due date extended", "已開通,付款日已延長"},
+	"hold.released":             {"Started", "已開通"},
+	"hold.provisioned":          {"Started", "已開通"},
+	"hold.not_required":         {"No verification needed", "無需驗證"},
+	"hold.expired":              {"Service ended", "服務已結束"},
+	"hold.cancelled":            {"Cancelled", "已取消"},
+
+	"needed.title": {"What we need", "所需文件"},
+	"needed.rule":  {"One document from each list, of the same person or company. JPEG, PNG or PDF, up to %s each.", "每個類別各一份,須屬同一人士或公司。JPEG、PNG 或 PDF,每份不超過 %s。"},
+
+	"docs.title":             {"Your documents", "您的文件"},
+	"docs.none":              {"You have not uploaded any document yet.", "您尚未上傳任何文件。"},
+	"docs.type":              {"Document", "文件"},
+	"docs.uploaded":          {"Uploaded", "上傳時間"},
+	"docs.state":             {"State", "狀態"},
+	"doc.pending_upload":     {"Being checked", "檢查中"},
+	"doc.valid":              {"Uploaded and checked", "已上傳並通過檢查"},
+	"doc.in_review":          {"In review", "審核中"},
+	"doc.invalid":            {"Refused", "被拒絕"},
+	"doc.purged":             {"Deleted", "已刪除"},
+	"doc.approved":           {"Approved", "已批准"},
+	"doc.rejected":           {"Not accepted", "未被接受"},
+	"doc.resubmit_requested": {"Not accepted: please send a new one", "未被接受:請重新提交"},
+	"doc.message":            {"Message from our staff", "職員留言"},
+
+	"upload.title":    {"Upload a document", "上傳文件"},
+	"upload.category": {"Category", "類別"},
+	"upload.type":     {"Document type", "文件類型"},
+	"upload.utility":  {"Kind of bill", "帳單種類"},
+	"upload.file":     {"Choose a file", "選擇文件"},
+	"upload.photo":    {"or take a photo", "或拍攝照片"},
+	"upload.send":     {"Upload", "上傳"},
+	"upload.progress": {"Upload progress", "上傳進度"},
+	"upload.nojs":     {"Uploading needs JavaScript. Please enable it for this page.", "上傳需要 JavaScript,請為此頁啟用。"},
+	"upload.scaling":  {"Preparing the photo…", "正在處理照片…"},
+	"upload.sending":  {"Uploading…", "上傳中…"},
+	"upload.checking": {"Uploaded. Checking the file…", "已上傳,正在檢查文件…"},
+	"upload.accepted": {"The file was checked and accepted.", "文件已通過檢查。"},
+	"upload.refused":  {"The file was refused:", "文件被拒絕:"},
+	"upload.failed":   {"The upload failed. Please try again.", "上傳失敗,請再試一次。"},
+	"upload.slow":     {"The check takes longer than usual. The page will show the result when you reload it.", "檢查時間比平常長,重新載入頁面即可看到結果。"},
+	"upload.nofile":   {"Choose a file or take a photo first.", "請先選擇文件或拍攝照片。"},
+	"upload.badtype":  {"Only JPEG, PNG and PDF files are accepted.", "只接受 JPEG、PNG 及 PDF 文件。"},
+	"upload.toolarge": {"The file is larger than allowed.", "文件超過允許的大小。"},
+
+	"submit.title":    {"Send for review", "提交審核"},
+	"submit.identity": {"Proof of identity", "身份證明"},
+	"submit.address":  {"Proof of address", "地址證明"},
+	"submit.send":     {"Send both documents for review", "提交兩份文件以供審核"},
+	"submit.need":     {"Upload one identity and one address document; once both are checked you can send them here.", "請上傳一份身份證明及一份地址證明;兩份均通過檢查後即可在此提交。"},
+	"submit.done":     {"Your documents were sent for review.", "您的文件已提交審核。"},
+
+	// Staff sign-in and console.
+	"console.title":        {"Reviewer console", "審核控制台"},
+	"console.signin":       {"Sign in", "登入"},
+	"console.signin.body":  {"Staff sign in with the company's identity provider.", "職員請使用公司的身份提供者登入。"},
+	"console.signin.again": {"Please sign in again to confirm it is you.", "請重新登入以確認身份。"},
+	"console.notstaff":     {"Your account is not in the kyc-reviewers or kyc-admins group.", "您的帳戶不屬於 kyc-reviewers 或 kyc-admins 群組。"},
+	"console.signinfailed": {"The sign-in did not complete. Please try again.", "登入未能完成,請再試一次。"},
+	"nav.queue":            {"Queue", "待審佇列"},
+	"nav.disclosures":      {"Disclosures", "資料披露"},
+	"nav.find":             {"Find a customer", "搜尋客戶"},
+	"nav.find.go":          {"Open", "開啟"},
+	"nav.shortcuts":        {"Keyboard shortcuts", "鍵盤快捷鍵"},
+	"role.reviewer":        {"reviewer", "審核員"},
+	"role.admin":           {"admin", "管理員"},
+
+	"queue.title":      {"Submissions waiting for review", "等待審核的提交"},
+	"queue.show":       {"Show", "顯示"},
+	"queue.all":        {"All", "全部"},
+	"queue.mine":       {"Mine", "我的"},
+	"queue.unclaimed":  {"Unclaimed", "未認領"},
+	"queue.empty":      {"Nothing is waiting.", "沒有等待中的項目。"},
+	"queue.submission": {"Submission", "提交"},
+	"queue.customer":   {"Customer", "客戶"},
+	"queue.submitted":  {"Submitted", "提交時間"},
+	"queue.age":        {"Waiting", "等候時間"},
+	"queue.claim":      {"Claimed by", "認領者"},
+	"queue.nobody":     {"nobody", "未認領"},
+	"queue.you":        {"you", "您"},
+	"queue.open":       {"Review", "審核"},
+	"queue.refreshed":  {"Updated", "更新於"},
+	"sla.near":         {"SLA soon", "即將逾時"},
+	"sla.past":         {"SLA passed", "已逾時"},
+	"sla.help":         {"Review SLA: %s", "審核時限:%s"},
+
+	"review.title":           {"Review", "審核"},
+	"review.customer":        {"Customer", "客戶"},
+	"review.status":          {"Submission", "提交狀態"},
+	"review.version":         {"Version", "版本"},
+	"review.claimedby":       {"Claimed by", "認領者"},
+	"review.claim":           {"Claim", "認領"},
+	"review.release":         {"Release", "釋放"},
+	"review.claimfirst":      {"Claim the submission to see its documents and decide.", "請先認領此提交,方可查看文件及作出決定。"},
+	"review.decided":         {"This submission is decided.", "此提交已有決定。"},
+	"review.identity":        {"Proof of identity", "身份證明"},
+	"review.address":         {"Proof of address", "地址證明"},
+	"review.zoomin":          {"Zoom in", "放大"},
+	"review.zoomout":         {"Zoom out", "縮小"},
+	"review.rotate":          {"Rotate", "旋轉"},
+	"review.fit":             {"Fit", "適合大小"},
+	"review.pdf":             {"PDF document", "PDF 文件"},
+	"review.pdf.open":        {"Open the PDF", "開啟 PDF"},
+	"review.linkexpires":     {"Links expire at", "連結到期時間"},
+	"review.holds":           {"Held orders", "被暫停的訂單"},
+	"review.history":         {"Earlier submissions and decisions", "過往提交及決定"},
+	"review.history.none":    {"None.", "沒有。"},
+	"review.decision":        {"Decision", "決定"},
+	"review.approve":         {"Approve", "批准"},
+	"review.reject":          {"Reject", "拒絕"},
+	"review.reasons":         {"Reasons (the customer sees this text)", "原因(客戶會看到以下文字)"},
+	"review.message":         {"Message to the customer (the customer sees it)", "給客戶的訊息(客戶會看到)"},
+	"review.note":            {"Internal note (staff only, never shown to the customer)", "內部備註(只限職員,客戶不會看到)"},
+	"review.extracted":       {"Recorded from the documents", "從文件記錄的資料"},
+	"review.fullName":        {"Full name", "全名"},
+	"review.docNumber":       {"Document number", "證件號碼"},
+	"review.docExpiry":       {"Document expiry (YYYY-MM-DD)", "證件到期日(YYYY-MM-DD)"},
+	"review.record":          {"Record decision", "記錄決定"},
+	"review.changed":         {"This submission changed since you opened it. Check what changed, then decide again.", "此提交在您開啟後已被更改。請查看更改內容,然後再作決定。"},
+	"review.changed.version": {"Version: %d → %d", "版本:%d → %d"},
+	"review.changed.claim":   {"Claimed by: %s → %s", "認領者:%s → %s"},
+	"review.changed.status":  {"Status: %s → %s", "狀態:%s → %s"},
+	"review.done":            {"Decision recorded.", "決定已記錄。"},
+	"review.result":          {"Result", "結果"},
+	"review.customerStatus":  {"Customer status", "客戶狀態"},
+	"review.shortcuts":       {"Keyboard shortcuts", "鍵盤快捷鍵"},
+	"key.claim":              {"claim", "認領"},
+	"key.release":            {"release", "釋放"},
+	"key.approveboth":        {"approve both documents (then Enter on “Record decision”)", "批准兩份文件(然後在「記錄決定」按 Enter)"},
+	"key.idapprove":          {"approve identity document", "批准身份證明"},
+	"key.idreject":           {"reject identity document", "拒絕身份證明"},
+	"key.addrapprove":        {"approve address document", "批准地址證明"},
+	"key.addrreject":         {"reject address document", "拒絕地址證明"},
+	"key.rotate":             {"rotate the document in focus (first one otherwise)", "旋轉目前文件(預設第一份)"},
+	"key.zoom":               {"zoom in / out", "放大/縮小"},
+	"key.fit":                {"fit to the frame", "適合框架大小"},
+	"key.message":            {"write the customer message", "輸入給客戶的訊息"},
+	"key.note":               {"write the internal note", "輸入內部備註"},
+	"key.decide":             {"go to “Record decision”", "移至「記錄決定」"},
+	"key.help":               {"show or hide this list", "顯示或隱藏此列表"},
+
+	"customer.title":            {"Customer", "客戶"},
+	"customer.documents":        {"Documents", "文件"},
+	"customer.holds":            {"Orders", "訂單"},
+	"customer.audit":            {"Audit trail", "審計記錄"},
+	"customer.audit.ok":         {"The audit chain is intact (%d entries).", "審計鏈完整(共 %d 項)。"},
+	"customer.audit.broken":     {"The audit chain is broken at entry %d: %s.", "審計鏈在第 %d 項中斷:%s。"},
+	"customer.legalhold":        {"Legal hold", "法律保全"},
+	"customer.legalhold.on":     {"On: nothing of this customer is purged.", "已啟用:此客戶的資料不會被刪除。"},
+	"customer.legalhold.off":    {"Off.", "未啟用。"},
+	"customer.legalhold.set":    {"Set legal hold", "啟用法律保全"},
+	"customer.legalhold.lift":   {"Lift legal hold", "解除法律保全"},
+	"customer.legalhold.reason": {"Reason (recorded in the audit trail)", "原因(會記錄於審計記錄)"},
+	"audit.at":                  {"When", "時間"},
+	"audit.actor":               {"Who", "執行者"},
+	"audit.action":              {"What", "事項"},
+	"audit.detail":              {"Details", "詳情"},
+
+	"order.title":     {"Order", "訂單"},
+	"order.orderedAt": {"Ordered", "訂購時間"},
+	"order.nextDue":   {"Next due date (billing)", "下次付款日(帳單系統)"},
+	"order.rendered":  {"Counts as rendered", "視作已提供服務"},
+	"order.extension": {"Extension", "延長"},
+	"order.history":   {"History", "歷史"},
+	"order.commands":  {"Billing commands sent", "已發送的帳單指令"},
+
+	"disc.title":               {"Disclosures to authorities", "向當局披露資料"},
+	"disc.request":             {"Record a request", "記錄請求"},
+	"disc.customer":            {"Customer id", "客戶編號"},
+	"disc.authority":           {"Authority", "當局"},
+	"disc.jurisdiction":        {"Jurisdiction (a region of the customer's servers)", "司法管轄區(客戶伺服器所在地區)"},
+	"disc.legalRef":            {"Legal reference", "法律依據"},
+	"disc.scope":               {"Scope", "範圍"},
+	"disc.scope.documents":     {"Documents", "文件"},
+	"disc.scope.personal_data": {"Personal data", "個人資料"},
+	"disc.send":                {"Record the request", "記錄請求"},
+	"disc.find":                {"Open a disclosure by id", "按編號開啟披露"},
+	"disc.state":               {"State", "狀態"},
+	"disc.pending_approval":    {"Waiting for a second admin", "等待第二位管理員批准"},
+	"disc.approved":            {"Approved", "已批准"},
+	"disc.requestedBy":         {"Requested by", "請求者"},
+	"disc.approvedBy":          {"Approved by", "批准者"},
+	"disc.exportUntil":         {"Export possible until", "可匯出至"},
+	"disc.approve":             {"Approve (second admin)", "批准(第二位管理員)"},
+	"disc.export":              {"Export", "匯出"},
+	"disc.exported":            {"Export (links valid one hour; this view is audited)", "匯出內容(連結有效一小時;此檢視已記錄)"},
+	"disc.contact":             {"Contact", "聯絡方式"},
+	"disc.reauth":              {"Disclosures need a recent sign-in.", "資料披露需要近期重新登入。"},
+	"disc.download":            {"Download", "下載"},
+}
