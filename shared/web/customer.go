@@ -286,14 +286,19 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 
 // noSession answers a script's request without a live session.
 func noSession(w http.ResponseWriter, r *http.Request) {
-	var pr problem
-	pr.Error.Code, pr.Error.Message = "unauthorized", text(language(r), "error.session")
-	writeJSON(w, http.StatusUnauthorized, pr)
+	writeProblem(w, problem{Type: "urn:kycgate:problem:unauthorized", Title: http.StatusText(http.StatusUnauthorized),
+		Status: http.StatusUnauthorized, Detail: text(language(r), "error.session"), Code: "unauthorized"})
 }
 
 func (p *customerPages) jsonErr(w http.ResponseWriter, r *http.Request, err error) {
-	status, pr := p.problemOf(r, err)
-	writeJSON(w, status, pr)
+	_, pr := p.problemOf(r, err)
+	writeProblem(w, pr)
+}
+
+func writeProblem(w http.ResponseWriter, pr problem) {
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(pr.Status)
+	_ = json.NewEncoder(w).Encode(pr)
 }
 
 // createDocument is the page's upload step 1: the document record and its

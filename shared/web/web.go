@@ -342,25 +342,29 @@ func (s *site) failErr(w http.ResponseWriter, r *http.Request, err error) {
 
 // problem is the JSON error of the pages' script endpoints: a code and a
 // message in the page's language.
+// problem is an RFC 9457 problem details answer of the pages' own JSON
+// endpoints (the page's script reads detail), in the shape the JSON API
+// answers (shared/httpapi): type, title, status, detail and the code.
 type problem struct {
-	Error struct {
-		Code    string `json:"code"`
-		Message string `json:"message"`
-	} `json:"error"`
+	Type   string `json:"type"`
+	Title  string `json:"title"`
+	Status int    `json:"status"`
+	Detail string `json:"detail"`
+	Code   string `json:"code"`
 }
 
 func (s *site) problemOf(r *http.Request, err error) (int, problem) {
-	var p problem
 	k := kyc.KindOf(err)
 	if k == kyc.KindInternal {
 		s.cfg.log().ErrorContext(r.Context(), "page request failed", "method", r.Method, "route", r.Pattern, "err", err)
 	}
-	p.Error.Code = kyc.CodeOf(err)
-	if p.Error.Code == "" {
-		p.Error.Code = "internal"
+	code := kyc.CodeOf(err)
+	if code == "" {
+		code = "internal"
 	}
-	p.Error.Message = text(language(r), messageOfKind[k])
-	return statusOf[k], p
+	status := statusOf[k]
+	return status, problem{Type: "urn:kycgate:problem:" + code, Title: http.StatusText(status), Status: status,
+		Detail: text(language(r), messageOfKind[k]), Code: code}
 }
 
 // localPath keeps a "next" location on this site's pages (no open

@@ -172,7 +172,7 @@ func (r *resources) pages(ctx context.Context) (web.Config, error) {
 // filesOrigin is the origin of the documents bucket's presigned URLs (the
 // pages' CSP allows it): presigning is computed locally, without a call.
 func (r *resources) filesOrigin(ctx context.Context) string {
-	d := kyc.Document{Key: kyc.DocumentKey("origin", "probe"), ContentType: kyc.JPEG, CustomerID: "origin", ID: "probe"}
+	d := kyc.Document{Key: kyc.DocumentKey("origin", "probe"), ContentType: kyc.JPEG, CustomerID: "origin", ID: "probe", DeclaredSize: 1}
 	up, err := r.files().PresignUpload(ctx, d, 1, time.Minute)
 	if err != nil {
 		r.log.Warn("documents origin unknown: the pages' CSP will refuse uploads", "err", err)

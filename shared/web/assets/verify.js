@@ -47,7 +47,7 @@
   function post(url, data) {
     return fetch(url, { method: "POST", body: new URLSearchParams(data), credentials: "same-origin",
       headers: { "Accept": "application/json" } }).then(function (r) {
-      return r.json().then(function (j) { if (!r.ok) throw new Error((j.error && j.error.message) || msg("failed")); return j; });
+      return r.json().then(function (j) { if (!r.ok) throw new Error(j.detail || msg("failed")); return j; });
     });
   }
 
