@@ -31,21 +31,29 @@ func (s *Service) Requirements() Requirements {
 // business registration certificate is listed only for a business customer
 // (P3), the only customers it proves identity for.
 func (s *Service) RequirementsFor(ctx context.Context, customerID string) (Requirements, error) {
-	r := s.Requirements()
+	business := false
 	if ValidID(customerID) {
 		c, err := s.customer(ctx, customerID)
 		if err != nil {
 			return Requirements{}, err
 		}
-		if c.Business {
-			return r, nil
-		}
+		business = c.Business
+	}
+	return s.RequirementsOf(business), nil
+}
+
+// RequirementsOf returns the requirements as a customer sees them, by
+// whether billing reports the customer as a business (StatusView.Business).
+func (s *Service) RequirementsOf(business bool) Requirements {
+	r := s.Requirements()
+	if business {
+		return r
 	}
 	r.Categories = slices.Clone(r.Categories)
 	for i, cat := range r.Categories {
 		r.Categories[i].Types = slices.DeleteFunc(slices.Clone(cat.Types), func(t TypeSpec) bool { return t.Type == BusinessRegistration })
 	}
-	return r, nil
+	return r
 }
 
 // errBusinessOnly refuses a business registration certificate from a
@@ -128,6 +136,10 @@ type StatusView struct {
 	SubmissionID string         `json:"pendingSubmissionId,omitempty"`
 	Documents    []DocumentView `json:"documents"`
 	Holds        []HoldView     `json:"holds"`
+	// Business says billing reports the customer as a business (the pages
+	// list the business registration certificate only then); not part of
+	// the JSON API.
+	Business bool `json:"-"`
 }
 
 // Status returns a customer's KYC status, documents and holds.
@@ -141,7 +153,7 @@ func (s *Service) Status(ctx context.Context, customerID string) (StatusView, er
 
 func statusView(c Customer, a Account, now time.Time) StatusView {
 	v := StatusView{CustomerID: c.ID, Status: c.StatusAt(now), VerifiedAt: c.VerifiedAt, ExpiresAt: c.ExpiresAt,
-		Documents: []DocumentView{}, Holds: []HoldView{}}
+		Business: c.Business, Documents: []DocumentView{}, Holds: []HoldView{}}
 	if c.Pending != nil {
 		v.SubmissionID = c.Pending.ID
 	}

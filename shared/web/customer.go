@@ -165,7 +165,7 @@ func (p *customerPages) show(w http.ResponseWriter, r *http.Request, ses Session
 		p.failErr(w, r, err)
 		return
 	}
-	req := p.svc.Requirements()
+	req := p.svc.RequirementsOf(st.Business)
 	d := verifyData{Status: st, Categories: req.Categories,
 		Rule: (view{Lang: lang}).Tf("needed.rule", humanSize(req.MaxSize)), Submitted: r.URL.Query().Get("submitted") == "1"}
 	policyNow := p.svc.Now() // the policy's "now" (the dev server's movable clock locally)
