@@ -117,8 +117,8 @@ func TestIntakeBatchReportsEachMessage(t *testing.T) {
 	}
 }
 
-// The validator reports a message whose object could not be inspected, so
-// the upload is validated again later; a notification of an object no
+// The validator reports a message whose object could not be read, so the
+// upload is validated again later; a notification of an object no
 // document expects is applied (the object removed) and acknowledged.
 func TestValidatorAcknowledgesOnlyValidatedUploads(t *testing.T) {
 	w := kyctest.New(t)
@@ -134,13 +134,13 @@ func TestValidatorAcknowledgesOnlyValidatedUploads(t *testing.T) {
 	}
 	key := kyc.DocumentKey("c1", up.DocumentID)
 
-	w.Files.FailNext(kyctest.MethodInspect, errors.New("SlowDown"))
+	w.Files.FailNext(kyctest.MethodRead, errors.New("SlowDown")) // the validator reads the upload whole (D20)
 	res, err := v.HandleSQS(context.Background(), batchOf(t, note(key, version)))
 	if err != nil || len(res.BatchItemFailures) != 1 {
-		t.Fatalf("a failed inspection: %v, %+v; want the message reported", err, res)
+		t.Fatalf("a failed read: %v, %+v; want the message reported", err, res)
 	}
 	if d := w.Document("c1", up.DocumentID); d.State != kyc.DocPendingUpload {
-		t.Fatalf("document %s after a failed inspection", d.State)
+		t.Fatalf("document %s after a failed read", d.State)
 	}
 
 	res, err = v.HandleSQS(context.Background(), batchOf(t, note(key, version), note("docs/c1/nobody", "v9"), `{"Records":[]}`))
