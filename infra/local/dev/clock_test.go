@@ -97,7 +97,7 @@ func TestClockAndDueDateRoutes(t *testing.T) {
 		{`{"advance":"1h"} {}`, http.StatusBadRequest},
 		{``, http.StatusBadRequest},
 	} {
-		if status, body := call("POST", "/local/clock", bad.body); status != bad.status || !strings.Contains(body, `"error"`) {
+		if status, body := call("POST", "/local/clock", bad.body); status != bad.status || !strings.Contains(body, `"type":"urn:kycgate:problem:`) {
 			t.Errorf("POST /local/clock %s = %d %s, want %d", bad.body, status, body, bad.status)
 		}
 	}
