@@ -246,9 +246,9 @@ type apiCase struct {
 	before       func()            // runs just before the request (fault injection)
 	status       int
 	code         string // the problem's code, for an error
-	// undocumented: the document itself calls the request invalid (what
-	// the handlers refuse as malformed, the document refuses too).
-	undocumented bool
+	// docRefuses: the document itself calls the request invalid (what the
+	// handlers refuse as malformed, the document refuses too).
+	docRefuses bool
 }
 
 // signed returns the webhook headers of a body signed at t.
@@ -298,7 +298,7 @@ func (f *apiFixture) run(t *testing.T, c *apitest.Checker, tc apiCase) (string, 
 	if rec.Code != tc.status {
 		t.Errorf("status %d, want %d: %s", rec.Code, tc.status, rec.Body)
 	}
-	if tc.undocumented && res.RequestErr == nil {
+	if tc.docRefuses && res.RequestErr == nil {
 		t.Errorf("the document accepts the request; want it refused as the handler refuses it")
 	}
 	if tc.code != "" {
@@ -416,7 +416,7 @@ func TestHandlersAnswerAsDocumented(t *testing.T) {
 	hook := func(name, body string, status int, code string) apiCase {
 		return apiCase{name: name, method: "POST", path: "/v1/billing/events", body: body, header: signed(body, now), status: status, code: code}
 	}
-	undocumented := func(c apiCase) apiCase { c.undocumented = true; return c }
+	docRefuses := func(c apiCase) apiCase { c.docRefuses = true; return c }
 	order9 := event("OrderPlaced", "evt-9", placed("o-9", "cust-9"))
 	with := func(m map[string]any, changes map[string]any) map[string]any {
 		for k, v := range changes {
@@ -451,7 +451,7 @@ func TestHandlersAnswerAsDocumented(t *testing.T) {
 		{name: "document", method: "POST", path: "/v1/kyc/documents", auth: customer("cust-5"), body: doc(nil), status: 201},
 		{name: "document, utility bill", method: "POST", path: "/v1/kyc/documents", auth: customer("cust-5"),
 			body: doc(map[string]any{"category": "address", "type": "utility_bill", "utility": "electricity", "contentType": "application/pdf", "fileName": "電費單.pdf"}), status: 201},
-		{name: "document, unknown field", method: "POST", path: "/v1/kyc/documents", auth: customer("cust-5"), body: doc(map[string]any{"owner": "cust-1"}), status: 400, code: "malformed", undocumented: true},
+		{name: "document, unknown field", method: "POST", path: "/v1/kyc/documents", auth: customer("cust-5"), body: doc(map[string]any{"owner": "cust-1"}), status: 400, code: "malformed", docRefuses: true},
 		{name: "document, wrong JSON type", method: "POST", path: "/v1/kyc/documents", auth: customer("cust-5"), body: doc(map[string]any{"size": "big"}), status: 400, code: "malformed"},
 		{name: "document, trailing data", method: "POST", path: "/v1/kyc/documents", auth: customer("cust-5"), body: doc(nil) + "{}", status: 400, code: "malformed"},
 		{name: "document, form body", method: "POST", path: "/v1/kyc/documents", auth: customer("cust-5"), body: "category=identity", contentType: "application/x-www-form-urlencoded", status: 400, code: "malformed"},
@@ -514,7 +514,7 @@ func TestHandlersAnswerAsDocumented(t *testing.T) {
 		{name: "submission view, a reviewer's purpose", method: "GET", path: "/v1/admin/submissions/" + s1 + "?purpose=curious", auth: rev1, status: 403, code: "forbidden"},
 		{name: "submission view, a purpose on the admin's own account", method: "GET", path: "/v1/admin/submissions/" + s7 + "?purpose=mine", auth: f.linkedToken("adm-3", "cust-7", contract.GroupAdmins), status: 403, code: "own_account"},
 		{name: "submission view, a purpose with a control character", method: "GET", path: "/v1/admin/submissions/" + s7 + "?purpose=a%01b", auth: adm1, status: 422, code: "invalid_purpose"},
-		{name: "submission view, a purpose over 200 characters", method: "GET", path: "/v1/admin/submissions/" + s7 + "?purpose=" + strings.Repeat("a", 201), auth: adm1, status: 422, code: "invalid_purpose", undocumented: true},
+		{name: "submission view, a purpose over 200 characters", method: "GET", path: "/v1/admin/submissions/" + s7 + "?purpose=" + strings.Repeat("a", 201), auth: adm1, status: 422, code: "invalid_purpose", docRefuses: true},
 		{name: "submission view, no token", method: "GET", path: "/v1/admin/submissions/" + s1, status: 401, code: "unauthorized"},
 		{name: "submission view, store down", method: "GET", path: "/v1/admin/submissions/" + s1, auth: rev1, before: fail(kyctest.MethodSubmission, 1, boom), status: 500, code: "internal"},
 		// GET /v1/admin/submissions/{id}/documents/{category}
@@ -526,7 +526,7 @@ func TestHandlersAnswerAsDocumented(t *testing.T) {
 		{name: "open a document, customer token", method: "GET", path: gate(s4, "identity"), auth: customer("cust-4"), status: 403, code: "forbidden"},
 		{name: "open a document, no token", method: "GET", path: gate(s4, "identity"), status: 401, code: "unauthorized"},
 		{name: "open a document, unknown submission", method: "GET", path: gate("nope", "identity"), auth: rev2, status: 404, code: "submission_not_found"},
-		{name: "open a document, no such category", method: "GET", path: gate(s4, "selfie"), auth: rev2, status: 404, code: "document_not_found", undocumented: true},
+		{name: "open a document, no such category", method: "GET", path: gate(s4, "selfie"), auth: rev2, status: 404, code: "document_not_found", docRefuses: true},
 		{name: "open a document, purged", method: "GET", path: gate(s7, "address") + "?purpose=complaint+4411", auth: adm1, status: 409, code: "document_purged"},
 		{name: "open a document, busy", method: "GET", path: gate(s4, "address"), auth: rev2, before: stale(kyctest.MethodCommit), status: 409, code: "busy"},
 		{name: "open a document, a purpose with a control character", method: "GET", path: gate(s4, "identity") + "?purpose=%7F", auth: adm1, status: 422, code: "invalid_purpose"},
@@ -643,9 +643,9 @@ func TestHandlersAnswerAsDocumented(t *testing.T) {
 		hook("order placed, a business's one-time product without a due date",
 			event("OrderPlaced", "evt-17", with(placed("o-17", "cust-17"), map[string]any{"nextDueDate": nil, "business": true})), 200, ""),
 		{name: "order without a due date", method: "GET", path: "/v1/admin/orders/o-17", auth: rev1, status: 200},
-		undocumented(hook("order placed, a member the gate does not know in the detail",
+		docRefuses(hook("order placed, a member the gate does not know in the detail",
 			event("OrderPlaced", "evt-18", with(placed("o-18", "cust-18"), map[string]any{"vip": true})), 400, "malformed")),
-		undocumented(hook("a member the gate does not know in the envelope", `{"type":"OrderCancelled","id":"evt-19","detail":{"orderId":"o-9"},"source":"whmcs"}`, 400, "malformed")),
+		docRefuses(hook("a member the gate does not know in the envelope", `{"type":"OrderCancelled","id":"evt-19","detail":{"orderId":"o-9"},"source":"whmcs"}`, 400, "malformed")),
 		hook("order placed, data after the object", order9+`{}`, 400, "malformed"), // kin-openapi reads the first JSON value only
 		hook("order placed, a product not in the catalogue",
 			event("OrderPlaced", "evt-20", with(placed("o-20", "cust-20"), map[string]any{"productId": "kyc-vps-typo"})), 422, "unknown_productId"),
