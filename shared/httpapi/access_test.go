@@ -54,12 +54,12 @@ func serve(h http.Handler, as who, method, path, body string) *httptest.Response
 	return w
 }
 
+// code returns the code of a problem answer (RFC 9457 with the extension
+// member "code").
 func code(w *httptest.ResponseRecorder) string {
-	var e struct {
-		Error struct{ Code string } `json:"error"`
-	}
-	_ = json.Unmarshal(w.Body.Bytes(), &e)
-	return e.Error.Code
+	var p httpapi.Problem
+	_ = json.Unmarshal(w.Body.Bytes(), &p)
+	return p.Code
 }
 
 // TestCustomerAPIRefusesStaffTokens: every customer route answers 403 to a

@@ -102,6 +102,13 @@ func TestOpenAPIEnumsAreTheDomains(t *testing.T) {
 	for _, e := range kyc.BillingEvents {
 		events = append(events, string(e))
 	}
+	var invalid []string
+	for r := range kyc.InvalidTexts {
+		invalid = append(invalid, string(r))
+	}
+	slices.Sort(invalid)
+	invalidEnum := enum("InvalidReason")
+	slices.Sort(invalidEnum)
 	envelopeType := c.Doc().Components.Schemas["BillingEnvelope"].Value.Properties["type"].Value
 	for _, tc := range []struct {
 		name      string
@@ -112,6 +119,7 @@ func TestOpenAPIEnumsAreTheDomains(t *testing.T) {
 		{"Utility", enum("Utility"), utilities},
 		{"Category", enum("Category"), categories},
 		{"ContentType", enum("ContentType"), kyc.ContentTypes},
+		{"InvalidReason (sorted)", invalidEnum, invalid},
 		{"BillingEnvelope.type", anyStrings(envelopeType.Enum), events},
 	} {
 		if !slices.Equal(tc.got, tc.want) {
@@ -165,11 +173,21 @@ func newAPIFixture(t *testing.T) *apiFixture {
 
 // token returns an Authorization header value for a subject and groups.
 func (f *apiFixture) token(sub string, groups ...string) string {
+	return f.linkedToken(sub, "", groups...)
+}
+
+// linkedToken returns an Authorization header value for a staff member
+// whose account is linked to their own billing customer id (claim
+// contract.ClaimBillingCustomer), if customer is not empty.
+func (f *apiFixture) linkedToken(sub, customer string, groups ...string) string {
 	now := f.w.Now()
 	c := jwt.MapClaims{"iss": fixtureIssuer, "aud": fixtureAudience, "sub": sub,
 		"iat": now.Add(-time.Minute).Unix(), "exp": now.Add(time.Hour).Unix()}
 	if len(groups) > 0 {
 		c["cognito:groups"] = groups
+	}
+	if customer != "" {
+		c[contract.ClaimBillingCustomer] = customer
 	}
 	tok := jwt.NewWithClaims(jwt.SigningMethodRS256, c)
 	tok.Header["kid"] = "k1"
@@ -228,6 +246,9 @@ type apiCase struct {
 	before       func()            // runs just before the request (fault injection)
 	status       int
 	code         string // the problem's code, for an error
+	// docRefuses: the document itself calls the request invalid (what the
+	// handlers refuse as malformed, the document refuses too).
+	docRefuses bool
 }
 
 // signed returns the webhook headers of a body signed at t.
@@ -277,6 +298,9 @@ func (f *apiFixture) run(t *testing.T, c *apitest.Checker, tc apiCase) (string, 
 	if rec.Code != tc.status {
 		t.Errorf("status %d, want %d: %s", rec.Code, tc.status, rec.Body)
 	}
+	if tc.docRefuses && res.RequestErr == nil {
+		t.Errorf("the document accepts the request; want it refused as the handler refuses it")
+	}
 	if tc.code != "" {
 		var p Problem
 		_ = json.Unmarshal(rec.Body.Bytes(), &p)
@@ -306,18 +330,37 @@ func TestHandlersAnswerAsDocumented(t *testing.T) {
 	stale := func(m kyctest.Method) func() { return fail(m, 5, kyc.ErrStale) }
 	ctx := context.Background()
 
-	// The records the table works on.
+	// The records the table works on. First a submission rejected long
+	// ago, whose files the sweep has purged under the retention policy.
+	s7 := w.Submit("cust-7")
+	w.Reject("rev-9", s7)
+	w.Advance(kyc.DefaultRetention.Rejected + 24*time.Hour)
+	if rep := w.Sweep(); rep.Purged != 2 {
+		t.Fatalf("the sweep purged %d files of the rejected submission, want 2", rep.Purged)
+	}
 	w.PlaceOrder("cust-1", "o-1")
 	s1 := w.Submit("cust-1") // pending, unclaimed
 	id2, addr2 := w.Upload("cust-2", kyc.Identity), w.Upload("cust-2", kyc.Address)
 	idL, addrL := w.Upload("limited", kyc.Identity), w.Upload("limited", kyc.Address)
 	w.PlaceOrder("cust-3", "o-3")
 	s3 := w.Submit("cust-3")
-	v3 := w.Claim("rev-1", s3).Version // rev-1 decides it
+	v3 := w.Claim("rev-1", s3).Version // rev-1 decides it, once it has opened both documents (the table does)
 	s4 := w.Submit("cust-4")
 	w.Claim("rev-2", s4) // rev-2's claim
 	w.Verify("cust-5")
 	w.PlaceOrder("cust-5", "o-5") // provisioned at once: a server in the region, so a disclosure may name it
+	// An upload the validator has not seen yet, beside a valid one, and one
+	// it refused (a PDF declared as a JPEG).
+	idU, addrU := w.Upload("cust-8", kyc.Identity), w.CreateDocument("cust-8", kyctest.Request(kyc.Address))
+	w.Post(addrU, kyctest.Content(kyc.PDF, int(kyctest.Request(kyc.Address).Size)))
+	bad := w.CreateDocument("cust-8", kyctest.Request(kyc.Identity))
+	if res := w.Validate(kyc.DocumentKey("cust-8", bad.DocumentID), w.Post(bad, kyctest.Content(kyc.PDF, int(kyctest.Request(kyc.Identity).Size)))); res.Reason != kyc.InvalidTypeMismatch {
+		t.Fatalf("a PDF declared as a JPEG: %+v", res)
+	}
+	// A business customer, whose requirements list a business registration.
+	business, yes := w.OrderEvent("cust-b", "o-b"), true
+	business.Business = &yes
+	w.Place(business)
 	disclose := func() kyc.Disclosure {
 		d, err := w.Service.RequestDisclosure(ctx, kyctest.Admin("adm-1"), kyc.DisclosureRequest{CustomerID: "cust-5",
 			Authority: "Hong Kong Police Force", Jurisdiction: kyctest.Region, LegalReference: "Cap. 1 s. 2", Scope: []kyc.DisclosureData{kyc.DiscloseDocuments}})
@@ -334,6 +377,11 @@ func TestHandlersAnswerAsDocumented(t *testing.T) {
 	customer := func(id string) string { return f.token(id) }
 	rev1, rev2 := f.token("rev-1", contract.GroupReviewers), f.token("rev-2", contract.GroupReviewers)
 	adm1, adm2 := f.token("adm-1", contract.GroupAdmins), f.token("adm-2", contract.GroupAdmins)
+	// Staff whose own customer accounts are cust-3 (a reviewer) and cust-5
+	// (an admin), linked by the identity provider's claim.
+	rev3 := f.linkedToken("rev-3", "cust-3", contract.GroupReviewers)
+	adm3 := f.linkedToken("adm-3", "cust-5", contract.GroupAdmins)
+	gate := func(sub, cat string) string { return "/v1/admin/submissions/" + sub + "/documents/" + cat }
 	big := func(n int) string { return `{"note":"` + strings.Repeat("a", n) + `"}` }
 	doc := func(m map[string]any) string {
 		base := map[string]any{"category": "identity", "type": "passport", "contentType": "image/jpeg", "size": 2048}
@@ -351,7 +399,7 @@ func TestHandlersAnswerAsDocumented(t *testing.T) {
 	}
 	approve := map[string]any{"result": "approve", "reasons": nil} // null reasons, as a Go client sends them
 	disclosureReq := func(m map[string]any) string {
-		base := map[string]any{"customerId": "cust-1", "authority": "Hong Kong Police Force", "jurisdiction": "hk", "legalReference": "Cap. 1 s. 2", "scope": []string{"documents"}}
+		base := map[string]any{"customerId": "cust-5", "authority": "Hong Kong Police Force", "jurisdiction": "hk", "legalReference": "Cap. 1 s. 2", "scope": []string{"documents"}}
 		for k, v := range m {
 			base[k] = v
 		}
@@ -368,26 +416,42 @@ func TestHandlersAnswerAsDocumented(t *testing.T) {
 	hook := func(name, body string, status int, code string) apiCase {
 		return apiCase{name: name, method: "POST", path: "/v1/billing/events", body: body, header: signed(body, now), status: status, code: code}
 	}
+	docRefuses := func(c apiCase) apiCase { c.docRefuses = true; return c }
 	order9 := event("OrderPlaced", "evt-9", placed("o-9", "cust-9"))
+	with := func(m map[string]any, changes map[string]any) map[string]any {
+		for k, v := range changes {
+			if v == nil {
+				delete(m, k)
+			} else {
+				m[k] = v
+			}
+		}
+		return m
+	}
 	bigEvent := event("OrderPlaced", "evt-big", map[string]any{"orderId": strings.Repeat("9", 70<<10)})
 
 	cases := []apiCase{
 		// GET /v1/kyc/requirements
 		{name: "requirements", method: "GET", path: "/v1/kyc/requirements", auth: customer("cust-1"), status: 200},
+		{name: "requirements, business customer", method: "GET", path: "/v1/kyc/requirements", auth: customer("cust-b"), status: 200},
 		{name: "requirements, no token", method: "GET", path: "/v1/kyc/requirements", status: 401, code: "unauthorized"},
+		{name: "requirements, staff token", method: "GET", path: "/v1/kyc/requirements", auth: rev1, status: 403, code: "staff_token"},
+		{name: "requirements, store down", method: "GET", path: "/v1/kyc/requirements", auth: customer("cust-1"), before: fail(kyctest.MethodCustomer, 1, boom), status: 500, code: "internal"},
 		// GET /v1/kyc/status, and the Authorization scheme in any case
 		{name: "status", method: "GET", path: "/v1/kyc/status", auth: customer("cust-1"), status: 200},
 		{name: "status, scheme in lower case", method: "GET", path: "/v1/kyc/status", auth: "bearer " + strings.TrimPrefix(customer("cust-1"), "Bearer "), status: 200},
 		{name: "status, scheme in upper case", method: "GET", path: "/v1/kyc/status", auth: "BEARER " + strings.TrimPrefix(customer("cust-1"), "Bearer "), status: 200},
 		{name: "status of a customer never seen", method: "GET", path: "/v1/kyc/status", auth: customer("cust-new"), status: 200},
+		{name: "status with an upload the validator refused", method: "GET", path: "/v1/kyc/status", auth: customer("cust-8"), status: 200},
 		{name: "status, Basic scheme", method: "GET", path: "/v1/kyc/status", auth: "Basic Y3VzdDpwdw==", status: 401, code: "unauthorized"},
 		{name: "status, forged token", method: "GET", path: "/v1/kyc/status", auth: customer("cust-1") + "x", status: 401, code: "unauthorized"},
+		{name: "status, staff token with a customer's subject", method: "GET", path: "/v1/kyc/status", auth: f.token("cust-1", contract.GroupAdmins), status: 403, code: "staff_token"},
 		{name: "status, store down", method: "GET", path: "/v1/kyc/status", auth: customer("cust-1"), before: fail(kyctest.MethodAccount, 1, boom), status: 500, code: "internal"},
 		// POST /v1/kyc/documents
 		{name: "document", method: "POST", path: "/v1/kyc/documents", auth: customer("cust-5"), body: doc(nil), status: 201},
 		{name: "document, utility bill", method: "POST", path: "/v1/kyc/documents", auth: customer("cust-5"),
 			body: doc(map[string]any{"category": "address", "type": "utility_bill", "utility": "electricity", "contentType": "application/pdf", "fileName": "電費單.pdf"}), status: 201},
-		{name: "document, unknown field", method: "POST", path: "/v1/kyc/documents", auth: customer("cust-5"), body: doc(map[string]any{"owner": "cust-1"}), status: 400, code: "malformed"},
+		{name: "document, unknown field", method: "POST", path: "/v1/kyc/documents", auth: customer("cust-5"), body: doc(map[string]any{"owner": "cust-1"}), status: 400, code: "malformed", docRefuses: true},
 		{name: "document, wrong JSON type", method: "POST", path: "/v1/kyc/documents", auth: customer("cust-5"), body: doc(map[string]any{"size": "big"}), status: 400, code: "malformed"},
 		{name: "document, trailing data", method: "POST", path: "/v1/kyc/documents", auth: customer("cust-5"), body: doc(nil) + "{}", status: 400, code: "malformed"},
 		{name: "document, form body", method: "POST", path: "/v1/kyc/documents", auth: customer("cust-5"), body: "category=identity", contentType: "application/x-www-form-urlencoded", status: 400, code: "malformed"},
@@ -395,6 +459,11 @@ func TestHandlersAnswerAsDocumented(t *testing.T) {
 		{name: "document, type of the other category", method: "POST", path: "/v1/kyc/documents", auth: customer("cust-5"), body: doc(map[string]any{"type": "tax_return"}), status: 422, code: "wrong_category"},
 		{name: "document, utility bill without utility", method: "POST", path: "/v1/kyc/documents", auth: customer("cust-5"),
 			body: doc(map[string]any{"category": "address", "type": "utility_bill"}), status: 422, code: "unknown_utility"},
+		{name: "document, business registration of a customer who is not a business", method: "POST", path: "/v1/kyc/documents", auth: customer("cust-5"),
+			body: doc(map[string]any{"type": "business_registration", "contentType": "application/pdf"}), status: 422, code: "business_only"},
+		{name: "document, business registration of a business", method: "POST", path: "/v1/kyc/documents", auth: customer("cust-b"),
+			body: doc(map[string]any{"type": "business_registration", "contentType": "application/pdf"}), status: 201},
+		{name: "document, staff token", method: "POST", path: "/v1/kyc/documents", auth: rev1, body: doc(nil), status: 403, code: "staff_token"},
 		{name: "document, file over the limit", method: "POST", path: "/v1/kyc/documents", auth: customer("cust-5"), body: doc(map[string]any{"size": kyctest.MaxUploadBytes + 1}), status: 413, code: "too_large"},
 		{name: "document, body over 4 KiB", method: "POST", path: "/v1/kyc/documents", auth: customer("cust-5"), body: doc(map[string]any{"fileName": strings.Repeat("a", 5000)}), status: 413, code: "body_too_large"},
 		{name: "document, subject not a customer id", method: "POST", path: "/v1/kyc/documents", auth: customer("not/a/customer"), body: doc(nil), status: 403, code: "invalid_subject"},
@@ -412,7 +481,11 @@ func TestHandlersAnswerAsDocumented(t *testing.T) {
 		{name: "submission, missing field", method: "POST", path: "/v1/kyc/submissions", auth: customer("cust-2"),
 			body: jsonOf(map[string]string{"identityDocumentId": id2}), status: 422, code: "invalid_document_id"},
 		{name: "submission while one is pending", method: "POST", path: "/v1/kyc/submissions", auth: customer("cust-1"),
-			body: jsonOf(map[string]string{"identityDocumentId": id2, "addressDocumentId": addr2}), status: 409},
+			body: jsonOf(map[string]string{"identityDocumentId": id2, "addressDocumentId": addr2}), status: 409, code: "submission_pending"},
+		{name: "submission, an upload not validated yet", method: "POST", path: "/v1/kyc/submissions", auth: customer("cust-8"),
+			body: jsonOf(map[string]string{"identityDocumentId": idU, "addressDocumentId": addrU.DocumentID}), status: 409, code: "upload_not_validated"},
+		{name: "submission, staff token", method: "POST", path: "/v1/kyc/submissions", auth: adm1,
+			body: jsonOf(map[string]string{"identityDocumentId": id2, "addressDocumentId": addr2}), status: 403, code: "staff_token"},
 		{name: "submission, body over 4 KiB", method: "POST", path: "/v1/kyc/submissions", auth: customer("cust-2"), body: big(5000), status: 413, code: "body_too_large"},
 		{name: "submission, subject not a customer id", method: "POST", path: "/v1/kyc/submissions", auth: customer("not/a/customer"),
 			body: jsonOf(map[string]string{"identityDocumentId": id2, "addressDocumentId": addr2}), status: 403, code: "invalid_subject"},
@@ -433,17 +506,37 @@ func TestHandlersAnswerAsDocumented(t *testing.T) {
 		{name: "queue, store down", method: "GET", path: "/v1/admin/submissions", auth: rev1, before: fail(kyctest.MethodPendingSubmissions, 1, boom), status: 500, code: "internal"},
 		// GET /v1/admin/submissions/{id}
 		{name: "submission view, not claimed", method: "GET", path: "/v1/admin/submissions/" + s1, auth: rev1, status: 200},
-		{name: "submission view with links, by the claimer", method: "GET", path: "/v1/admin/submissions/" + s4, auth: rev2, status: 200},
+		{name: "submission view with personal data, by the claimer", method: "GET", path: "/v1/admin/submissions/" + s4, auth: rev2, status: 200},
+		{name: "submission view, an admin's purpose", method: "GET", path: "/v1/admin/submissions/" + s7 + "?purpose=complaint+4411", auth: adm1, status: 200},
 		{name: "submission view, unknown", method: "GET", path: "/v1/admin/submissions/nope", auth: rev1, status: 404, code: "submission_not_found"},
 		{name: "submission view, busy", method: "GET", path: "/v1/admin/submissions/" + s4, auth: rev2, before: stale(kyctest.MethodCommit), status: 409, code: "busy"},
 		{name: "submission view, customer token", method: "GET", path: "/v1/admin/submissions/" + s1, auth: customer("cust-1"), status: 403, code: "forbidden"},
+		{name: "submission view, a reviewer's purpose", method: "GET", path: "/v1/admin/submissions/" + s1 + "?purpose=curious", auth: rev1, status: 403, code: "forbidden"},
+		{name: "submission view, a purpose on the admin's own account", method: "GET", path: "/v1/admin/submissions/" + s7 + "?purpose=mine", auth: f.linkedToken("adm-3", "cust-7", contract.GroupAdmins), status: 403, code: "own_account"},
+		{name: "submission view, a purpose with a control character", method: "GET", path: "/v1/admin/submissions/" + s7 + "?purpose=a%01b", auth: adm1, status: 422, code: "invalid_purpose"},
+		{name: "submission view, a purpose over 200 characters", method: "GET", path: "/v1/admin/submissions/" + s7 + "?purpose=" + strings.Repeat("a", 201), auth: adm1, status: 422, code: "invalid_purpose", docRefuses: true},
 		{name: "submission view, no token", method: "GET", path: "/v1/admin/submissions/" + s1, status: 401, code: "unauthorized"},
 		{name: "submission view, store down", method: "GET", path: "/v1/admin/submissions/" + s1, auth: rev1, before: fail(kyctest.MethodSubmission, 1, boom), status: 500, code: "internal"},
+		// GET /v1/admin/submissions/{id}/documents/{category}
+		{name: "open a document, by the claimer", method: "GET", path: gate(s4, "identity"), auth: rev2, status: 302},
+		{name: "open a document, an admin's purpose", method: "GET", path: gate(s1, "address") + "?purpose=complaint+4411", auth: adm1, status: 302},
+		{name: "open a document, without the claim", method: "GET", path: gate(s4, "identity"), auth: rev1, status: 403, code: "claim_required"},
+		{name: "open a document, a reviewer's purpose", method: "GET", path: gate(s4, "identity") + "?purpose=curious", auth: rev2, status: 403, code: "forbidden"},
+		{name: "open a document, a purpose on the admin's own account", method: "GET", path: gate(s7, "identity") + "?purpose=mine", auth: f.linkedToken("adm-3", "cust-7", contract.GroupAdmins), status: 403, code: "own_account"},
+		{name: "open a document, customer token", method: "GET", path: gate(s4, "identity"), auth: customer("cust-4"), status: 403, code: "forbidden"},
+		{name: "open a document, no token", method: "GET", path: gate(s4, "identity"), status: 401, code: "unauthorized"},
+		{name: "open a document, unknown submission", method: "GET", path: gate("nope", "identity"), auth: rev2, status: 404, code: "submission_not_found"},
+		{name: "open a document, no such category", method: "GET", path: gate(s4, "selfie"), auth: rev2, status: 404, code: "document_not_found", docRefuses: true},
+		{name: "open a document, purged", method: "GET", path: gate(s7, "address") + "?purpose=complaint+4411", auth: adm1, status: 409, code: "document_purged"},
+		{name: "open a document, busy", method: "GET", path: gate(s4, "address"), auth: rev2, before: stale(kyctest.MethodCommit), status: 409, code: "busy"},
+		{name: "open a document, a purpose with a control character", method: "GET", path: gate(s4, "identity") + "?purpose=%7F", auth: adm1, status: 422, code: "invalid_purpose"},
+		{name: "open a document, store down", method: "GET", path: gate(s4, "identity"), auth: rev2, before: fail(kyctest.MethodSubmission, 1, boom), status: 500, code: "internal"},
 		// POST /v1/admin/submissions/{id}/claim
 		{name: "claim", method: "POST", path: "/v1/admin/submissions/" + s1 + "/claim", auth: rev1, status: 200},
 		{name: "claim of another reviewer's claim", method: "POST", path: "/v1/admin/submissions/" + s4 + "/claim", auth: rev1, status: 409, code: "claimed"},
 		{name: "claim, unknown", method: "POST", path: "/v1/admin/submissions/nope/claim", auth: rev1, status: 404, code: "submission_not_found"},
 		{name: "claim, customer token", method: "POST", path: "/v1/admin/submissions/" + s1 + "/claim", auth: customer("cust-1"), status: 403, code: "forbidden"},
+		{name: "claim of the reviewer's own account", method: "POST", path: "/v1/admin/submissions/" + s3 + "/claim", auth: rev3, status: 403, code: "own_account"},
 		{name: "claim, no token", method: "POST", path: "/v1/admin/submissions/" + s1 + "/claim", status: 401, code: "unauthorized"},
 		{name: "claim, store down", method: "POST", path: "/v1/admin/submissions/" + s1 + "/claim", auth: rev1, before: fail(kyctest.MethodSubmission, 1, boom), status: 500, code: "internal"},
 		// POST /v1/admin/submissions/{id}/decision
@@ -458,7 +551,15 @@ func TestHandlersAnswerAsDocumented(t *testing.T) {
 		{name: "decision, customer token", method: "POST", path: "/v1/admin/submissions/" + s3 + "/decision", auth: customer("cust-3"), body: decision(v3, approve), status: 403, code: "forbidden"},
 		{name: "decision, no token", method: "POST", path: "/v1/admin/submissions/" + s3 + "/decision", body: decision(v3, approve), status: 401, code: "unauthorized"},
 		{name: "decision, store down", method: "POST", path: "/v1/admin/submissions/" + s3 + "/decision", auth: rev1, body: decision(v3, approve), before: fail(kyctest.MethodSubmission, 1, boom), status: 500, code: "internal"},
+		{name: "decision of the reviewer's own account", method: "POST", path: "/v1/admin/submissions/" + s3 + "/decision", auth: rev3, body: decision(v3, approve), status: 403, code: "own_account"},
+		{name: "decision, documents not opened", method: "POST", path: "/v1/admin/submissions/" + s3 + "/decision", auth: rev1, body: decision(v3, approve), status: 409, code: "documents_not_opened"},
+		{name: "open the identity document to decide", method: "GET", path: gate(s3, "identity"), auth: rev1, status: 302},
+		{name: "decision, the address document not opened", method: "POST", path: "/v1/admin/submissions/" + s3 + "/decision", auth: rev1, body: decision(v3, approve), status: 409, code: "documents_not_opened"},
+		{name: "open the address document to decide", method: "GET", path: gate(s3, "address"), auth: rev1, status: 302},
+		{name: "submission view, both documents opened", method: "GET", path: "/v1/admin/submissions/" + s3, auth: rev1, status: 200},
 		{name: "decision", method: "POST", path: "/v1/admin/submissions/" + s3 + "/decision", auth: rev1, body: decision(v3, approve), status: 200},
+		{name: "open a document of a decided submission", method: "GET", path: gate(s3, "identity"), auth: rev1, status: 403, code: "purpose_required"},
+		{name: "submission view, decided", method: "GET", path: "/v1/admin/submissions/" + s3, auth: rev1, status: 200},
 		// GET /v1/admin/customers/{id}
 		{name: "customer", method: "GET", path: "/v1/admin/customers/cust-1", auth: rev1, status: 200},
 		{name: "customer, unknown", method: "GET", path: "/v1/admin/customers/nobody", auth: rev1, status: 404, code: "customer_not_found"},
@@ -484,6 +585,11 @@ func TestHandlersAnswerAsDocumented(t *testing.T) {
 		{name: "legal hold, body over 4 KiB", method: "POST", path: "/v1/admin/customers/cust-1/legal-hold", auth: adm1, body: `{"reason":"` + strings.Repeat("a", 5000) + `"}`, status: 413, code: "body_too_large"},
 		{name: "legal hold, unknown customer", method: "POST", path: "/v1/admin/customers/nobody/legal-hold", auth: adm1, body: `{"hold":true,"reason":"court order"}`, status: 404, code: "customer_not_found"},
 		{name: "legal hold, busy", method: "POST", path: "/v1/admin/customers/cust-1/legal-hold", auth: adm1, body: `{"hold":false,"reason":"order lifted"}`, before: stale(kyctest.MethodCommit), status: 409, code: "busy"},
+		{name: "legal hold, lift requested", method: "POST", path: "/v1/admin/customers/cust-1/legal-hold", auth: adm1, body: `{"hold":false,"reason":"order lifted"}`, status: 202},
+		{name: "customer, a lift waiting for a second admin", method: "GET", path: "/v1/admin/customers/cust-1", auth: adm2, status: 200},
+		{name: "legal hold, lifted by the same admin", method: "POST", path: "/v1/admin/customers/cust-1/legal-hold", auth: adm1, body: `{"hold":false,"reason":"order lifted"}`, status: 403, code: "self_approval"},
+		{name: "legal hold, lifted by a second admin", method: "POST", path: "/v1/admin/customers/cust-1/legal-hold", auth: adm2, body: `{"hold":false,"reason":"order lifted"}`, status: 200},
+		{name: "legal hold, the admin's own account", method: "POST", path: "/v1/admin/customers/cust-5/legal-hold", auth: adm3, body: `{"hold":true,"reason":"x"}`, status: 403, code: "own_account"},
 		{name: "legal hold, reviewer", method: "POST", path: "/v1/admin/customers/cust-1/legal-hold", auth: rev1, body: `{"hold":true,"reason":"x"}`, status: 403, code: "forbidden"},
 		{name: "legal hold, no token", method: "POST", path: "/v1/admin/customers/cust-1/legal-hold", body: `{"hold":true,"reason":"x"}`, status: 401, code: "unauthorized"},
 		{name: "legal hold, store down", method: "POST", path: "/v1/admin/customers/cust-1/legal-hold", auth: adm1, body: `{"hold":true,"reason":"x"}`, before: fail(kyctest.MethodCustomer, 1, boom), status: 500, code: "internal"},
@@ -501,6 +607,8 @@ func TestHandlersAnswerAsDocumented(t *testing.T) {
 		{name: "disclosure request, empty scope", method: "POST", path: "/v1/admin/disclosures", auth: adm1, body: disclosureReq(map[string]any{"scope": []string{}}), status: 422, code: "invalid_scope"},
 		{name: "disclosure request, unknown customer", method: "POST", path: "/v1/admin/disclosures", auth: adm1, body: disclosureReq(map[string]any{"customerId": "nobody"}), status: 404, code: "customer_not_found"},
 		{name: "disclosure request, busy", method: "POST", path: "/v1/admin/disclosures", auth: adm1, body: disclosureReq(nil), before: stale(kyctest.MethodCommit), status: 409, code: "busy"},
+		{name: "disclosure request, no server yet", method: "POST", path: "/v1/admin/disclosures", auth: adm1, body: disclosureReq(map[string]any{"customerId": "cust-1"}), status: 422, code: "jurisdiction_mismatch"},
+		{name: "disclosure request, the admin's own account", method: "POST", path: "/v1/admin/disclosures", auth: adm3, body: disclosureReq(nil), status: 403, code: "own_account"},
 		{name: "disclosure request, reviewer", method: "POST", path: "/v1/admin/disclosures", auth: rev1, body: disclosureReq(nil), status: 403, code: "forbidden"},
 		{name: "disclosure request, no token", method: "POST", path: "/v1/admin/disclosures", body: disclosureReq(nil), status: 401, code: "unauthorized"},
 		{name: "disclosure request, store down", method: "POST", path: "/v1/admin/disclosures", auth: adm1, body: disclosureReq(nil), before: fail(kyctest.MethodAccount, 1, boom), status: 500, code: "internal"},
@@ -512,6 +620,7 @@ func TestHandlersAnswerAsDocumented(t *testing.T) {
 		{name: "disclosure, store down", method: "GET", path: "/v1/admin/disclosures/" + d1.ID, auth: adm1, before: fail(kyctest.MethodDisclosure, 1, boom), status: 500, code: "internal"},
 		// POST /v1/admin/disclosures/{id}/approve
 		{name: "disclosure approval by its requester", method: "POST", path: "/v1/admin/disclosures/" + d1.ID + "/approve", auth: adm1, status: 403, code: "self_approval"},
+		{name: "disclosure approval, the admin's own account", method: "POST", path: "/v1/admin/disclosures/" + d1.ID + "/approve", auth: adm3, status: 403, code: "own_account"},
 		{name: "disclosure approval", method: "POST", path: "/v1/admin/disclosures/" + d1.ID + "/approve", auth: adm2, status: 200},
 		{name: "disclosure approval, again", method: "POST", path: "/v1/admin/disclosures/" + d1.ID + "/approve", auth: adm2, status: 409, code: "already_approved"},
 		{name: "disclosure approval, unknown", method: "POST", path: "/v1/admin/disclosures/nope/approve", auth: adm2, status: 404, code: "disclosure_not_found"},
@@ -522,6 +631,7 @@ func TestHandlersAnswerAsDocumented(t *testing.T) {
 		{name: "disclosure export, not approved", method: "GET", path: "/v1/admin/disclosures/" + d3.ID + "/export", auth: adm1, status: 409, code: "not_approved"},
 		{name: "disclosure export, unknown", method: "GET", path: "/v1/admin/disclosures/nope/export", auth: adm1, status: 404, code: "disclosure_not_found"},
 		{name: "disclosure export, reviewer", method: "GET", path: "/v1/admin/disclosures/" + d2.ID + "/export", auth: rev1, status: 403, code: "forbidden"},
+		{name: "disclosure export, the admin's own account", method: "GET", path: "/v1/admin/disclosures/" + d2.ID + "/export", auth: adm3, status: 403, code: "own_account"},
 		{name: "disclosure export, no token", method: "GET", path: "/v1/admin/disclosures/" + d2.ID + "/export", status: 401, code: "unauthorized"},
 		{name: "disclosure export, store down", method: "GET", path: "/v1/admin/disclosures/" + d2.ID + "/export", auth: adm1, before: fail(kyctest.MethodDisclosure, 1, boom), status: 500, code: "internal"},
 		// POST /v1/billing/events
@@ -529,6 +639,18 @@ func TestHandlersAnswerAsDocumented(t *testing.T) {
 		hook("the same event again", order9, 409, "replayed"),
 		hook("order cancelled", event("OrderCancelled", "evt-10", map[string]any{"orderId": "o-9"}), 200, ""),
 		hook("cancellation of an unknown order", event("OrderCancelled", "evt-11", map[string]any{"orderId": "o-nope"}), 404, "order_not_found"),
+		hook("cancellation of an order already cancelled", event("OrderCancelled", "evt-16", map[string]any{"orderId": "o-9"}), 200, ""),
+		hook("order placed, a business's one-time product without a due date",
+			event("OrderPlaced", "evt-17", with(placed("o-17", "cust-17"), map[string]any{"nextDueDate": nil, "business": true})), 200, ""),
+		{name: "order without a due date", method: "GET", path: "/v1/admin/orders/o-17", auth: rev1, status: 200},
+		docRefuses(hook("order placed, a member the gate does not know in the detail",
+			event("OrderPlaced", "evt-18", with(placed("o-18", "cust-18"), map[string]any{"vip": true})), 400, "malformed")),
+		docRefuses(hook("a member the gate does not know in the envelope", `{"type":"OrderCancelled","id":"evt-19","detail":{"orderId":"o-9"},"source":"whmcs"}`, 400, "malformed")),
+		hook("order placed, data after the object", order9+`{}`, 400, "malformed"), // kin-openapi reads the first JSON value only
+		hook("order placed, a product not in the catalogue",
+			event("OrderPlaced", "evt-20", with(placed("o-20", "cust-20"), map[string]any{"productId": "kyc-vps-typo"})), 422, "unknown_productId"),
+		hook("order placed, a region not configured",
+			event("OrderPlaced", "evt-21", with(placed("o-21", "cust-21"), map[string]any{"serverRegion": "sg"})), 422, "unknown_serverRegion"),
 		hook("not JSON", `{"type":`, 400, "malformed"),
 		hook("id not an id", event("OrderCancelled", "evt/12", map[string]any{"orderId": "o-9"}), 422, "invalid_id"),
 		hook("order placed without its fields", event("OrderPlaced", "evt-13", map[string]any{"orderId": "o-13"}), 422, ""),

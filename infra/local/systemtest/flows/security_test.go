@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/kycgate/kycgate/shared/contract"
 	"github.com/kycgate/kycgate/shared/kyc"
@@ -23,10 +24,17 @@ var personal = map[string]string{
 }
 
 // walkWorld plants a pending submission (with a file name) claimed by rev-1,
-// a rejected one (with a message, a note and extracted fields), an order and
-// an approved disclosure, and returns their ids.
+// a rejected one (with a message, a note and extracted fields), an order, an
+// order whose 3 days ran out (provisioned and suspended: a server in hk, so a
+// disclosure may name the customer) and an approved disclosure, and returns
+// their ids.
 func walkWorld(t *testing.T, s *sys) (pending, decided, disclosure string) {
 	t.Helper()
+	fourDaysAgo := s.clock.Now().Add(-96 * time.Hour)
+	s.orderReceivedAt("o-w0", "cust-w", "kyc-vps", fourDaysAgo, fourDaysAgo)
+	if rep := s.sweep(s.clock.Now()); rep.Suspended != 1 {
+		t.Fatalf("the sweep suspended %d holds, want o-w0's", rep.Suspended)
+	}
 	s.placeWithContact("o-w", "cust-w", "hk", personal["contact address"])
 	var named kyc.NewUpload
 	s.must(http.StatusCreated, "POST", "/v1/kyc/documents", s.token("cust-w"), map[string]any{"category": "identity", "type": "passport",
@@ -95,6 +103,7 @@ func TestUnprivilegedReviewerWalksEveryAdminRoute(t *testing.T) {
 		"POST /v1/admin/submissions/{id}/decision":  {{sub(pending, "/decision"), approve, 409, "not_claimed"}, {sub(decided, "/decision"), approve, 409, "already_decided"}},
 		"GET /v1/admin/customers/{id}":              {{"/v1/admin/customers/cust-w", nil, 200, ""}},
 		"GET /v1/admin/orders/{id}":                 {{"/v1/admin/orders/o-w", nil, 200, ""}},
+		"GET /v1/admin/reasons":                     {{"/v1/admin/reasons", nil, 200, ""}},
 		"POST /v1/admin/customers/{id}/legal-hold":  forbidden("/v1/admin/customers/cust-w/legal-hold", map[string]any{"hold": true, "reason": "x"}),
 		"GET /v1/admin/customers/{id}/audit/verify": forbidden("/v1/admin/customers/cust-w/audit/verify", nil),
 		"POST /v1/admin/disclosures": forbidden("/v1/admin/disclosures", map[string]any{"customerId": "cust-w", "authority": "x", "jurisdiction": "hk",
