@@ -2,11 +2,13 @@ package flows
 
 import (
 	"net/http"
+	"net/url"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/kycgate/kycgate/infra/local/emulator"
 	"github.com/kycgate/kycgate/shared/contract"
 	"github.com/kycgate/kycgate/shared/kyc"
 )
@@ -113,7 +115,7 @@ func TestUnprivilegedReviewerWalksEveryAdminRoute(t *testing.T) {
 		"GET /v1/admin/disclosures/{id}/export":   forbidden("/v1/admin/disclosures/"+disclosure+"/export", nil),
 	}
 	var routes []string
-	for _, r := range contract.RoutesOf(contract.FunctionAdminAPI) {
+	for _, r := range contract.APIRoutesOf(contract.FunctionAdminAPI) {
 		routes = append(routes, r.Pattern)
 		calls, ok := walk[r.Pattern]
 		if !ok {
@@ -168,6 +170,90 @@ func TestUnprivilegedReviewerWalksEveryAdminRoute(t *testing.T) {
 			t.Errorf("KycRejected on the bus carries the message in clear, or not at all: %s", e.Raw)
 		}
 	}
+}
+
+// TestUnprivilegedReviewerWalksTheConsole is the walk above through the
+// reviewer console: a reviewer who holds no claim, signed in to the console,
+// requests every console route on the same records. No page shows a sealed
+// field, a file name, a document link or a path that opens a document;
+// every admin-only page answers 403; nothing is written. A console route
+// added without a line here fails the test.
+func TestUnprivilegedReviewerWalksTheConsole(t *testing.T) {
+	emulator.Integration(t)
+	s := newSys(t)
+	pending, decided, disclosure := walkWorld(t, s)
+	p := newPages(t, s)
+	rev := p.staff("rev-9", contract.GroupReviewers)
+	type call struct {
+		method, path string
+		form         url.Values
+		status       int
+	}
+	sub := func(id, rest string) string { return "/console/submissions/" + id + rest }
+	decide := url.Values{"identity": {"approve"}, "address": {"approve"}, "version": {"2"}}
+	walk := map[string][]call{
+		"GET /console":                  {{"GET", "/console", nil, 200}},
+		"GET /console/signin":           {{"GET", "/console/signin", nil, 302}},
+		"GET /console/callback":         {{"GET", "/console/callback?code=x&state=y", nil, 401}},
+		"POST /console/signout":         nil, // walked last: it ends the session
+		"GET /console/queue":            {{"GET", "/console/queue", nil, 200}},
+		"GET /console/submissions/{id}": {{"GET", sub(pending, ""), nil, 200}, {"GET", sub(decided, ""), nil, 200}, {"GET", sub(decided, "?purpose=curious"), nil, 403}},
+		"GET /console/submissions/{id}/documents/{category}": {{"GET", sub(pending, "/documents/identity"), nil, 403},
+			{"GET", sub(decided, "/documents/address"), nil, 403}, {"GET", sub(decided, "/documents/address?purpose=curious"), nil, 403}},
+		"POST /console/submissions/{id}/claim":    {{"POST", sub(pending, "/claim"), url.Values{}, 409}, {"POST", sub(decided, "/claim"), url.Values{}, 409}},
+		"POST /console/submissions/{id}/release":  {{"POST", sub(pending, "/release"), url.Values{}, 409}},
+		"POST /console/submissions/{id}/decision": {{"POST", sub(pending, "/decision"), decide, 409}, {"POST", sub(decided, "/decision"), decide, 409}},
+		"GET /console/customers/{id}":             {{"GET", "/console/customers/cust-w", nil, 200}},
+		"POST /console/customers/{id}/legal-hold": {{"POST", "/console/customers/cust-w/legal-hold", url.Values{"hold": {"true"}, "reason": {"x"}}, 403}},
+		"GET /console/orders/{id}":                {{"GET", "/console/orders/o-w", nil, 200}},
+		"GET /console/disclosures":                {{"GET", "/console/disclosures", nil, 403}},
+		"POST /console/disclosures": {{"POST", "/console/disclosures", url.Values{"customerId": {"cust-w"}, "authority": {"x"},
+			"jurisdiction": {"hk"}, "legalReference": {"y"}, "scope": {"documents"}}, 403}},
+		"GET /console/disclosures/{id}":          {{"GET", "/console/disclosures/" + disclosure, nil, 403}},
+		"POST /console/disclosures/{id}/approve": {{"POST", "/console/disclosures/" + disclosure + "/approve", url.Values{}, 403}},
+		"POST /console/disclosures/{id}/export":  {{"POST", "/console/disclosures/" + disclosure + "/export", url.Values{}, 403}},
+		"GET /console/assets/{file}":             {{"GET", "/console/assets/app.css", nil, 200}},
+	}
+	check := func(c call) {
+		t.Helper()
+		before := s.snapshot()
+		got := p.request(c.method, c.path, c.form, rev, map[string]string{"Sec-Fetch-Site": "same-origin"})
+		if got.status != c.status {
+			t.Errorf("%s %s = %d, want %d: %.300s", c.method, c.path, got.status, c.status, got.body)
+		}
+		// The page may name its own address (a language switch); any other
+		// path that opens a document is a leak.
+		own, _, _ := strings.Cut(c.path, "?")
+		body := strings.ReplaceAll(string(got.body), own, "")
+		for what, value := range personal {
+			if strings.Contains(body, value) {
+				t.Errorf("%s %s shows the %s", c.method, c.path, what)
+			}
+		}
+		if loc := got.header.Get("Location"); strings.Contains(loc, "X-Amz-") || strings.Contains(loc, "/documents/") {
+			t.Errorf("%s %s redirects to %s", c.method, c.path, loc)
+		}
+		if s.snapshot() != before {
+			t.Errorf("%s %s changed the table", c.method, c.path)
+		}
+	}
+	var routes []string
+	for _, r := range contract.PageRoutesOf(contract.FunctionAdminAPI) {
+		routes = append(routes, r.Pattern)
+		calls, ok := walk[r.Pattern]
+		if !ok {
+			t.Errorf("console route %s is not walked: say what an unprivileged reviewer gets from it", r.Pattern)
+		}
+		for _, c := range calls {
+			check(c)
+		}
+	}
+	for pattern := range walk {
+		if !slices.Contains(routes, pattern) {
+			t.Errorf("the walk names %s, which is not a console route", pattern)
+		}
+	}
+	check(call{"POST", "/console/signout", url.Values{}, 303})
 }
 
 // TestNoOneReviewsTheirOwnAccount: staff and customer identities are kept
