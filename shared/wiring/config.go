@@ -132,24 +132,24 @@ func Load(spec contract.Spec, env func(string) string) (Config, error) {
 			}
 			c.BillingMode = v
 		case contract.EnvBillingURL:
-			if u, err := url.Parse(v); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+			if !httpURL(v) {
 				bad(name, "not an http(s) URL")
 			}
 			c.BillingURL = v
 		case contract.EnvBillingSecretARN:
 			c.BillingSecretARN = v
 		case contract.EnvMailFrom:
-			if a, err := mail.ParseAddress(v); err != nil || a.Address != v {
+			if !plainAddress(v) {
 				bad(name, "not a plain e-mail address")
 			}
 			c.MailFrom = v
 		case contract.EnvMailReplyTo:
-			if a, err := mail.ParseAddress(v); err != nil || a.Address != v {
+			if !plainAddress(v) {
 				bad(name, "not a plain e-mail address")
 			}
 			c.MailReplyTo = v
 		case contract.EnvPortalURL:
-			if u, err := url.Parse(v); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+			if !httpURL(v) {
 				bad(name, "not an http(s) URL")
 			}
 			c.PortalURL = v
@@ -218,6 +218,19 @@ func Load(spec contract.Spec, env func(string) string) (Config, error) {
 		return Config{}, fmt.Errorf("%s: %w", spec.Name, err)
 	}
 	return c, nil
+}
+
+// httpURL reports whether v is an absolute http(s) URL.
+func httpURL(v string) bool {
+	u, err := url.Parse(v)
+	return err == nil && (u.Scheme == "https" || u.Scheme == "http") && u.Host != ""
+}
+
+// plainAddress reports whether v is an e-mail address and nothing else (no
+// display name).
+func plainAddress(v string) bool {
+	a, err := mail.ParseAddress(v)
+	return err == nil && a.Address == v
 }
 
 // policy is the policy engine's configuration.

@@ -7,31 +7,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kycgate/kycgate/shared/kyc/kyctest"
 	"github.com/kycgate/kycgate/shared/ledger"
 )
-
-// Clock is a settable clock for the suite.
-type Clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-// NewClock returns a clock stopped at t.
-func NewClock(t time.Time) *Clock { return &Clock{t: t} }
-
-// Now returns the clock's time.
-func (c *Clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-// Add moves the clock forward.
-func (c *Clock) Add(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
 
 // TestLedger is the contract every ledger.Ledger keeps, run on the memory
 // ledger here and on the DynamoDB ledger beside the local stack
@@ -41,8 +19,8 @@ func (c *Clock) Add(d time.Duration) {
 func TestLedger(t *testing.T, newLedger func(t *testing.T, now func() time.Time) ledger.Ledger) {
 	ctx := context.Background()
 	start := time.Date(2026, 5, 1, 0, 0, 0, 0, time.UTC)
-	setup := func(t *testing.T) (ledger.Ledger, *Clock) {
-		clk := NewClock(start)
+	setup := func(t *testing.T) (ledger.Ledger, *kyctest.Clock) {
+		clk := kyctest.NewClock(start)
 		return newLedger(t, clk.Now), clk
 	}
 	claim := func(t *testing.T, l ledger.Ledger, id string) ledger.Claim {
@@ -69,7 +47,7 @@ func TestLedger(t *testing.T, newLedger func(t *testing.T, now func() time.Time)
 	t.Run("a fresh marker is busy", func(t *testing.T) {
 		l, clk := setup(t)
 		claim(t, l, "a")
-		clk.Add(ledger.DefaultStaleAfter) // not yet past the stale period
+		clk.Advance(ledger.DefaultStaleAfter) // not yet past the stale period
 		if _, err := l.Claim(ctx, "a", nil); !errors.Is(err, ledger.ErrBusy) {
 			t.Fatalf("claim of a fresh marker: %v, want ErrBusy", err)
 		}
@@ -96,7 +74,7 @@ func TestLedger(t *testing.T, newLedger func(t *testing.T, now func() time.Time)
 		if _, err := l.Claim(ctx, "a", nil); !errors.Is(err, ledger.ErrBusy) {
 			t.Fatalf("claim right after an uncertain failure: %v, want ErrBusy", err)
 		}
-		clk.Add(ledger.DefaultStaleAfter + time.Millisecond)
+		clk.Advance(ledger.DefaultStaleAfter + time.Millisecond)
 		c2, err := l.Claim(ctx, "a", nil)
 		if err != nil || !c2.Resumed || c2.Attempt != 2 {
 			t.Fatalf("claim after the stale period %+v, %v", c2, err)
@@ -128,7 +106,7 @@ func TestLedger(t *testing.T, newLedger func(t *testing.T, now func() time.Time)
 		if e, _, _ := l.Entry(ctx, "a"); e.Checkpoint != "base=2026-12-24" || e.State != ledger.StateApplying {
 			t.Fatalf("entry %+v", e)
 		}
-		clk.Add(ledger.DefaultStaleAfter + time.Millisecond) // the attempt died
+		clk.Advance(ledger.DefaultStaleAfter + time.Millisecond) // the attempt died
 		c2, err := l.Claim(ctx, "a", nil)
 		if err != nil || !c2.Resumed || c2.Checkpoint != "base=2026-12-24" {
 			t.Fatalf("resumed claim %+v, %v", c2, err)
@@ -157,7 +135,7 @@ func TestLedger(t *testing.T, newLedger func(t *testing.T, now func() time.Time)
 	t.Run("a stale marker is taken over and its holder cannot finish", func(t *testing.T) {
 		l, clk := setup(t)
 		c1 := claim(t, l, "a")
-		clk.Add(ledger.DefaultStaleAfter + time.Millisecond)
+		clk.Advance(ledger.DefaultStaleAfter + time.Millisecond)
 		c2, err := l.Claim(ctx, "a", nil)
 		if err != nil || !c2.Resumed {
 			t.Fatalf("take-over %+v, %v", c2, err)
@@ -187,7 +165,7 @@ func TestLedger(t *testing.T, newLedger func(t *testing.T, now func() time.Time)
 			t.Fatal(err)
 		}
 		for _, after := range []time.Duration{0, ledger.DefaultStaleAfter + time.Millisecond, 400 * 24 * time.Hour} {
-			clk.Add(after)
+			clk.Advance(after)
 			if _, err := l.Claim(ctx, "a", nil); !errors.Is(err, ledger.ErrDone) {
 				t.Fatalf("claim of an entry applied %s ago: %v, want ErrDone", after, err)
 			}
