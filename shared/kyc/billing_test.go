@@ -198,7 +198,7 @@ func TestBillingView(t *testing.T) {
 		w := kyctest.New(t)
 		plain := w.OrderEvent("c-1", "o-plain")
 		plain.ProductID = kyctest.ProductPlain
-		w.Place(plain)            // not_required: never released by the gate
+		w.Place(plain)             // not_required: never released by the gate
 		w.PlaceOrder("c-1", "o-1") // suspended at the deadline: provisioned, then suspended
 		w.PlaceOrder("c-1", "o-2") // cancelled while waiting: never provisioned
 		w.Advance(kyc.Window + time.Hour)
