@@ -5,7 +5,7 @@ type Auth string
 
 const (
 	AuthJWT  Auth = "jwt"  // the HTTP API's JWT authorizer; roles are checked in the handler
-	AuthNone Auth = "none" // no authorizer; the handler checks an HMAC signature itself
+	AuthNone Auth = "none" // no authorizer; the handler checks an HMAC signature itself (webhook and signed reads)
 )
 
 // Route is one HTTP API route. Pattern uses the syntax shared by API Gateway
@@ -40,6 +40,10 @@ var Routes = []Route{
 	{"GET /v1/admin/disclosures/{id}/export", FunctionAdminAPI, AuthJWT},
 
 	{"POST /v1/billing/events", FunctionBillingIntake, AuthNone},
+	// The billing system's signed reads (docs/whmcs.md §7.3): the signature
+	// covers "GET " + the path (shared/webhooksig).
+	{"GET /v1/billing/customers/{id}/kyc", FunctionBillingIntake, AuthNone},
+	{"GET /v1/billing/review-queue", FunctionBillingIntake, AuthNone},
 }
 
 // RoutesOf returns the routes served by one function.
