@@ -264,7 +264,9 @@ func (fuzzIntake) BillingView(_ context.Context, id string) (kyc.BillingView, er
 	return kyc.BillingView{CustomerID: id, Status: kyc.StatusUnverified, Holds: []kyc.BillingHold{}, Released: []string{}}, nil
 }
 
-func (fuzzIntake) ReviewQueue(context.Context) (kyc.QueueSummary, error) { return kyc.QueueSummary{}, nil }
+func (fuzzIntake) ReviewQueue(context.Context) (kyc.QueueSummary, error) {
+	return kyc.QueueSummary{}, nil
+}
 
 type fuzzReplay struct {
 	mu   sync.Mutex
