@@ -102,7 +102,7 @@ func billingIntake(ctx context.Context, r *resources) (*Function, error) {
 	}
 	intake := kyc.NewIntake(r.store, r.sealer(), r.bus(), r.cfg.policy(), r.options()...)
 	webhook := httpapi.NewBillingWebhook(intake, secret, r.store, nil, r.log)
-	queue := triggers.NewIntake(intake, r.log)
+	queue := triggers.NewIntake(intake, r.log).WithReplayGuard(r.store)
 	return &Function{HTTP: webhook, Invoke: queueOrHTTP(typed(queue.HandleSQS), proxy(webhook))}, nil
 }
 
