@@ -38,6 +38,13 @@ type Config struct {
 	Retention        Retention // how long document files are kept
 	Tickets          string    // "whmcs" to also open WHMCS tickets, "" for none
 	TicketDeptID     string    // WHMCS support department of KYC tickets
+	// WHMCSAdmin is the username of the WHMCS admin the API credential
+	// belongs to (ticket replies are that admin's); required with tickets.
+	WHMCSAdmin string
+	// ProvisioningDeptID is the WHMCS department of the staff tickets that
+	// ask for a product without a module to be set up by hand (default
+	// TicketDeptID).
+	ProvisioningDeptID string
 }
 
 // Context keys read by configFromContext (cdk.json "context" holds defaults).
@@ -62,6 +69,8 @@ const (
 	ctxRetention        = "retentionDays"
 	ctxTickets          = "tickets"
 	ctxTicketDeptID     = "ticketDeptId"
+	ctxWHMCSAdmin       = "whmcsAdminUsername"
+	ctxProvisioningDept = "provisioningDeptId"
 	ctxFunctionsDir     = "functionsDir"
 )
 
@@ -133,6 +142,8 @@ func configFromContext(get contextGetter) (Config, error) {
 		defTickets = "whmcs"
 	}
 	c.Tickets = str(ctxTickets, defTickets)
+	c.WHMCSAdmin = str(ctxWHMCSAdmin, "")
+	c.ProvisioningDeptID = str(ctxProvisioningDept, c.TicketDeptID)
 	if err := errors.Join(errs...); err != nil {
 		return Config{}, err
 	}
@@ -213,6 +224,14 @@ func (c Config) Validate() error {
 	case "", "whmcs":
 	default:
 		bad("tickets %q: must be \"whmcs\" or empty", c.Tickets)
+	}
+	if c.Tickets == "whmcs" && c.WHMCSAdmin == "" {
+		bad("whmcsAdminUsername: required with tickets \"whmcs\" (the WHMCS admin of the API credential; ticket replies are that admin's)")
+	}
+	if c.ProvisioningDeptID != "" {
+		if n, err := strconv.Atoi(c.ProvisioningDeptID); err != nil || n <= 0 {
+			bad("provisioningDeptId %q: must be a WHMCS support department id", c.ProvisioningDeptID)
+		}
 	}
 	return errors.Join(errs...)
 }

@@ -46,6 +46,21 @@ const (
 	EnvRetention        = "KYC_RETENTION"          // "unsubmitted=168h,rejected=2160h,afterExpiry=2160h" (kyc.ParseRetention)
 )
 
+// Environment variables of the WHMCS integration (docs/whmcs.md §5, §6).
+const (
+	// EnvWHMCSAdmin is the username of the WHMCS admin the API credential
+	// belongs to: ticket replies are that admin's (AddTicketReply
+	// adminusername).
+	EnvWHMCSAdmin = "KYC_WHMCS_ADMIN"
+	// EnvProvisioningDeptID is the WHMCS support department of the staff
+	// tickets that ask for a service of a product without a module to be
+	// set up by hand.
+	EnvProvisioningDeptID = "KYC_PROVISIONING_DEPT_ID"
+	// EnvBillingQueueURL is the billing adapter's own queue: a command that
+	// waits for its order's payment is sent back to it, delayed.
+	EnvBillingQueueURL = "KYC_BILLING_QUEUE_URL"
+)
+
 // DynamoDB table layout. One table, single-table design (docs/architecture.md).
 const (
 	AttrPK  = "pk"
@@ -69,6 +84,8 @@ const (
 	PrefixCommand = "CMD#" // pk CMD#<eventId>, sk SKCommand: a service command applied to billing (billing-adapter)
 	SKCommand     = "CMD"
 	PrefixNotice  = "NOTIFY#" // pk NOTIFY#<eventId>, sk "email"|"ticket": a customer notice sent (notifier)
+	PrefixTicket  = "TICKET#" // pk TICKET#<customerId>, sk SKTicketOpen: the customer's open KYC case ticket (notifier)
+	SKTicketOpen  = "OPEN"
 )
 
 // S3 layout of the documents bucket.
