@@ -122,12 +122,18 @@ func billingAdapter(ctx context.Context, r *resources) (*Function, error) {
 	if err != nil {
 		return nil, err
 	}
-	biller, err := billing.NewBiller(r.cfg.BillingMode, r.cfg.BillingURL, secret)
+	dept, err := billing.ParseDeptID(r.cfg.ProvisioningDeptID)
+	if err != nil {
+		return nil, err
+	}
+	biller, err := billing.NewBiller(r.cfg.BillingMode, r.cfg.BillingURL, secret, billing.WithHolds(billing.HoldsOf(r.store)),
+		billing.WithSetupTickets(billing.SetupTickets{DeptID: dept, Email: r.cfg.MailFrom, AdminUsername: r.cfg.WHMCSAdmin}))
 	if err != nil {
 		return nil, err
 	}
 	commands := ledger.NewDynamo(r.clients.DynamoDB, r.cfg.Table, contract.PrefixCommand, contract.SKCommand, 0)
 	h := billing.NewHandler(billing.NewApplier(commands, biller, r.log), r.log)
+	h.Requeue = billing.SQSRequeue{Client: r.clients.SQS, QueueURL: r.cfg.BillingQueueURL}
 	return &Function{Invoke: typed(h.Handle)}, nil
 }
 

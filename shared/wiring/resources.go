@@ -18,6 +18,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/aws-sdk-go-v2/service/sesv2"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"github.com/kycgate/kycgate/shared/awsenv"
 	"github.com/kycgate/kycgate/shared/billing"
@@ -37,6 +38,7 @@ type Clients struct {
 	EventBridge *eventbridge.Client
 	Secrets     *secretsmanager.Client
 	SES         *sesv2.Client
+	SQS         *sqs.Client
 }
 
 // NewClients builds every client from cfg. Building a client does no I/O.
@@ -48,6 +50,7 @@ func NewClients(cfg aws.Config) Clients {
 		EventBridge: eventbridge.NewFromConfig(cfg),
 		Secrets:     secretsmanager.NewFromConfig(cfg),
 		SES:         sesv2.NewFromConfig(cfg),
+		SQS:         sqs.NewFromConfig(cfg),
 	}
 }
 
