@@ -168,7 +168,8 @@ func notifier(ctx context.Context, r *resources) (*Function, error) {
 		if err != nil {
 			return nil, err
 		}
-		if c.Tickets, err = notify.NewWHMCSTickets(client, r.cfg.TicketDeptID); err != nil {
+		cases := notify.NewDynamoCases(r.clients.DynamoDB, r.cfg.Table)
+		if c.Tickets, err = notify.NewWHMCSTickets(client, r.cfg.TicketDeptID, r.cfg.WHMCSAdmin, cases); err != nil {
 			return nil, err
 		}
 	}
