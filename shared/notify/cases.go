@@ -115,7 +115,9 @@ type MemoryCases struct {
 var _ Cases = (*MemoryCases)(nil)
 
 // NewMemoryCases returns an empty MemoryCases.
-func NewMemoryCases() *MemoryCases { return &MemoryCases{cases: map[string]Case{}, fail: map[string]error{}} }
+func NewMemoryCases() *MemoryCases {
+	return &MemoryCases{cases: map[string]Case{}, fail: map[string]error{}}
+}
 
 // FailNext makes the next call of a method ("Case", "SaveCase",
 // "ForgetCase") return err and do nothing.

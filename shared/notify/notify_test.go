@@ -308,4 +308,3 @@ func TestDuplicateEventSendsOnce(t *testing.T) {
 		t.Fatalf("without a ledger: %d e-mails", r2.ses.count())
 	}
 }
-
