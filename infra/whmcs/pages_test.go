@@ -115,7 +115,7 @@ func TestClientPage(t *testing.T) {
 
 	t.Run("verified customer", func(t *testing.T) {
 		g.w.Approve("rev-1", g.w.Customer("1002").Pending.ID) // the documents under review pass
-		taipei, _ := time.LoadLocation("Asia/Taipei") // the default region's time zone
+		taipei, _ := time.LoadLocation("Asia/Taipei")         // the default region's time zone
 		until := kyc.VerificationExpiry(g.w.Now()).In(taipei).Format("2006-01-02")
 		res := w.run(t, row{"do": "clientarea", "client": 1002})
 		var p page
