@@ -306,6 +306,7 @@ var webhookSeeds = []string{
 	`{"type":"OrderPlaced","id":"evt-1","detail":{"orderId":"o-1","serviceId":"5001","customerId":"42","productId":"kyc-vps","orderedAt":"2026-11-26T09:00:00Z","nextDueDate":"2026-12-26","serverRegion":"hk"}}`,
 	`{"type":"OrderCancelled","id":"evt-2","detail":{"orderId":"o-1"}}`,
 	`{"type":"ServiceExpired","id":"evt-3","detail":{"orderId":"o-1"}}`,
+	`{"type":"StaffAction","id":"evt-3s","detail":{"orderId":"o-1","serviceId":"5001","customerId":"42","action":"override","adminId":"7"}}`,
 	`{"type":"OrderRefunded","id":"evt-4","detail":{"orderId":"o-1"}}`,
 	`{"type":"OrderPlaced","id":"evt/../5","detail":{"orderId":"o-1"}}`,
 	`{"type":"OrderPlaced","id":"evt-6","detail":{"orderId":"o-1","orderedAt":"yesterday"}}`,
