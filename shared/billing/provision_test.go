@@ -271,6 +271,23 @@ func TestDroppedOnceTheOrderIsCancelled(t *testing.T) {
 			}
 		})
 	}
+	t.Run("the order deleted with its service, the hold cancelled", func(t *testing.T) {
+		r := newPayRig(t)
+		r.holds.set("o-1", kyc.Cancelled)
+		e := provision()
+		e.ServiceID = "5999" // WHMCS no longer has it
+		if failed := r.deliver(t, e); len(failed) != 0 {
+			t.Fatalf("failed %v\n%s", failed, r.logs)
+		}
+		if got := entry(t, r.ledger, "o-1:provision"); got.Outcome != billing.OutcomeHoldClosed {
+			t.Fatalf("ledger %+v", got)
+		}
+		r.holds.set("o-1", kyc.AwaitingKYC) // a service missing for no known reason is for a person
+		e.ID = "o-2:provision"
+		if failed := r.deliver(t, e); len(failed) != 1 {
+			t.Fatalf("failed %v", failed)
+		}
+	})
 	t.Run("a terminated service of an open order is still for a person", func(t *testing.T) {
 		r := newPayRig(t)
 		r.fake.AddService(whmcstest.Service{ID: 5001, ClientID: 42, OrderID: 500, Status: whmcs.StatusTerminated})

@@ -119,6 +119,13 @@ func (w *WHMCS) Apply(ctx context.Context, cmd Command) (string, error) {
 
 func (w *WHMCS) provision(ctx context.Context, id int, cmd Command) (string, error) {
 	sv, err := w.c.Service(ctx, id)
+	if rejected(err) {
+		// Gone: WHMCS deletes an order's services with it (DeleteOrder,
+		// which the addon reports as OrderCancelled).
+		if closed, herr := w.holdClosed(ctx, cmd); herr == nil && closed {
+			return OutcomeHoldClosed, nil
+		}
+	}
 	if err != nil {
 		return "", err
 	}
