@@ -50,6 +50,13 @@ type Config struct {
 	StaffIssuer         string // the staff OpenID Connect issuer; empty: the stack's Cognito user pool
 	StaffClientID       string // the console's client id at StaffIssuer (required with it)
 	CognitoDomainPrefix string // the Cognito hosted domain's prefix; default kycgate-<account id>
+	// WHMCSAdmin is the username of the WHMCS admin the API credential
+	// belongs to (ticket replies are that admin's); required with tickets.
+	WHMCSAdmin string
+	// ProvisioningDeptID is the WHMCS department of the staff tickets that
+	// ask for a product without a module to be set up by hand (default
+	// TicketDeptID).
+	ProvisioningDeptID string
 }
 
 // Context keys read by configFromContext (cdk.json "context" holds defaults).
@@ -74,6 +81,8 @@ const (
 	ctxRetention        = "retentionDays"
 	ctxTickets          = "tickets"
 	ctxTicketDeptID     = "ticketDeptId"
+	ctxWHMCSAdmin       = "whmcsAdminUsername"
+	ctxProvisioningDept = "provisioningDeptId"
 	ctxFunctionsDir     = "functionsDir"
 	ctxPublicURL        = "publicUrl"
 	ctxSigninKeys       = "signinKeys"
@@ -161,6 +170,8 @@ func configFromContext(get contextGetter) (Config, error) {
 		defTickets = "whmcs"
 	}
 	c.Tickets = str(ctxTickets, defTickets)
+	c.WHMCSAdmin = str(ctxWHMCSAdmin, "")
+	c.ProvisioningDeptID = str(ctxProvisioningDept, c.TicketDeptID)
 	if err := errors.Join(errs...); err != nil {
 		return Config{}, err
 	}
@@ -258,6 +269,14 @@ func (c Config) Validate() error {
 	}
 	if p := c.CognitoDomainPrefix; p != "" && !cognitoPrefix.MatchString(p) {
 		bad("cognitoDomainPrefix %q: lower-case letters, digits and hyphens, 1-63, not starting or ending with a hyphen", p)
+	}
+	if c.Tickets == "whmcs" && c.WHMCSAdmin == "" {
+		bad("whmcsAdminUsername: required with tickets \"whmcs\" (the WHMCS admin of the API credential; ticket replies are that admin's)")
+	}
+	if c.ProvisioningDeptID != "" {
+		if n, err := strconv.Atoi(c.ProvisioningDeptID); err != nil || n <= 0 {
+			bad("provisioningDeptId %q: must be a WHMCS support department id", c.ProvisioningDeptID)
+		}
 	}
 	return errors.Join(errs...)
 }

@@ -108,6 +108,8 @@ func TestConfigRejectsInvalidValues(t *testing.T) {
 		{"product with a comma", ctxKYCProducts, []any{"a,b"}, "kycProducts"},
 		{"a product with and without KYC", ctxOtherProducts, []any{"kyc-vps"}, "otherProducts"},
 		{"no regions", ctxRegions, map[string]any{}, "regions"},
+		{"tickets without the API admin", ctxTickets, "whmcs", "whmcsAdminUsername"},
+		{"a provisioning department that is no id", ctxProvisioningDept, "ops", "provisioningDeptId"},
 		{"a region without a time zone", ctxRegions, map[string]any{"hk": ""}, "regions"},
 		{"an unknown time zone", ctxRegions, map[string]any{"hk": "Asia/Kowloon"}, "regions"},
 		{"a time zone that is not a string", ctxRegions, map[string]any{"hk": 8.0}, "regions"},

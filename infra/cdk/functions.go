@@ -190,6 +190,15 @@ func (f *Functions) environment(spec contract.Spec, d functionDeps) *map[string]
 		contract.EnvSessionSecretARN: d.secrets.Session.SecretArn(),
 		contract.EnvSigninIssuer:     jsii.String(orDefault(d.cfg.SigninIssuer, defaultSigninIssuer)),
 	}
+	if wq, ok := d.queues.Work[contract.FunctionBillingAdapter]; ok {
+		values[contract.EnvBillingQueueURL] = wq.Queue.QueueUrl()
+	}
+	if d.cfg.WHMCSAdmin != "" {
+		values[contract.EnvWHMCSAdmin] = jsii.String(d.cfg.WHMCSAdmin)
+	}
+	if d.cfg.ProvisioningDeptID != "" {
+		values[contract.EnvProvisioningDeptID] = jsii.String(d.cfg.ProvisioningDeptID)
+	}
 	for k, v := range map[string]string{
 		contract.EnvSigninKeys:    d.cfg.SigninKeys,
 		contract.EnvBillingURL:    d.cfg.BillingURL,
@@ -277,6 +286,9 @@ func (f *Functions) grant(spec contract.Spec, role awsiam.Role, d functionDeps) 
 			t.grantItems(role, []string{"dynamodb:GetItem", "dynamodb:UpdateItem"}, contract.PrefixNotice+"*")
 		case contract.SigninTokens:
 			t.grantItems(role, []string{"dynamodb:PutItem"}, contract.PrefixSignin+"*")
+		case contract.TicketRecords:
+			// The open case ticket of a customer: read, recorded, forgotten.
+			t.grantItems(role, []string{"dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem"}, contract.PrefixTicket+"*")
 		case contract.SignUploads:
 			objects = append(objects, "s3:PutObject")
 		case contract.ReadObjects:
@@ -311,6 +323,13 @@ func (f *Functions) grant(spec contract.Spec, role awsiam.Role, d functionDeps) 
 			grantSecretRead(role, d.secrets.Session)
 		case contract.SendEmail:
 			grantSendEmail(role, d.cfg.MailFrom)
+		case contract.RequeueCommands:
+			// Its own queue only: a command waiting for payment goes back,
+			// delayed (the queue's CMK: GenerateDataKeys/DecryptData).
+			role.AddToPrincipalPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+				Actions:   jsii.Strings("sqs:SendMessage"),
+				Resources: &[]*string{d.queues.Work[spec.Name].Queue.QueueArn()},
+			}))
 		case contract.StartSweepDLQ:
 			// The function's DeadLetterQueue (set in add) grants its own SendMessage.
 		default:

@@ -46,6 +46,9 @@ var testConfig = Config{
 	Tickets:          "whmcs",
 	TicketDeptID:     "3",
 	Retention:        Retention{UnsubmittedDays: 5, RejectedDays: 30, AfterExpiryDays: 60},
+
+	WHMCSAdmin:         "kyc-gate-api",
+	ProvisioningDeptID: "4",
 }
 
 var (
@@ -686,14 +689,15 @@ func TestFunctionPermissionsAreLeastPrivilege(t *testing.T) {
 		contract.FunctionValidator:      {"dynamodb:GetItem", "dynamodb:PutItem"},
 		contract.FunctionSweep:          {"dynamodb:ConditionCheckItem", "dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"},
 		contract.FunctionBillingAdapter: {"dynamodb:GetItem", "dynamodb:UpdateItem"},
-		contract.FunctionNotifier:       {"dynamodb:GetItem", "dynamodb:UpdateItem"},
+		contract.FunctionNotifier:       {"dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"},
 	}
 	// Functions confined to key prefixes: each table statement's actions,
 	// keyed by its LeadingKeys prefix.
 	leading := map[string]map[string][]string{
-		contract.FunctionBillingAdapter: {"CMD#*": {"dynamodb:GetItem", "dynamodb:UpdateItem"}},
+		contract.FunctionBillingAdapter: {"CMD#*": {"dynamodb:GetItem", "dynamodb:UpdateItem"}, "CUST#*": {"dynamodb:GetItem"}},
 		contract.FunctionValidator:      {"CUST#*": {"dynamodb:GetItem", "dynamodb:PutItem"}},
-		contract.FunctionNotifier:       {"CUST#*": {"dynamodb:GetItem"}, "NOTIFY#*": {"dynamodb:GetItem", "dynamodb:UpdateItem"}},
+		contract.FunctionNotifier: {"CUST#*": {"dynamodb:GetItem"}, "NOTIFY#*": {"dynamodb:GetItem", "dynamodb:UpdateItem"},
+			"TICKET#*": {"dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem"}},
 	}
 	for _, name := range contract.Functions {
 		roleID := logicalID(r.stack.Functions.Role[name])
@@ -789,6 +793,7 @@ var resourceEnv = map[string]bool{
 	contract.EnvEventBus: true, contract.EnvWebhookSecretARN: true, contract.EnvBillingSecretARN: true,
 	contract.EnvSessionSecretARN: true, contract.EnvPublicURL: true, contract.EnvSigninAudience: true,
 	contract.EnvOIDCIssuer: true, contract.EnvOIDCClientID: true,
+	contract.EnvBillingQueueURL: true,
 }
 
 func TestFunctionEnvironmentReferencesResources(t *testing.T) {
@@ -798,11 +803,13 @@ func TestFunctionEnvironmentReferencesResources(t *testing.T) {
 			contract.EnvPublicURL, contract.EnvSessionSecretARN, contract.EnvSigninIssuer, contract.EnvSigninAudience},
 		contract.FunctionAdminAPI: {contract.EnvTable, contract.EnvBucket, contract.EnvKeyID, contract.EnvMacKeyID, contract.EnvEventBus, contract.EnvRetention,
 			contract.EnvPublicURL, contract.EnvSessionSecretARN, contract.EnvOIDCIssuer, contract.EnvOIDCClientID, contract.EnvReviewSLA},
-		contract.FunctionBillingIntake:  {contract.EnvTable, contract.EnvEventBus, contract.EnvKYCProducts, contract.EnvOtherProducts, contract.EnvRegions, contract.EnvKeyID, contract.EnvWebhookSecretARN},
-		contract.FunctionValidator:      {contract.EnvTable, contract.EnvBucket, contract.EnvKeyID, contract.EnvMaxUploadBytes},
-		contract.FunctionSweep:          {contract.EnvTable, contract.EnvBucket, contract.EnvEventBus, contract.EnvReviewSLA, contract.EnvMetricsNamespace, contract.EnvRetention},
-		contract.FunctionBillingAdapter: {contract.EnvTable, contract.EnvBillingMode, contract.EnvBillingURL, contract.EnvBillingSecretARN},
-		contract.FunctionNotifier:       {contract.EnvTable, contract.EnvKeyID, contract.EnvMailFrom, contract.EnvPortalURL, contract.EnvBillingURL, contract.EnvBillingSecretARN, contract.EnvTicketMode, contract.EnvTicketDeptID},
+		contract.FunctionBillingIntake: {contract.EnvTable, contract.EnvEventBus, contract.EnvKYCProducts, contract.EnvOtherProducts, contract.EnvRegions, contract.EnvKeyID, contract.EnvWebhookSecretARN},
+		contract.FunctionValidator:     {contract.EnvTable, contract.EnvBucket, contract.EnvKeyID, contract.EnvMaxUploadBytes},
+		contract.FunctionSweep:         {contract.EnvTable, contract.EnvBucket, contract.EnvEventBus, contract.EnvReviewSLA, contract.EnvMetricsNamespace, contract.EnvRetention},
+		contract.FunctionBillingAdapter: {contract.EnvTable, contract.EnvBillingMode, contract.EnvBillingURL, contract.EnvBillingSecretARN,
+			contract.EnvBillingQueueURL, contract.EnvProvisioningDeptID, contract.EnvMailFrom, contract.EnvWHMCSAdmin},
+		contract.FunctionNotifier: {contract.EnvTable, contract.EnvKeyID, contract.EnvMailFrom, contract.EnvPortalURL, contract.EnvBillingURL,
+			contract.EnvBillingSecretARN, contract.EnvTicketMode, contract.EnvTicketDeptID, contract.EnvWHMCSAdmin},
 	}
 	for _, name := range contract.Functions {
 		env, _ := path(r.resources[r.functionID(t, name)], "Properties", "Environment", "Variables").(map[string]any)
@@ -846,6 +853,39 @@ func TestFunctionEnvironmentReferencesResources(t *testing.T) {
 	}
 	if got := path(intakeEnv, contract.EnvRegions); got != "hk=Asia/Hong_Kong,sg=Asia/Singapore" {
 		t.Errorf("billing-intake %s = %v", contract.EnvRegions, got)
+	}
+}
+
+// The billing adapter may send to its own queue only (a command waiting for
+// payment goes back, delayed), and reads the queue's URL from a reference.
+func TestBillingAdapterRequeuesToItsOwnQueueOnly(t *testing.T) {
+	r := synth(t)
+	own := getAtt(r.queueID(r.stack.Queues.Work[contract.FunctionBillingAdapter].Queue))
+	granted := false
+	for _, name := range contract.Functions {
+		for _, st := range r.policiesOfRole(logicalID(r.stack.Functions.Role[name])) {
+			if !slices.Contains(strs(st["Action"]), "sqs:SendMessage") {
+				continue
+			}
+			if name == contract.FunctionSweep { // its DLQ, for asynchronous invocations
+				continue
+			}
+			// (CDK merges it with the event source's statement on the same queue.)
+			if name != contract.FunctionBillingAdapter || !jsonEq(st["Resource"], own) {
+				t.Errorf("%s: %v on %v; only billing-adapter may send, to its own queue", name, st["Action"], st["Resource"])
+			}
+			granted = true
+		}
+	}
+	if !granted {
+		t.Error("billing-adapter may not send to its queue: a command waiting for payment cannot be deferred")
+	}
+	env := path(r.resources[r.functionID(t, contract.FunctionBillingAdapter)], "Properties", "Environment", "Variables")
+	if got := path(env, contract.EnvBillingQueueURL); !jsonEq(got, ref(r.queueID(r.stack.Queues.Work[contract.FunctionBillingAdapter].Queue))) {
+		t.Errorf("%s = %v, want a Ref of its queue", contract.EnvBillingQueueURL, got)
+	}
+	if got := path(env, contract.EnvProvisioningDeptID); got != "4" {
+		t.Errorf("%s = %v", contract.EnvProvisioningDeptID, got)
 	}
 }
 

@@ -8,18 +8,31 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/kycgate/kycgate/shared/kyc"
 )
 
 // TestAdminViews: the client summary (status, holds, blocked creates, link
 // to the reviewer console), the dashboard widget (review queue), the ticket
 // sidebar, and the KYC field of a service's tab.
 func TestAdminViews(t *testing.T) {
-	g := newFakeGate(t)
+	g := newGate(t)
 	w := newWorld(g)
+	g.at(time.Date(2026, 11, 30, 4, 0, 0, 0, time.UTC))
+	g.verify("1002")
 	deadline := time.Date(2026, 12, 8, 10, 0, 0, 0, time.UTC)
-	g.setCustomer(holdsOf1001(deadline))
-	g.setCustomer(customerKYC{CustomerID: "1002", Status: "verified", VerifiedAt: "2026-11-30T04:00:00Z", ExpiresAt: "2028-11-30T04:00:00Z"})
-	g.queue = map[string]int{"size": 4, "oldestWaitSeconds": 2*86400 + 3*3600 + 120}
+	// 1001's documents, sent when its order under review was waiting, are
+	// the oldest of four submissions on the review queue.
+	placed := stageHolds(g, "1001", "5", deadline) // 1001 submitted an hour after placing
+	received := deadline.Add(-kyc.Window)
+	for i, c := range []string{"q-1", "q-2", "q-3"} {
+		g.at(received.Add(time.Duration(1+i) * time.Hour))
+		g.submit(c)
+	}
+	g.at(received.Add(3*time.Hour + 2*time.Minute)) // 1001's documents have waited 3 d 10 h 2 min
+	if wait := g.w.Now().Sub(placed.Add(time.Hour)); wait != 82*time.Hour+2*time.Minute {
+		t.Fatalf("staging: the oldest waits %s", wait)
+	}
 	res := w.run(t,
 		row{"do": "moduleCreate", "service": 9001, "admin": 7}, // blocked: shows on the summary
 		row{"do": "hook", "hook": "AdminAreaClientSummaryPage", "vars": row{"userid": 1001}, "admin": 7},
@@ -32,7 +45,7 @@ func TestAdminViews(t *testing.T) {
 	)
 	var summary []string
 	res.result(1, &summary)
-	for _, want := range []string{"Status:</strong> unverified", `href="clientsservices.php?userid=1001&amp;id=9001">#9001`,
+	for _, want := range []string{"Status:</strong> pending review", `href="clientsservices.php?userid=1001&amp;id=9001">#9001`,
 		"waiting for documents", "2026-12-08 18:00 (Asia/Hong_Kong)", "documents under review",
 		"Module create of service #9001 blocked", `href="https://kyc-console.example.com/console/customers/1001"`} {
 		if !strings.Contains(summary[0], want) {
@@ -42,13 +55,13 @@ func TestAdminViews(t *testing.T) {
 	var widget []map[string]string
 	res.result(2, &widget)
 	if len(widget) != 1 || widget[0]["class"] != "KycgateReviewQueueWidget" ||
-		!strings.Contains(widget[0]["html"], "<strong>4</strong> submission(s) waiting for review, the oldest for 2 d 3 h 2 min") {
+		!strings.Contains(widget[0]["html"], "<strong>4</strong> submission(s) waiting for review, the oldest for 3 d 10 h 2 min") {
 		t.Errorf("widget %v", widget)
 	}
 	var side1, side2 []string
 	res.result(3, &side1)
 	res.result(4, &side2)
-	if !strings.Contains(side1[0], "Status: unverified") || !strings.Contains(side1[0], "Open holds: 2") ||
+	if !strings.Contains(side1[0], "Status: pending review") || !strings.Contains(side1[0], "Open holds: 2") ||
 		!strings.Contains(side1[0], "KYC case ticket") || !strings.Contains(side1[0], "/console/customers/1001") {
 		t.Errorf("ticket sidebar of the KYC ticket: %s", side1[0])
 	}
@@ -110,7 +123,7 @@ func TestHarnessRefusesMisspelledHooksAndKeys(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	g := newFakeGate(t)
+	g := newGate(t)
 	w := newWorld(g)
 	w.tables["mod_kycgate_secrets"] = []row{}
 	res, code, _ := w.runRaw(t, dir, []row{
@@ -141,7 +154,7 @@ func TestHookListMatchesTheAddon(t *testing.T) {
 	if err := json.Unmarshal([]byte(readFile(t, "testdata/hooks.json")), &ref); err != nil {
 		t.Fatal(err)
 	}
-	g := newFakeGate(t)
+	g := newGate(t)
 	res := newWorld(g).run(t)
 	var listed []string
 	for name, h := range ref.Hooks {

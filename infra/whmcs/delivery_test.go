@@ -19,7 +19,7 @@ func outbox(res harnessResult) map[string]row {
 // (and can be sent again from the addon's page); replayed counts as
 // delivered; order_not_found is dropped.
 func TestDurableDelivery(t *testing.T) {
-	g := newFakeGate(t)
+	g := newGate(t)
 	w := newWorld(g)
 	g.failNext(http.StatusInternalServerError, http.StatusTooManyRequests)
 	res := w.run(t,
@@ -108,9 +108,9 @@ func TestDurableDelivery(t *testing.T) {
 // the old hook file's outbox with its undelivered events; upgrade is
 // idempotent; deactivation keeps the data unless told otherwise.
 func TestLifecycle(t *testing.T) {
-	g := newFakeGate(t)
+	g := newGate(t)
 	w := newWorld(g)
-	g.hold("5001-9001")
+	g.place(order{customer: "1001", id: "5001-9001", service: "9001"})
 	// Left behind by docs/whmcs/kycgate_hooks.php: one event not delivered yet.
 	w.tables["mod_kycgate_outbox"] = []row{{"id": 3, "event_id": "whmcs:OrderCancelled:5001-9001", "type": "OrderCancelled",
 		"payload":  `{"type":"OrderCancelled","id":"whmcs:OrderCancelled:5001-9001","detail":{"orderId":"5001-9001"}}`,
@@ -144,6 +144,9 @@ func TestLifecycle(t *testing.T) {
 	}
 	if evs := g.take(); len(evs) != 1 || evs[0].ID != "whmcs:OrderCancelled:5001-9001" {
 		t.Fatalf("the old outbox's event: %v", eventTypes(evs))
+	}
+	if h := g.w.Hold("1001", "5001-9001"); h.State != "cancelled" {
+		t.Fatalf("the gate's hold %s", h.State)
 	}
 	for _, table := range []string{"mod_kycgate_outbox", "mod_kycgate_services", "mod_kycgate_overrides", "mod_kycgate_guard", "mod_kycgate_secrets"} {
 		if _, ok := res.Tables[table]; !ok {

@@ -4,6 +4,9 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/kycgate/kycgate/shared/kyc"
 )
 
 func eventTypes(evs []gateEvent) []string {
@@ -19,7 +22,7 @@ func eventTypes(evs []gateEvent) []string {
 // sent at checkout; the payment's own automatic setup of the KYC service is
 // stopped by the guard, that of the other product is not.
 func TestOrderPaidIsTheDefaultTrigger(t *testing.T) {
-	g := newFakeGate(t)
+	g := newGate(t)
 	w := newWorld(g)
 	res := w.run(t,
 		row{"do": "checkout", "order": 5001},
@@ -47,6 +50,14 @@ func TestOrderPaidIsTheDefaultTrigger(t *testing.T) {
 	}
 	if !strings.Contains(res.logText(), "module create of service #9001 blocked: the customer has not passed KYC") {
 		t.Fatalf("activity log:\n%s", res.logText())
+	}
+	// The gate holds the order from the payment on, and asked for KYC.
+	if h := g.w.Hold("1001", "5001-9001"); h.State != kyc.AwaitingKYC || h.ServiceID != "9001" || h.TimeZone != "Asia/Hong_Kong" ||
+		!h.OrderedAt.Equal(time.Date(2026, 11, 24, 10, 0, 0, 0, time.UTC)) {
+		t.Fatalf("the gate's hold %+v", h)
+	}
+	if evs := g.w.Events(kyc.KycRequested); len(evs) != 1 || evs[0].CustomerID != "1001" {
+		t.Fatalf("KycRequested %+v", evs)
 	}
 	noSecretsOrPersonalData(t, res)
 
@@ -76,7 +87,7 @@ func TestOrderPaidIsTheDefaultTrigger(t *testing.T) {
 // the order, and the accept-order screen's "Run Module Create" (the
 // AcceptOrder API's autosetup) cannot provision the held service.
 func TestAcceptTrigger(t *testing.T) {
-	g := newFakeGate(t)
+	g := newGate(t)
 	w := newWorld(g)
 	w.settings["trigger"] = "accept"
 	w.tables["tblproducts"][0]["autosetup"] = "" // set up by hand or on acceptance only
@@ -102,7 +113,7 @@ func TestAcceptTrigger(t *testing.T) {
 // and the gate's own create of a released service waits for payment: the
 // gate never provisions an unpaid order.
 func TestCheckoutTrigger(t *testing.T) {
-	g := newFakeGate(t)
+	g := newGate(t)
 	w := newWorld(g)
 	w.settings["trigger"] = "checkout"
 	w.run(t, row{"do": "checkout", "order": 5001})
@@ -111,7 +122,11 @@ func TestCheckoutTrigger(t *testing.T) {
 	}
 	// The deadline passes unpaid; the gate releases the service (provision
 	// then suspend) and its billing adapter calls ModuleCreate.
-	g.setCustomer(customerKYC{CustomerID: "1001", Status: "unverified", Released: []string{"9001"}})
+	g.at(gateNow.Add(kyc.Window + time.Hour))
+	g.sweep()
+	if h := g.w.Hold("1001", "5001-9001"); h.State != kyc.SuspendedKYC {
+		t.Fatalf("the gate's hold %s, want suspended_kyc", h.State)
+	}
 	res := w.run(t, row{"do": "moduleCreate", "service": 9001, "admin": 0})
 	if res.str(0) != "aborted" || res.service(9001)["domainstatus"] != "Pending" {
 		t.Fatalf("create of an unpaid order's service: %s", res.str(0))
@@ -135,7 +150,7 @@ func TestCheckoutTrigger(t *testing.T) {
 // deleted services are reported; a closing event of an order the gate never
 // held is dropped (404 order_not_found).
 func TestClosingEvents(t *testing.T) {
-	g := newFakeGate(t)
+	g := newGate(t)
 	w := newWorld(g)
 	w.settings["trigger"] = "checkout"
 	w.tables["tblorders"] = append(w.tables["tblorders"],
@@ -170,5 +185,12 @@ func TestClosingEvents(t *testing.T) {
 	}
 	if n := len(res.Tables["mod_kycgate_outbox"]); n != 0 {
 		t.Fatalf("outbox keeps %d rows", n)
+	}
+	// The gate closed each hold by billing's word.
+	for _, h := range []struct{ customer, order string }{{"1001", "5001-9001"}, {"1002", "5002-9003"}, {"1002", "5004-9005"}, {"1002", "5005-9006"}} {
+		want := map[string]kyc.HoldState{"5001-9001": kyc.Cancelled, "5002-9003": kyc.Cancelled, "5004-9005": kyc.Expired, "5005-9006": kyc.Expired}[h.order]
+		if got := g.w.Hold(h.customer, h.order).State; got != want {
+			t.Errorf("hold %s: %s, want %s", h.order, got, want)
+		}
 	}
 }

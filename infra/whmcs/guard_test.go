@@ -3,15 +3,21 @@ package whmcsaddon
 import (
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/kycgate/kycgate/shared/kyc"
 )
 
 // TestGuard: PreModuleCreate lets a create of a KYC product's service through
 // only for the gate's own create (released), a verified customer, or a staff
-// override; it fails closed when the gate cannot be asked.
+// override; it fails closed when the gate cannot be asked. The gate's state
+// is staged through its use cases: the order arrives, the customer submits,
+// the deadline passes, a reviewer decides.
 func TestGuard(t *testing.T) {
+	held := order{customer: "1001", id: "5001-9001", service: "9001", orderedAt: time.Date(2026, 11, 24, 10, 0, 0, 0, time.UTC)}
 	cases := []struct {
 		name     string
-		customer customerKYC
+		stage    func(g *gate)
 		readDown bool
 		paid     bool
 		want     string
@@ -19,33 +25,43 @@ func TestGuard(t *testing.T) {
 		staff    bool // a StaffAction module_create is reported
 	}{
 		{name: "unverified customer, not released: blocked",
-			customer: customerKYC{CustomerID: "1001", Status: "pending_review"},
-			want:     "aborted", wantLog: "blocked: the customer has not passed KYC"},
-		{name: "the gate's own create (released, paid) passes unreported",
-			customer: customerKYC{CustomerID: "1001", Status: "unverified", Released: []string{"9001"}}, paid: true,
+			stage: func(g *gate) { g.place(held); g.submit("1001") },
+			want:  "aborted", wantLog: "blocked: the customer has not passed KYC"},
+		{name: "the gate's own create (released at the deadline, paid) passes unreported",
+			stage: func(g *gate) { g.place(held); g.at(gateNow.Add(kyc.Window + time.Hour)); g.sweep() }, paid: true,
 			want: "created"},
 		{name: "released but unpaid: blocked",
-			customer: customerKYC{CustomerID: "1001", Status: "unverified", Released: []string{"9001"}},
-			want:     "aborted", wantLog: "its order is not paid"},
+			stage: func(g *gate) { g.place(held); g.at(gateNow.Add(kyc.Window + time.Hour)); g.sweep() },
+			want:  "aborted", wantLog: "its order is not paid"},
 		{name: "verified customer passes, reported as staff's create",
-			customer: customerKYC{CustomerID: "1001", Status: "verified"}, want: "created", staff: true},
+			// The order was cancelled before the customer passed KYC, so the
+			// gate never released it; staff set it up again by hand.
+			stage: func(g *gate) { g.place(held); g.cancel(held.id); g.verify("1001") },
+			want:  "created", staff: true},
 		{name: "released for another service only: blocked",
-			customer: customerKYC{CustomerID: "1001", Status: "rejected", Released: []string{"9003"}}, paid: true,
+			stage: func(g *gate) {
+				g.place(order{customer: "1001", id: "5010-9010", service: "9010"})
+				g.at(gateNow.Add(kyc.Window + time.Hour))
+				g.sweep() // 9010 released
+				g.place(held)
+				s := g.submit("1001")
+				g.w.Reject("rev-1", s) // rejected
+			}, paid: true,
 			want: "aborted", wantLog: "blocked"},
 		{name: "gate unreachable: blocked, staff told what to do",
-			customer: customerKYC{CustomerID: "1001", Status: "verified"}, readDown: true,
+			stage: func(g *gate) { g.place(held); g.cancel(held.id); g.verify("1001") }, readDown: true,
 			want: "aborted", wantLog: "blocked (HTTP 503 unavailable): the KYC gate could not be asked, so nothing was created (the guard fails closed). Try again when the gate answers, or grant an override"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			g := newFakeGate(t)
+			g := newGate(t)
 			w := newWorld(g)
-			g.hold("5001-9001")
-			g.setCustomer(tc.customer)
+			tc.stage(g)
 			g.setReadsDown(tc.readDown)
 			if tc.paid {
 				w.tables["tblinvoices"][0]["status"] = "Paid"
 			}
+			before := len(g.w.Audit("1001"))
 			res := w.run(t, row{"do": "moduleCreate", "service": 9001, "admin": 7})
 			if res.str(0) != tc.want {
 				t.Fatalf("create: %s, want %s\nlog %v", res.str(0), tc.want, res.Log)
@@ -59,7 +75,11 @@ func TestGuard(t *testing.T) {
 					evs[0].Detail["adminId"] != "7" || evs[0].Detail["serviceId"] != "9001" || evs[0].Detail["customerId"] != "1001" {
 					t.Fatalf("events %+v", evs)
 				}
-			} else if len(evs) != 0 {
+				// The gate recorded it in the customer's audit trail, where the order's history shows it.
+				if h := g.history(held.id); h[len(h)-1] != "staff.module_create" {
+					t.Fatalf("order history %v", h)
+				}
+			} else if len(evs) != 0 || len(g.w.Audit("1001")) != before {
 				t.Fatalf("events %+v", evs)
 			}
 			guard := res.Tables["mod_kycgate_guard"]
@@ -70,7 +90,7 @@ func TestGuard(t *testing.T) {
 	}
 
 	t.Run("a product without KYC is never asked about", func(t *testing.T) {
-		g := newFakeGate(t)
+		g := newGate(t)
 		w := newWorld(g)
 		res := w.run(t, row{"do": "moduleCreate", "service": 9002, "admin": 7})
 		if res.str(0) != "created" || g.readCount() != 0 {
@@ -82,9 +102,9 @@ func TestGuard(t *testing.T) {
 // TestGuardOverride: staff grant an override (logged, reported to the gate),
 // which lets one create through, even while the gate cannot be asked.
 func TestGuardOverride(t *testing.T) {
-	g := newFakeGate(t)
+	g := newGate(t)
 	w := newWorld(g)
-	g.hold("5001-9001")
+	g.place(order{customer: "1001", id: "5001-9001", service: "9001"})
 	g.setReadsDown(true)
 	override := row{"do": "adminOutput", "admin": 7, "method": "POST",
 		"post": row{"token": "csrf-token-0123456789", "kycgate_action": "override", "serviceid": "9001", "reason": "customer verified by phone, ticket #31"}}
@@ -116,6 +136,13 @@ func TestGuardOverride(t *testing.T) {
 	if strings.Join(actions, ",") != "StaffAction:override:7,StaffAction:module_create:7" {
 		t.Fatalf("events %v", actions)
 	}
+	// The gate recorded both in the customer's audit trail, the hold unchanged.
+	if h := g.history("5001-9001"); strings.Join(h, ",") != "order.held,staff.override,staff.module_create" {
+		t.Fatalf("order history %v", h)
+	}
+	if h := g.w.Hold("1001", "5001-9001"); h.State != kyc.AwaitingKYC {
+		t.Fatalf("hold %s", h.State)
+	}
 	log := res.logText()
 	if !strings.Contains(log, "admin #7 granted a provisioning override for service #9001 (valid 60 minutes, one create). Reason: customer verified by phone") ||
 		!strings.Contains(log, "allowed by the override of admin #7") {
@@ -140,9 +167,10 @@ func TestGuardOverride(t *testing.T) {
 // customer) and other suspensions are not.
 func TestStaffByHand(t *testing.T) {
 	const kycReason = "KYC verification not completed within 3 days of ordering"
-	g := newFakeGate(t)
+	g := newGate(t)
 	w := newWorld(g)
-	g.hold("5001-9001", "5003-9004")
+	g.place(order{customer: "1001", id: "5001-9001", service: "9001"})
+	g.place(order{customer: "1002", id: "5003-9004", service: "9004", product: productDedicated, region: "tw"})
 	w.tables["tblhosting"][0]["domainstatus"] = "Suspended"
 	w.tables["tblhosting"][0]["suspendreason"] = kycReason
 	res := w.run(t,
@@ -164,8 +192,12 @@ func TestStaffByHand(t *testing.T) {
 		t.Fatalf("activity log:\n%s", res.logText())
 	}
 
+	if h := g.history("5003-9004"); strings.Join(h, ",") != "order.held,staff.module_create" {
+		t.Fatalf("order history %v", h)
+	}
+
 	t.Run("the gate's own unsuspend", func(t *testing.T) {
-		g.setCustomer(customerKYC{CustomerID: "1001", Status: "verified"})
+		g.verify("1001")
 		w.run(t,
 			row{"do": "moduleSuspend", "service": 9001, "reason": kycReason},
 			row{"do": "moduleUnsuspend", "service": 9001},

@@ -1,34 +1,40 @@
 // Package whmcsaddon holds the tests of the WHMCS addon module
 // (modules/addons/kycgate, PHP). WHMCS is proprietary, so the addon runs
 // under testdata/harness.php, a stand-in for the WHMCS functions, classes and
-// behaviour it uses, against fakeGate, an httptest server standing in for
-// the gate's billing routes (it checks every signature with
-// shared/webhooksig and refuses unknown fields, as the gate does).
+// behaviour it uses, against the gate itself: the real billing-intake
+// handlers (shared/httpapi: the signed webhook and the signed reads) over the
+// policy engine on kyctest's in-memory ports, served by an httptest server.
+// What the addon sends is applied by the gate's intake and what it reads is
+// what the gate answers; the tests stage the gate's side (orders, reviews,
+// deadlines) through the same use cases.
 package whmcsaddon
 
 import (
 	"bytes"
+	"context"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/kycgate/kycgate/shared/webhooksig"
+	"github.com/kycgate/kycgate/shared/httpapi"
+	"github.com/kycgate/kycgate/shared/kyc"
+	"github.com/kycgate/kycgate/shared/kyc/kyctest"
 )
 
 const gateSecret = "webhook-secret-0123456789abcdef"
 
-// ---- the fake gate ----
+// ---- the gate ----
 
 type gateEvent struct {
 	Type   string         `json:"type"`
@@ -36,193 +42,132 @@ type gateEvent struct {
 	Detail map[string]any `json:"detail"`
 }
 
-// customerKYC is the reply of GET /v1/billing/customers/{id}/kyc.
-type customerKYC struct {
-	CustomerID string   `json:"customerId"`
-	Status     string   `json:"status"`
-	VerifiedAt string   `json:"verifiedAt,omitempty"`
-	ExpiresAt  string   `json:"expiresAt,omitempty"`
-	Holds      []hold   `json:"holds"`
-	Released   []string `json:"released"`
-}
+// gate is the gate's billing-intake, as API Gateway serves it: the real
+// handlers (httpapi.NewBillingWebhook) over a kyctest world whose catalogue
+// matches the addon's settings (kyc-vps and kyc-dedicated require KYC,
+// shared-hosting does not; regions hk and tw). Signatures are checked
+// against real time (PHP signs with time()); the policy's "now" is the
+// world's clock, which tests set. A wrapper records what was accepted and
+// can make the gate fail (failNext, setReadsDown) as a network or an outage
+// would.
+type gate struct {
+	t   *testing.T
+	w   *kyctest.World
+	srv *httptest.Server
+	h   http.Handler
 
-type hold struct {
-	OrderID      string `json:"orderId"`
-	ServiceID    string `json:"serviceId"`
-	ProductID    string `json:"productId"`
-	State        string `json:"state"`
-	OrderedAt    string `json:"orderedAt"`
-	Deadline     string `json:"deadline,omitempty"`
-	ServerRegion string `json:"serverRegion"`
-	TimeZone     string `json:"timeZone"`
-}
-
-type fakeGate struct {
-	t         *testing.T
-	srv       *httptest.Server
 	mu        sync.Mutex
-	events    []gateEvent     // accepted events, in order
-	seen      map[string]bool // event ids accepted
-	held      map[string]bool // order ids the gate holds
-	customers map[string]customerKYC
-	queue     map[string]int
-	failPosts []int // statuses the next POSTs are answered with
-	readsDown bool  // GETs answer 503
+	events    []gateEvent // events the gate accepted (2xx), in order
+	failPosts []int       // statuses the next POSTs are answered with, before the gate sees them
+	readsDown bool        // GETs answer 503
 	reads     []string
-	refusals  []string // why requests were refused (signature, fields)
+	refusals  []string // why requests were refused with 400 or 401
 }
 
-func newFakeGate(t *testing.T) *fakeGate {
+// Catalogue and regions of the gate, as the addon's settings name them.
+const (
+	productDedicated = "kyc-dedicated"
+	productShared    = "shared-hosting"
+)
+
+// gateNow is where the gate's clock stands unless a test sets it: after
+// every order of newWorld (the latest, 5003, is of 2026-11-26 04:00 UTC).
+var gateNow = time.Date(2026, 11, 27, 9, 0, 0, 0, time.UTC)
+
+func newGate(t *testing.T) *gate {
 	t.Helper()
-	g := &fakeGate{t: t, seen: map[string]bool{}, held: map[string]bool{}, customers: map[string]customerKYC{},
-		queue: map[string]int{"size": 0, "oldestWaitSeconds": 0}}
+	w := kyctest.New(t, func(c *kyc.Config) {
+		c.Products = kyc.ProductSet{kyctest.ProductKYC: true, productDedicated: true, productShared: false}
+	})
+	w.Clock.Set(gateNow)
+	g := &gate{t: t, w: w}
+	replay := &replayGuard{seen: map[string]bool{}}
+	g.h = httpapi.NewBillingWebhook(w.Intake, []byte(gateSecret), replay, time.Now, slog.New(slog.DiscardHandler))
 	g.srv = httptest.NewServer(http.HandlerFunc(g.serve))
 	t.Cleanup(g.srv.Close)
 	return g
 }
 
+// replayGuard is the webhook's replay guard in memory.
+type replayGuard struct {
+	mu   sync.Mutex
+	seen map[string]bool
+}
+
+func (r *replayGuard) Seen(_ context.Context, id string) (bool, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.seen[id], nil
+}
+
+func (r *replayGuard) Remember(_ context.Context, id string, _ time.Time) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.seen[id] {
+		return kyc.ErrStale
+	}
+	r.seen[id] = true
+	return nil
+}
+
 func problem(w http.ResponseWriter, status int, code string) {
-	w.Header().Set("Content-Type", "application/problem+json")
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(map[string]any{"type": "urn:kycgate:problem:" + code, "title": http.StatusText(status), "status": status,
-		"detail": code, "code": code})
+	httpapi.WriteProblem(w, status, code, code)
 }
 
-// Details the gate accepts, per event type: any other field is refused.
-var eventFields = map[string][]string{
-	"OrderPlaced": {"orderId", "serviceId", "customerId", "productId", "orderedAt", "nextDueDate", "serverRegion",
-		"business", "email", "language"},
-	"OrderCancelled": {"orderId"},
-	"ServiceExpired": {"orderId"},
-	"StaffAction":    {"orderId", "serviceId", "customerId", "action", "adminId"},
-}
-
-func (g *fakeGate) serve(w http.ResponseWriter, r *http.Request) {
-	g.mu.Lock()
-	defer g.mu.Unlock()
+func (g *gate) serve(w http.ResponseWriter, r *http.Request) {
 	body, _ := io.ReadAll(r.Body)
-	signed := body
-	if r.Method == http.MethodGet {
-		signed = []byte("GET " + r.URL.Path)
-	}
-	if err := webhooksig.Verify([]byte(gateSecret), r.Header.Get(webhooksig.HeaderTimestamp), r.Header.Get(webhooksig.HeaderSignature),
-		signed, time.Now(), webhooksig.Tolerance); err != nil {
-		g.refusals = append(g.refusals, r.Method+" "+r.URL.Path+": "+err.Error())
-		problem(w, http.StatusUnauthorized, "bad_signature")
-		return
-	}
+	r.Body = io.NopCloser(bytes.NewReader(body))
+	g.mu.Lock()
 	if r.Method == http.MethodGet {
 		g.reads = append(g.reads, r.URL.Path)
 		if g.readsDown {
+			g.mu.Unlock()
 			problem(w, http.StatusServiceUnavailable, "unavailable")
 			return
 		}
-		w.Header().Set("Content-Type", "application/json")
-		if r.URL.Path == "/v1/billing/review-queue" {
-			_ = json.NewEncoder(w).Encode(g.queue)
-			return
-		}
-		m := regexp.MustCompile(`^/v1/billing/customers/([0-9]+)/kyc$`).FindStringSubmatch(r.URL.Path)
-		if m == nil {
-			problem(w, http.StatusNotFound, "not_found")
-			return
-		}
-		c, ok := g.customers[m[1]]
-		if !ok {
-			c = customerKYC{CustomerID: m[1], Status: "unverified"}
-		}
-		if c.Holds == nil {
-			c.Holds = []hold{}
-		}
-		if c.Released == nil {
-			c.Released = []string{}
-		}
-		_ = json.NewEncoder(w).Encode(c)
-		return
 	}
-	if r.Method != http.MethodPost || r.URL.Path != "/v1/billing/events" || r.Header.Get("Content-Type") != "application/json" {
-		problem(w, http.StatusNotFound, "not_found")
-		return
-	}
-	var ev gateEvent
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&ev); err != nil {
-		g.refusals = append(g.refusals, "event: "+err.Error())
-		problem(w, http.StatusBadRequest, "malformed")
-		return
-	}
-	allowed, ok := eventFields[ev.Type]
-	if !ok {
-		problem(w, http.StatusUnprocessableEntity, "unknown_type")
-		return
-	}
-	for k := range ev.Detail {
-		if !contains(allowed, k) {
-			g.refusals = append(g.refusals, ev.Type+": unknown field "+k)
-			problem(w, http.StatusUnprocessableEntity, "unknown_field")
-			return
-		}
-	}
-	if len(g.failPosts) > 0 {
+	if r.Method == http.MethodPost && len(g.failPosts) > 0 {
 		status := g.failPosts[0]
 		g.failPosts = g.failPosts[1:]
+		g.mu.Unlock()
 		problem(w, status, map[int]string{429: "throttled", 500: "internal", 503: "unavailable", 422: "invalid_customerId"}[status])
 		return
 	}
-	if g.seen[ev.ID] {
-		problem(w, http.StatusConflict, "replayed")
-		return
-	}
-	orderID, _ := ev.Detail["orderId"].(string)
-	if ev.Type != "OrderPlaced" && !g.held[orderID] {
-		problem(w, http.StatusNotFound, "order_not_found")
-		return
-	}
-	g.held[orderID] = true
-	g.seen[ev.ID] = true
-	g.events = append(g.events, ev)
-	w.Header().Set("Content-Type", "application/json")
-	_, _ = w.Write([]byte(`{"orderId":"` + orderID + `","state":"awaiting_kyc"}`))
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
+	g.mu.Unlock()
+	rec := httptest.NewRecorder()
+	g.h.ServeHTTP(rec, r)
+	g.mu.Lock()
+	switch {
+	case rec.Code == http.StatusBadRequest || rec.Code == http.StatusUnauthorized:
+		g.refusals = append(g.refusals, r.Method+" "+r.URL.Path+": "+strings.TrimSpace(rec.Body.String()))
+	case r.Method == http.MethodPost && rec.Code == http.StatusOK:
+		var ev gateEvent
+		if err := json.Unmarshal(body, &ev); err == nil {
+			g.events = append(g.events, ev)
 		}
 	}
-	return false
-}
-
-func (g *fakeGate) setCustomer(c customerKYC) {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	g.customers[c.CustomerID] = c
-}
-
-func (g *fakeGate) hold(orderIDs ...string) {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	for _, id := range orderIDs {
-		g.held[id] = true
+	g.mu.Unlock()
+	for k, v := range rec.Header() {
+		w.Header()[k] = v
 	}
+	w.WriteHeader(rec.Code)
+	_, _ = w.Write(rec.Body.Bytes())
 }
 
-func (g *fakeGate) failNext(statuses ...int) {
+func (g *gate) failNext(statuses ...int) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	g.failPosts = append(g.failPosts, statuses...)
 }
 
-func (g *fakeGate) setReadsDown(down bool) {
+func (g *gate) setReadsDown(down bool) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	g.readsDown = down
 }
 
 // take returns the events accepted so far and forgets them.
-func (g *fakeGate) take() []gateEvent {
+func (g *gate) take() []gateEvent {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	out := g.events
@@ -230,10 +175,69 @@ func (g *fakeGate) take() []gateEvent {
 	return out
 }
 
-func (g *fakeGate) readCount() int {
+func (g *gate) readCount() int {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	return len(g.reads)
+}
+
+// ---- staging the gate's side through its use cases ----
+
+// order is an order as WHMCS reports it to the gate (the addon's orderId:
+// "<order id>-<service id>").
+type order struct {
+	customer, id, service, product, region string
+	orderedAt                              time.Time
+}
+
+// place has the gate receive an order (OrderPlaced) now, by its clock.
+func (g *gate) place(o order) kyc.IntakeResult {
+	g.t.Helper()
+	if o.product == "" {
+		o.product = kyctest.ProductKYC
+	}
+	if o.region == "" {
+		o.region = kyctest.Region
+	}
+	if o.orderedAt.IsZero() {
+		o.orderedAt = g.w.Now()
+	}
+	return g.w.Place(kyc.BillingEvent{OrderID: o.id, ServiceID: o.service, CustomerID: o.customer, ProductID: o.product,
+		OrderedAt: o.orderedAt, ServerRegion: o.region})
+}
+
+// at sets the gate's clock.
+func (g *gate) at(t time.Time) { g.w.Clock.Set(t) }
+
+// submit has the customer send two valid documents now.
+func (g *gate) submit(customer string) string { g.t.Helper(); return g.w.Submit(customer) }
+
+// verify has the customer verified now (documents sent and approved).
+func (g *gate) verify(customer string) { g.t.Helper(); g.w.Verify(customer) }
+
+// sweep runs the gate's sweep now.
+func (g *gate) sweep() { g.t.Helper(); g.w.Sweep() }
+
+// cancel has the gate receive OrderCancelled now.
+func (g *gate) cancel(orderID string) {
+	g.t.Helper()
+	if _, err := g.w.Intake.CancelOrder(context.Background(), orderID); err != nil {
+		g.t.Fatal(err)
+	}
+}
+
+// history returns the actions of an order's history in the gate.
+func (g *gate) history(orderID string) []string {
+	g.t.Helper()
+	v, err := g.w.Service.OrderView(context.Background(), orderID)
+	if err != nil {
+		g.t.Fatalf("order %s: %v", orderID, err)
+	}
+	var out []string
+	for _, h := range v.History {
+		out = append(out, h.Action)
+	}
+	return out
 }
 
 // ---- the WHMCS stand-in ----
@@ -254,7 +258,7 @@ type world struct {
 // VPS on server 3 = hk) and 9002 (shared hosting). Order 5002 of client 1002,
 // free (no invoice): service 9003 (KYC VPS, free account). Order 5003 of
 // client 1002 (paid invoice 7003): service 9004, the dedicated server.
-func newWorld(g *fakeGate) *world {
+func newWorld(g *gate) *world {
 	return &world{
 		settings: map[string]string{
 			"gate_url":       g.srv.URL,

@@ -7,19 +7,34 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/kycgate/kycgate/shared/kyc"
 )
 
-// holdsOf1001: an order waiting for documents on a Hong Kong server (deadline
-// in 2 days 5 hours) and one under review on a Taipei server.
-func holdsOf1001(deadline time.Time) customerKYC {
-	return customerKYC{CustomerID: "1001", Status: "unverified", Holds: []hold{
-		{OrderID: "5001-9001", ServiceID: "9001", ProductID: "kyc-vps", State: "awaiting_kyc", OrderedAt: "2026-11-24T10:00:00Z",
-			Deadline: deadline.Format(time.RFC3339), ServerRegion: "hk", TimeZone: "Asia/Hong_Kong"},
-		{OrderID: "5009-9009", ServiceID: "9009", ProductID: "kyc-vps", State: "awaiting_review", OrderedAt: "2026-11-20T10:00:00Z",
-			ServerRegion: "tw", TimeZone: "Asia/Taipei"},
-		{OrderID: "5008-9008", ServiceID: "9008", ProductID: "kyc-vps", State: "cancelled", OrderedAt: "2026-11-01T10:00:00Z",
-			ServerRegion: "tw", TimeZone: "Asia/Taipei"},
-	}}
+// stageHolds has the gate hold three orders of a customer: one waiting
+// for documents on a Hong Kong server whose deadline is deadline (service
+// 9001), one under review on a Taipei server (9009: the customer submitted
+// in time, the deadline passed), and one cancelled (9008). The customer's
+// documents wait for review. prefix makes the order ids (<prefix>001-9001,
+// ...). It returns when the order under review was placed.
+func stageHolds(g *gate, customer, prefix string, deadline time.Time) time.Time {
+	g.t.Helper()
+	received := deadline.Add(-kyc.Window)
+	placed := received.Add(-80 * time.Hour)
+	g.at(placed)
+	g.place(order{customer: customer, id: prefix + "009-9009", service: "9009", region: "tw"})
+	g.place(order{customer: customer, id: prefix + "008-9008", service: "9008", region: "tw"})
+	g.at(placed.Add(time.Hour))
+	g.cancel(prefix + "008-9008")
+	g.submit(customer)
+	g.at(placed.Add(kyc.Window + time.Hour))
+	g.sweep() // 9009: awaiting review
+	g.at(received)
+	g.place(order{customer: customer, id: prefix + "001-9001", service: "9001"})
+	if h := g.w.Hold(customer, prefix+"009-9009"); h.State != kyc.AwaitingReview {
+		g.t.Fatalf("staging: hold %s", h.State)
+	}
+	return placed
 }
 
 func localTime(t *testing.T, at time.Time, zone string) string {
@@ -35,13 +50,11 @@ func localTime(t *testing.T, at time.Time, zone string) string {
 // needed, each open hold with its deadline in the service region's time zone
 // (UTC beside it) and a countdown, the sign-in button, the KYC ticket.
 func TestClientPage(t *testing.T) {
-	g := newFakeGate(t)
+	g := newGate(t)
 	w := newWorld(g)
 	deadline := time.Now().UTC().Add(53*time.Hour + 10*time.Minute).Truncate(time.Minute)
-	g.setCustomer(holdsOf1001(deadline))
-	c := holdsOf1001(deadline)
-	c.CustomerID = "1002"
-	g.setCustomer(c)
+	reviewed := stageHolds(g, "1001", "5", deadline)
+	stageHolds(g, "1002", "6", deadline)
 	res := w.run(t,
 		row{"do": "clientarea", "client": 1001},                                        // client's language: Chinese
 		row{"do": "clientarea", "client": 1002},                                        // English
@@ -68,10 +81,10 @@ func TestClientPage(t *testing.T) {
 		p    page
 		want []string
 	}{
-		{"zh-Hant", zh, []string{`lang="zh-Hant"`, "未驗證", "等待驗證的訂單", "服務 #9001", "期限", hk, utc,
+		{"zh-Hant", zh, []string{`lang="zh-Hant"`, "文件審核中", "等待驗證的訂單", "服務 #9001", "期限", hk, utc,
 			"尚餘 2 天 5 小時", "我們正在審核您的文件", "身份證、駕駛執照、護照或者其他旅行證件", "銀行／信用卡對帳單", "立即驗證身份",
-			"您的 KYC 工單：#KYC-31", "訂購於 " + localTime(t, time.Date(2026, 11, 20, 10, 0, 0, 0, time.UTC), "Asia/Taipei")}},
-		{"en", en, []string{`lang="en"`, "Not verified", "Service #9001", "Deadline", hk, utc, "2 days 5 hours left",
+			"您的 KYC 工單：#KYC-31", "訂購於 " + localTime(t, reviewed, "Asia/Taipei")}},
+		{"en", en, []string{`lang="en"`, "Documents under review", "Service #9001", "Deadline", hk, utc, "2 days 5 hours left",
 			"The 3-day clock is stopped while we review", "national ID card, driving licence, passport", "Verify my identity"}},
 		{"en by session", en2, []string{`lang="en"`, "Verify my identity", "Your KYC ticket: #KYC-31"}},
 	}
@@ -101,11 +114,13 @@ func TestClientPage(t *testing.T) {
 	}
 
 	t.Run("verified customer", func(t *testing.T) {
-		g.setCustomer(customerKYC{CustomerID: "1002", Status: "verified", VerifiedAt: "2026-11-30T04:00:00Z", ExpiresAt: "2028-11-30T04:00:00Z"})
+		g.w.Approve("rev-1", g.w.Customer("1002").Pending.ID) // the documents under review pass
+		taipei, _ := time.LoadLocation("Asia/Taipei")         // the default region's time zone
+		until := kyc.VerificationExpiry(g.w.Now()).In(taipei).Format("2006-01-02")
 		res := w.run(t, row{"do": "clientarea", "client": 1002})
 		var p page
 		res.result(0, &p)
-		if !strings.Contains(p.HTML, "Verified") || !strings.Contains(p.HTML, "Valid until 2028-11-30") || strings.Contains(p.HTML, "Verify my identity") {
+		if !strings.Contains(p.HTML, "Verified") || !strings.Contains(p.HTML, "Valid until "+until) || strings.Contains(p.HTML, "Verify my identity") {
 			t.Fatalf("page:\n%s", p.HTML)
 		}
 	})
@@ -124,11 +139,11 @@ func TestClientPage(t *testing.T) {
 // TestHomePanel: a panel on the client area home page for clients with a
 // held order, in their language, with the nearest deadline; none otherwise.
 func TestHomePanel(t *testing.T) {
-	g := newFakeGate(t)
+	g := newGate(t)
 	w := newWorld(g)
 	deadline := time.Now().UTC().Add(20*time.Hour + 30*time.Minute + 40*time.Second) // "20 hours 30 minutes" for 40 s
-	g.setCustomer(holdsOf1001(deadline))
-	g.setCustomer(customerKYC{CustomerID: "1002", Status: "verified"})
+	stageHolds(g, "1001", "5", deadline)
+	g.verify("1002")
 	res := w.run(t, row{"do": "homepage", "client": 1001}, row{"do": "homepage", "client": 1002},
 		row{"do": "homepage", "client": 1001, "session": row{"Language": "english"}})
 	var zh, none, en map[string]map[string]any
@@ -156,9 +171,9 @@ func TestHomePanel(t *testing.T) {
 // TestCheckoutNotice: an unverified (or not logged-in) client ordering a KYC
 // product is told what is needed and that they have 3 days.
 func TestCheckoutNotice(t *testing.T) {
-	g := newFakeGate(t)
+	g := newGate(t)
 	w := newWorld(g)
-	g.setCustomer(customerKYC{CustomerID: "1002", Status: "verified"})
+	g.verify("1002")
 	kycCart := row{"products": []row{{"pid": 40}, {"pid": 12}}}
 	res := w.run(t,
 		row{"do": "checkoutPage", "cartData": kycCart, "session": row{"Language": "chinese"}},

@@ -15,7 +15,7 @@ import (
 
 const signinAudience = "https://kyc.example.com/verify"
 
-func signinWorld(t *testing.T, g *fakeGate) *world {
+func signinWorld(t *testing.T, g *gate) *world {
 	t.Helper()
 	w := newWorld(g)
 	w.settings["signin_url"] = "https://kyc.example.com/verify/signin"
@@ -44,7 +44,7 @@ func verifierFor(t *testing.T, keyConfig json.RawMessage) (*signin.Verifier, *si
 func TestSignInCrossLanguage(t *testing.T) {
 	for _, alg := range []string{"EdDSA", "RS256"} {
 		t.Run(alg, func(t *testing.T) {
-			g := newFakeGate(t)
+			g := newGate(t)
 			w := signinWorld(t, g)
 			now := time.Now().Unix()
 			claims := func(edit func(row)) row {
@@ -128,7 +128,7 @@ func TestSignInCrossLanguage(t *testing.T) {
 // TestSignInRotation: a pending key is listed for the gate before it signs;
 // after activation the new key signs and both verify while both are listed.
 func TestSignInRotation(t *testing.T) {
-	g := newFakeGate(t)
+	g := newGate(t)
 	w := signinWorld(t, g)
 	res := w.run(t,
 		row{"do": "mint", "clientId": 1001},
@@ -179,7 +179,7 @@ func TestSignInRotation(t *testing.T) {
 // /verify/signin; the token is never in a URL. A GET, or a POST without the
 // CSRF token, mints nothing.
 func TestSignInFlow(t *testing.T) {
-	g := newFakeGate(t)
+	g := newGate(t)
 	w := signinWorld(t, g)
 	res := w.run(t,
 		row{"do": "clientarea", "client": 1001, "method": "POST", "get": row{"action": "signin"}, "post": row{"token": "csrf-token-0123456789"}},

@@ -24,19 +24,19 @@ func TestMappingToWHMCSActions(t *testing.T) {
 			t.Fatalf("failed: %v\nlogs:\n%s", failed, r.logs)
 		}
 		want := []string{
-			"GetClientsProducts", "ModuleCreate", // provision reads the status first
+			"GetClientsProducts", "GetProducts", "ModuleCreate", // provision reads the status and the product's module first (the service has no order to be paid)
 			"GetClientsProducts", "UpdateClientProduct", // extend reads the due date WHMCS holds now
-			"ModuleSuspend",
+			"GetClientsProducts", "ModuleSuspend", // suspend reads the status (the product's module is remembered)
 			"GetClientsProducts", "ModuleUnsuspend", // unsuspend checks whose suspension it is
 		}
 		if got := actions(r.fake); !slices.Equal(got, want) {
 			t.Fatalf("WHMCS received %v, want %v", got, want)
 		}
 		cmds := r.fake.Commands()
-		if p := cmds[3].Params; p["serviceid"] != "5001" || p["nextduedate"] != "2026-04-03" {
+		if p := cmds[4].Params; p["serviceid"] != "5001" || p["nextduedate"] != "2026-04-03" {
 			t.Errorf("UpdateClientProduct params %v", p)
 		}
-		if p := cmds[4].Params; p["serviceid"] != "5001" || p["suspendreason"] != kyc.SuspendReasonKYC {
+		if p := cmds[6].Params; p["serviceid"] != "5001" || p["suspendreason"] != kyc.SuspendReasonKYC {
 			t.Errorf("ModuleSuspend params %v", p)
 		}
 		sv, _ := r.fake.Service(5001)
@@ -64,8 +64,8 @@ func TestDuplicateDeliveryCallsWHMCSOnce(t *testing.T) {
 		if n, _ := r.fake.Count(whmcs.ActionModuleCreate); n != 1 {
 			t.Fatalf("ModuleCreate sent %d times, want 1 (%v)", n, actions(r.fake))
 		}
-		if got := len(r.fake.Commands()); got != 2 {
-			t.Fatalf("WHMCS received %d requests, want 2 (status + create): %v", got, actions(r.fake))
+		if got := len(r.fake.Commands()); got != 3 {
+			t.Fatalf("WHMCS received %d requests, want 3 (status, module, create): %v", got, actions(r.fake))
 		}
 		if !strings.Contains(r.logs.String(), "command already applied") {
 			t.Errorf("duplicates not logged as such:\n%s", r.logs)
@@ -94,7 +94,7 @@ func TestOutOfOrderDeliveryIsDeferred(t *testing.T) {
 		if failed := r.deliver(t, suspend()); len(failed) != 0 {
 			t.Fatalf("retry failed: %v\n%s", failed, r.logs)
 		}
-		if got, want := actions(r.fake), []string{"GetClientsProducts", "ModuleCreate", "ModuleSuspend"}; !slices.Equal(got, want) {
+		if got, want := actions(r.fake), []string{"GetClientsProducts", "GetProducts", "ModuleCreate", "GetClientsProducts", "ModuleSuspend"}; !slices.Equal(got, want) {
 			t.Fatalf("WHMCS received %v, want %v", got, want)
 		}
 		// An unsuspend waits for its suspend the same way.

@@ -38,19 +38,29 @@ type Result struct {
 }
 
 // Apply applies a command unless the ledger shows it applied. It fails with
-// ErrDeferred while the command's predecessor is not applied, ledger.ErrBusy while
-// another attempt holds it, ErrInvalid for a command that cannot be applied,
-// and with the Biller's error otherwise (see Classify).
+// ErrDeferred while the command's predecessor is not applied
+// (ErrAwaitingPayment while the predecessor waits for its order's payment),
+// ledger.ErrBusy while another attempt holds it, ErrInvalid for a command
+// that cannot be applied, and with the Biller's error otherwise (see
+// Classify). A command whose predecessor was dropped (Dropped: its order
+// was cancelled while it waited) is dropped too, with the same outcome,
+// without calling the billing system.
 func (a *Applier) Apply(ctx context.Context, e kyc.Event) (Result, error) {
 	if err := validate(e); err != nil {
 		return Result{}, err
 	}
+	dropWith := ""
 	if e.After != "" {
 		prev, ok, err := a.ledger.Entry(ctx, e.After)
 		if err != nil {
 			return Result{}, err
 		}
-		if !ok || prev.State != ledger.StateApplied {
+		switch {
+		case ok && prev.State == ledger.StateApplied && Dropped(prev.Outcome):
+			dropWith = prev.Outcome
+		case ok && prev.State == ledger.StateFailed && prev.ErrorKind == KindAwaitingPayment:
+			return Result{}, fmt.Errorf("%s waits for %s, which waits for payment: %w", e.ID, e.After, ErrAwaitingPayment)
+		case !ok || prev.State != ledger.StateApplied:
 			return Result{}, fmt.Errorf("%s waits for %s: %w", e.ID, e.After, ErrDeferred)
 		}
 	}
@@ -65,6 +75,13 @@ func (a *Applier) Apply(ctx context.Context, e kyc.Event) (Result, error) {
 		return Result{}, err
 	}
 	res := Result{Attempt: claim.Attempt, Resumed: claim.Resumed}
+	if dropWith != "" {
+		res.Outcome = dropWith
+		if err := a.ledger.Done(context.WithoutCancel(ctx), claim, dropWith); err != nil && !errors.Is(err, ledger.ErrLost) {
+			return res, fmt.Errorf("%s dropped but not recorded: %w", e.ID, err)
+		}
+		return res, nil
+	}
 	cmd := Command{Event: e, Resumed: claim.Resumed, Record: func(ctx context.Context, checkpoint string) error {
 		if err := a.ledger.Checkpoint(ctx, claim, checkpoint); err != nil {
 			return &applierError{"recording the checkpoint failed: " + err.Error(), true, "checkpoint"}

@@ -4,7 +4,9 @@
 // A command is a kyc.Event of one of the kyc.ServiceCommands types, delivered
 // (through EventBridge and an SQS queue) to the billing adapter:
 //
-//	ServiceProvisionRequested  → WHMCS ModuleCreate
+//	ServiceProvisionRequested  → WHMCS ModuleCreate once the order is paid; a product
+//	                             without a module: UpdateClientProduct status=Active
+//	                             and one staff ticket
 //	ServiceSuspendRequested    → WHMCS ModuleSuspend (suspendreason = the event's reason)
 //	ServiceUnsuspendRequested  → WHMCS ModuleUnsuspend
 //	ServiceDueDateExtended     → WHMCS GetClientsProducts, then UpdateClientProduct
@@ -14,12 +16,18 @@
 //
 // The Applier keeps a Ledger of applied commands keyed by the event id, so a
 // command delivered twice is applied once, and a command whose predecessor
-// (kyc.Event.After) is not applied yet is deferred. Handler turns an SQS
-// batch into Applier calls and reports the messages to retry.
+// (kyc.Event.After) is not applied yet is deferred. A provision whose order
+// is not paid waits for the payment (ErrAwaitingPayment), and so do the
+// commands that follow it; Handler sends such a message back to its queue,
+// delayed, instead of failing it, so waiting never counts towards the DLQ.
+// A command whose order was cancelled meanwhile is dropped, with the
+// commands that follow it. Handler turns an SQS batch into Applier calls and
+// reports the messages to retry.
 package billing
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 
@@ -75,7 +83,22 @@ const (
 	// An extension of a service the billing system holds no due date for
 	// (one-time or free): nothing to extend.
 	OutcomeNoDueDate = "no_due_date"
+	// A command of a product without a provisioning module, applied by
+	// setting the service's status and telling staff in a ticket.
+	OutcomeAppliedByHand = "applied_without_module"
+	// Dropped: the command was not applied because its order was
+	// cancelled in the billing system, or its hold closed in the gate
+	// (cancelled, or the service ended), while it waited; the commands that
+	// follow it are dropped with the same outcome.
+	OutcomeOrderCancelled = "order_cancelled"
+	OutcomeHoldClosed     = "hold_closed"
 )
+
+// Dropped reports whether an outcome is one of a command that was dropped
+// rather than applied.
+func Dropped(outcome string) bool {
+	return outcome == OutcomeOrderCancelled || outcome == OutcomeHoldClosed
+}
 
 // Errors of the applier. Each says how ledger.Classify is to take it.
 var (
@@ -83,7 +106,53 @@ var (
 	ErrDeferred error = &applierError{"predecessor not applied yet", true, "deferred"}
 	// ErrInvalid: the command cannot be applied as it stands (no retry helps).
 	ErrInvalid error = &applierError{"invalid command", false, "invalid"}
+	// ErrAwaitingPayment: the command's order is not paid yet (or the
+	// command follows one that waits for that). Nothing was done; the
+	// command comes back later (Handler requeues it) and does not count as
+	// a failure towards the DLQ. Transient and certain.
+	ErrAwaitingPayment error = &applierError{"waiting for the order's payment", true, KindAwaitingPayment}
 )
+
+// KindAwaitingPayment is the error kind (ledger.Classify) of a command that
+// waits for its order's payment.
+const KindAwaitingPayment = "awaiting_payment"
+
+// Holds tells where the hold of a command's order stands in the gate: a
+// command that waits for payment is dropped once its hold is closed as
+// cancelled or expired (billing said so).
+type Holds interface {
+	// HoldState returns the state of an order's hold; kyc.ErrNotExist if
+	// the gate has none.
+	HoldState(ctx context.Context, customerID, orderID string) (kyc.HoldState, error)
+}
+
+// HoldStore is the part of kyc.Store HoldsOf reads (two GetItems on the
+// customer's partition, consistently).
+type HoldStore interface {
+	Customer(ctx context.Context, id string) (kyc.Customer, error)
+	ClosedHold(ctx context.Context, customerID, orderID string) (kyc.Hold, error)
+}
+
+// HoldsOf reads holds from the gate's records: the customer's open holds,
+// then the closed hold of the order.
+func HoldsOf(st HoldStore) Holds { return storeHolds{st} }
+
+type storeHolds struct{ st HoldStore }
+
+func (h storeHolds) HoldState(ctx context.Context, customerID, orderID string) (kyc.HoldState, error) {
+	c, err := h.st.Customer(ctx, customerID)
+	if err != nil && !errors.Is(err, kyc.ErrNotExist) {
+		return "", err
+	}
+	if hold, ok := c.Hold(orderID); err == nil && ok {
+		return hold.State, nil
+	}
+	hold, err := h.st.ClosedHold(ctx, customerID, orderID)
+	if err != nil {
+		return "", err
+	}
+	return hold.State, nil
+}
 
 // applierError is a failure decided before the billing system was called:
 // never uncertain.

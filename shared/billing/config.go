@@ -58,8 +58,8 @@ func (s Secret) WebhookKey() ([]byte, error) {
 }
 
 // NewBiller builds the Biller of a billing mode: the WHMCS API at endpoint
-// (…/includes/api.php), or the signed webhook POSTed to endpoint.
-func NewBiller(mode, endpoint string, secret Secret) (Biller, error) {
+// (…/includes/api.php) with opts, or the signed webhook POSTed to endpoint.
+func NewBiller(mode, endpoint string, secret Secret, opts ...WHMCSOption) (Biller, error) {
 	switch mode {
 	case ModeWHMCS:
 		creds, err := secret.WHMCSCredentials()
@@ -70,7 +70,7 @@ func NewBiller(mode, endpoint string, secret Secret) (Biller, error) {
 		if err != nil {
 			return nil, err
 		}
-		return NewWHMCS(c), nil
+		return NewWHMCS(c, opts...), nil
 	case ModeWebhook:
 		key, err := secret.WebhookKey()
 		if err != nil {

@@ -9,6 +9,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/kycgate/kycgate/shared/eventbus"
+	"github.com/kycgate/kycgate/shared/kyc"
 	"github.com/kycgate/kycgate/shared/ledger"
 )
 
@@ -30,7 +31,32 @@ type Handler struct {
 	log     *slog.Logger
 	// Reserve: see DefaultReserve.
 	Reserve time.Duration
+	// Requeue, if set, sends a command that waits for its order's payment
+	// (ErrAwaitingPayment) back to the queue, delayed by PaymentRecheck, and
+	// the message is acknowledged: a new message starts with no receives, so
+	// waiting for a payment never moves it to the DLQ. Without it (or once
+	// MaxPaymentWait has passed since the command) the message is failed
+	// like any other and counts towards the DLQ.
+	Requeue Requeuer
+	// Now is the clock MaxPaymentWait is measured with (time.Now if nil).
+	Now func() time.Time
 }
+
+// Requeuer sends a message body back to the queue, to be delivered after
+// delay.
+type Requeuer interface {
+	Requeue(ctx context.Context, body string, delay time.Duration) error
+}
+
+// PaymentRecheck is how long a command that waits for its order's payment
+// waits before it is tried again (SQS's longest message delay).
+const PaymentRecheck = 15 * time.Minute
+
+// MaxPaymentWait is how long after the command a command keeps waiting for
+// its order's payment before it is failed into the DLQ for a person: an
+// order that neither gets paid nor cancelled in that time needs a look
+// (docs/runbook.md).
+const MaxPaymentWait = 30 * 24 * time.Hour
 
 // NewHandler returns the SQS handler of an applier.
 func NewHandler(a *Applier, log *slog.Logger) *Handler {
@@ -76,6 +102,8 @@ func (h *Handler) record(ctx context.Context, rec events.SQSMessage) bool {
 		switch {
 		case res.Duplicate:
 			log.InfoContext(ctx, "command already applied", "outcome", res.Outcome)
+		case Dropped(res.Outcome):
+			log.WarnContext(ctx, "command dropped: its order was cancelled or its service ended while it waited", "outcome", res.Outcome)
 		case res.Outcome == OutcomeKeptOtherSuspension:
 			log.WarnContext(ctx, "service suspended for another reason: left suspended", "outcome", res.Outcome, "attempt", res.Attempt)
 		default:
@@ -85,6 +113,8 @@ func (h *Handler) record(ctx context.Context, rec events.SQSMessage) bool {
 	}
 	c := ledger.Classify(err)
 	switch {
+	case errors.Is(err, ErrAwaitingPayment):
+		return h.awaitPayment(ctx, log, rec, e)
 	case errors.Is(err, ErrDeferred):
 		log.InfoContext(ctx, "command deferred until its predecessor is applied", "after", e.After)
 	case errors.Is(err, ledger.ErrBusy):
@@ -97,4 +127,28 @@ func (h *Handler) record(ctx context.Context, rec events.SQSMessage) bool {
 		log.ErrorContext(ctx, "command failed permanently", "kind", c.Kind, "attempt", res.Attempt, "err", err)
 	}
 	return false
+}
+
+// awaitPayment sends a command that waits for its order's payment back to
+// the queue, delayed, and reports whether the message is done with (it is,
+// once requeued).
+func (h *Handler) awaitPayment(ctx context.Context, log *slog.Logger, rec events.SQSMessage, e kyc.Event) bool {
+	now := time.Now
+	if h.Now != nil {
+		now = h.Now
+	}
+	switch {
+	case h.Requeue == nil:
+		log.InfoContext(ctx, "command waits for its order's payment; retried by the queue")
+		return false
+	case !e.At.IsZero() && now().Sub(e.At) > MaxPaymentWait:
+		log.ErrorContext(ctx, "command has waited for its order's payment too long; left for the DLQ", "since", e.At, "kind", KindAwaitingPayment)
+		return false
+	}
+	if err := h.Requeue.Requeue(ctx, rec.Body, PaymentRecheck); err != nil {
+		log.WarnContext(ctx, "command waits for its order's payment, but could not be requeued; retried by the queue", "err", err)
+		return false
+	}
+	log.InfoContext(ctx, "command waits for its order's payment: sent back to the queue", "delay", PaymentRecheck)
+	return true
 }

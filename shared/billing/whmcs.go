@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
+	"time"
 
 	"github.com/kycgate/kycgate/shared/kyc"
 	"github.com/kycgate/kycgate/shared/whmcs"
@@ -20,10 +22,14 @@ import (
 //
 //   - provision always reads the status first: Active or Suspended means the
 //     service exists (an earlier attempt, or staff) and ModuleCreate is not
-//     called; only Pending is provisioned.
-//   - suspend reads the status when resuming an attempt of unknown outcome,
-//     and after WHMCS refuses (a module answering "already suspended"):
-//     Suspended means done.
+//     called; only Pending is provisioned, and only once its order is paid
+//     (GetOrders: the invoice Paid, or no invoice); until then the command
+//     waits (ErrAwaitingPayment), and it is dropped once the order is
+//     cancelled in WHMCS or the hold closed in the gate. A product without
+//     a module (GetProducts) is provisioned by hand (byhand.go).
+//   - suspend reads the status (and the product's module) first: Suspended
+//     means done; also after WHMCS refuses (a module answering "already
+//     suspended").
 //   - unsuspend always reads the status: Active means done; a service
 //     suspended for another reason than the KYC one (unpaid invoices, abuse)
 //     is left suspended, since lifting that suspension is not the gate's
@@ -38,13 +44,38 @@ import (
 //     so it stops for a person (DueDateMovedError) rather than add them twice
 //     or not at all.
 type WHMCS struct {
-	c *whmcs.Client
+	c     *whmcs.Client
+	holds Holds
+	setup SetupTickets
+	now   func() time.Time
+
+	mu       sync.Mutex
+	products map[int]cachedProduct
 }
 
 var _ Biller = (*WHMCS)(nil)
 
+// WHMCSOption configures a WHMCS biller.
+type WHMCSOption func(*WHMCS)
+
+// WithHolds lets a command that waits for its order's payment be dropped
+// once its hold is closed in the gate (cancelled, or the service ended);
+// without it only WHMCS's order status (cancelled, fraud, deleted) drops it.
+func WithHolds(h Holds) WHMCSOption { return func(w *WHMCS) { w.holds = h } }
+
+// WithSetupTickets sets where the staff tickets about products without a
+// module go (byhand.go); without a department such a product's provision
+// fails for a person to configure it.
+func WithSetupTickets(t SetupTickets) WHMCSOption { return func(w *WHMCS) { w.setup = t } }
+
 // NewWHMCS returns a Biller calling the WHMCS API through c.
-func NewWHMCS(c *whmcs.Client) *WHMCS { return &WHMCS{c: c} }
+func NewWHMCS(c *whmcs.Client, opts ...WHMCSOption) *WHMCS {
+	w := &WHMCS{c: c, now: time.Now, products: map[int]cachedProduct{}}
+	for _, o := range opts {
+		o(w)
+	}
+	return w
+}
 
 // ServiceStateError says the service is in a status the command cannot
 // apply to (Terminated, Cancelled, Fraud, or Pending for an unsuspend).
@@ -75,19 +106,26 @@ func (w *WHMCS) Apply(ctx context.Context, cmd Command) (string, error) {
 	}
 	switch cmd.Type {
 	case kyc.ServiceProvisionRequested:
-		return w.provision(ctx, id)
+		return w.provision(ctx, id, cmd)
 	case kyc.ServiceSuspendRequested:
 		return w.suspend(ctx, id, cmd)
 	case kyc.ServiceUnsuspendRequested:
-		return w.unsuspend(ctx, id)
+		return w.unsuspend(ctx, id, cmd)
 	case kyc.ServiceDueDateExtended:
 		return w.extend(ctx, id, cmd)
 	}
 	return "", fmt.Errorf("%w: %q is not a service command", ErrInvalid, cmd.Type)
 }
 
-func (w *WHMCS) provision(ctx context.Context, id int) (string, error) {
+func (w *WHMCS) provision(ctx context.Context, id int, cmd Command) (string, error) {
 	sv, err := w.c.Service(ctx, id)
+	if rejected(err) {
+		// Gone: WHMCS deletes an order's services with it (DeleteOrder,
+		// which the addon reports as OrderCancelled).
+		if closed, herr := w.holdClosed(ctx, cmd); herr == nil && closed {
+			return OutcomeHoldClosed, nil
+		}
+	}
 	if err != nil {
 		return "", err
 	}
@@ -96,7 +134,22 @@ func (w *WHMCS) provision(ctx context.Context, id int) (string, error) {
 		return OutcomeAlreadyActive, nil
 	case whmcs.StatusPending:
 	default:
+		// Cancelled, terminated, fraud: dropped if its order or hold says
+		// why, otherwise someone must look at it.
+		if out, err := w.dropped(ctx, cmd, sv, false); out != "" || err != nil {
+			return out, err
+		}
 		return "", &ServiceStateError{ServiceID: id, Status: sv.Status, Command: kyc.ServiceProvisionRequested}
+	}
+	if out, err := w.dropped(ctx, cmd, sv, true); out != "" || err != nil {
+		return out, err
+	}
+	p, err := w.product(ctx, sv.ProductID)
+	if err != nil {
+		return "", err
+	}
+	if p.Module == "" {
+		return w.provisionByHand(ctx, sv, p, cmd)
 	}
 	if err := w.c.ModuleCreate(ctx, id); err != nil {
 		return "", err
@@ -104,21 +157,103 @@ func (w *WHMCS) provision(ctx context.Context, id int) (string, error) {
 	return OutcomeApplied, nil
 }
 
-func (w *WHMCS) suspend(ctx context.Context, id int, cmd Command) (string, error) {
-	if cmd.Resumed {
-		sv, err := w.c.Service(ctx, id)
+// dropped decides, for a provision, what the order says: cancelled or fraud
+// in WHMCS (or deleted) → dropped (OutcomeOrderCancelled); not paid (when
+// needPaid) → dropped if the gate's hold is closed (OutcomeHoldClosed),
+// otherwise ErrAwaitingPayment. "" and nil: go ahead. A service without an
+// order (added by staff) has nothing to wait for.
+func (w *WHMCS) dropped(ctx context.Context, cmd Command, sv whmcs.Service, needPaid bool) (string, error) {
+	paid := true
+	if sv.OrderID > 0 {
+		o, err := w.c.Order(ctx, sv.OrderID)
+		switch {
+		case rejected(err): // deleted with its services
+			return OutcomeOrderCancelled, nil
+		case err != nil:
+			return "", err
+		case o.Closed():
+			return OutcomeOrderCancelled, nil
+		}
+		paid = o.Paid()
+	}
+	if paid && needPaid {
+		return "", nil
+	}
+	if closed, err := w.holdClosed(ctx, cmd); err != nil || closed {
 		if err != nil {
 			return "", err
 		}
-		if sv.Status == whmcs.StatusSuspended {
-			return OutcomeAlreadySuspended, nil
-		}
+		return OutcomeHoldClosed, nil
+	}
+	if !needPaid {
+		return "", nil
+	}
+	return "", fmt.Errorf("whmcs order %d of service %d is not paid: %w", sv.OrderID, sv.ID, ErrAwaitingPayment)
+}
+
+// holdClosed reports whether the gate closed the command's hold by
+// billing's word (cancelled, or the service ended) since the command.
+func (w *WHMCS) holdClosed(ctx context.Context, cmd Command) (bool, error) {
+	if w.holds == nil || cmd.CustomerID == "" || cmd.OrderID == "" {
+		return false, nil
+	}
+	st, err := w.holds.HoldState(ctx, cmd.CustomerID, cmd.OrderID)
+	switch {
+	case errors.Is(err, kyc.ErrNotExist):
+		return false, nil
+	case err != nil:
+		return false, fmt.Errorf("read the hold: %w", err)
+	}
+	return st == kyc.Cancelled || st == kyc.Expired, nil
+}
+
+// productTTL is how long a product's module is remembered: products rarely
+// change, and each command would otherwise read it again.
+const productTTL = 5 * time.Minute
+
+type cachedProduct struct {
+	p  whmcs.Product
+	at time.Time
+}
+
+// product returns a product (its module), remembered for productTTL.
+func (w *WHMCS) product(ctx context.Context, pid int) (whmcs.Product, error) {
+	w.mu.Lock()
+	c, ok := w.products[pid]
+	w.mu.Unlock()
+	if ok && w.now().Sub(c.at) < productTTL {
+		return c.p, nil
+	}
+	p, err := w.c.Product(ctx, pid)
+	if err != nil {
+		return whmcs.Product{}, err
+	}
+	w.mu.Lock()
+	w.products[pid] = cachedProduct{p, w.now()}
+	w.mu.Unlock()
+	return p, nil
+}
+
+func (w *WHMCS) suspend(ctx context.Context, id int, cmd Command) (string, error) {
+	sv, err := w.c.Service(ctx, id)
+	if err != nil {
+		return "", err
+	}
+	if sv.Status == whmcs.StatusSuspended {
+		return OutcomeAlreadySuspended, nil
 	}
 	reason := cmd.Reason
 	if reason == "" {
 		reason = kyc.SuspendReasonKYC
 	}
-	err := w.c.ModuleSuspend(ctx, id, reason)
+	p, err := w.product(ctx, sv.ProductID)
+	if err != nil {
+		return "", err
+	}
+	if p.Module == "" {
+		return w.byHand(ctx, sv, cmd, whmcs.StatusSuspended, reason)
+	}
+	err = w.c.ModuleSuspend(ctx, id, reason)
 	if err == nil {
 		return OutcomeApplied, nil
 	}
@@ -130,7 +265,7 @@ func (w *WHMCS) suspend(ctx context.Context, id int, cmd Command) (string, error
 	return "", err
 }
 
-func (w *WHMCS) unsuspend(ctx context.Context, id int) (string, error) {
+func (w *WHMCS) unsuspend(ctx context.Context, id int, cmd Command) (string, error) {
 	sv, err := w.c.Service(ctx, id)
 	if err != nil {
 		return "", err
@@ -142,6 +277,13 @@ func (w *WHMCS) unsuspend(ctx context.Context, id int) (string, error) {
 		return "", &ServiceStateError{ServiceID: id, Status: sv.Status, Command: kyc.ServiceUnsuspendRequested}
 	case sv.SuspensionReason != kyc.SuspendReasonKYC:
 		return OutcomeKeptOtherSuspension, nil
+	}
+	p, err := w.product(ctx, sv.ProductID)
+	if err != nil {
+		return "", err
+	}
+	if p.Module == "" {
+		return w.byHand(ctx, sv, cmd, whmcs.StatusActive, "")
 	}
 	err = w.c.ModuleUnsuspend(ctx, id)
 	if err == nil {

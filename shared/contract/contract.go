@@ -55,6 +55,21 @@ const (
 	EnvOIDCClientID     = "KYC_OIDC_CLIENT_ID"     // the console's OIDC client id (a public client: code + PKCE)
 )
 
+// Environment variables of the WHMCS integration (docs/whmcs.md §5, §6).
+const (
+	// EnvWHMCSAdmin is the username of the WHMCS admin the API credential
+	// belongs to: ticket replies are that admin's (AddTicketReply
+	// adminusername).
+	EnvWHMCSAdmin = "KYC_WHMCS_ADMIN"
+	// EnvProvisioningDeptID is the WHMCS support department of the staff
+	// tickets that ask for a service of a product without a module to be
+	// set up by hand.
+	EnvProvisioningDeptID = "KYC_PROVISIONING_DEPT_ID"
+	// EnvBillingQueueURL is the billing adapter's own queue: a command that
+	// waits for its order's payment is sent back to it, delayed.
+	EnvBillingQueueURL = "KYC_BILLING_QUEUE_URL"
+)
+
 // DynamoDB table layout. One table, single-table design (docs/architecture.md).
 const (
 	AttrPK  = "pk"
@@ -80,6 +95,8 @@ const (
 	PrefixNotice  = "NOTIFY#" // pk NOTIFY#<eventId>, sk "email"|"ticket": a customer notice sent (notifier)
 	PrefixSignin  = "SIGNIN#" // pk SIGNIN#<jti>, sk SKSignin: a used sign-in token id (customer-api), TTL
 	SKSignin      = "SIGNIN"
+	PrefixTicket  = "TICKET#" // pk TICKET#<customerId>, sk SKTicketOpen: the customer's open KYC case ticket (notifier)
+	SKTicketOpen  = "OPEN"
 )
 
 // S3 layout of the documents bucket.

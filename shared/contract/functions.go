@@ -34,6 +34,7 @@ const (
 	CommandLedger   Access = "table:commands"    // GetItem/UpdateItem on CMD#*
 	NoticeLedger    Access = "table:notices"     // GetItem/UpdateItem on NOTIFY#*
 	SigninTokens    Access = "table:signin"      // PutItem on SIGNIN#* (conditional: each sign-in token is used once)
+	TicketRecords   Access = "table:tickets"     // GetItem/PutItem/DeleteItem on TICKET#*: the open KYC case ticket of each customer
 
 	// The documents bucket: uploads under docs/, the validator's reviewed
 	// copies under reviewed/.
@@ -57,6 +58,7 @@ const (
 	ReadSessionSecret Access = "secret:session" // GetSecretValue of the pages' session key
 	SendEmail         Access = "ses:send"       // SendEmail from the configured sender only
 	StartSweepDLQ     Access = "sqs:sweep-dlq"  // SendMessage to the sweep's DLQ (asynchronous invocations)
+	RequeueCommands   Access = "sqs:requeue"    // SendMessage to the billing adapter's own queue: a command deferred until its order is paid comes back later
 )
 
 // Spec is what a function is and what it needs: the one place the CDK stack
@@ -107,11 +109,11 @@ var Specs = []Spec{
 	},
 	{
 		Name:           FunctionBillingIntake,
-		Description:    "Billing events in: EventBridge (via SQS) and the HMAC-signed webhook",
+		Description:    "Billing events in: EventBridge (via SQS) and the HMAC-signed webhook; the billing system's signed reads",
 		Triggers:       []Trigger{TriggerQueue, TriggerHTTP},
 		Env:            []string{EnvTable, EnvKeyID, EnvEventBus, EnvKYCProducts, EnvRegions, EnvWebhookSecretARN},
 		OptionalEnv:    []string{EnvOtherProducts},
-		Access:         []Access{TableItems, GenerateDataKeys, DecryptData, PublishEvents, ReadWebhookSecret},
+		Access:         []Access{TableItems, QueryQueue, GenerateDataKeys, DecryptData, PublishEvents, ReadWebhookSecret},
 		TimeoutSeconds: 10, LogRetentionDays: 365,
 	},
 	{
@@ -140,8 +142,9 @@ var Specs = []Spec{
 		Name:           FunctionBillingAdapter,
 		Description:    "Applies service commands to the billing system (WHMCS API or webhook)",
 		Triggers:       []Trigger{TriggerQueue},
-		Env:            []string{EnvTable, EnvBillingMode, EnvBillingURL, EnvBillingSecretARN},
-		Access:         []Access{CommandLedger, GenerateDataKeys, DecryptData, ReadBillingSecret},
+		Env:            []string{EnvTable, EnvBillingMode, EnvBillingURL, EnvBillingSecretARN, EnvBillingQueueURL},
+		OptionalEnv:    []string{EnvProvisioningDeptID, EnvMailFrom, EnvWHMCSAdmin},
+		Access:         []Access{CommandLedger, CustomerRecords, RequeueCommands, GenerateDataKeys, DecryptData, ReadBillingSecret},
 		TimeoutSeconds: 60, LogRetentionDays: 90,
 	},
 	{
@@ -149,8 +152,8 @@ var Specs = []Spec{
 		Description:    "Customer notices by e-mail (SES) and billing-system ticket",
 		Triggers:       []Trigger{TriggerQueue},
 		Env:            []string{EnvTable, EnvKeyID, EnvMailFrom, EnvPortalURL},
-		OptionalEnv:    []string{EnvMailReplyTo, EnvTicketMode, EnvTicketDeptID, EnvBillingURL, EnvBillingSecretARN},
-		Access:         []Access{CustomerRecords, NoticeLedger, DecryptData, ReadBillingSecret, SendEmail},
+		OptionalEnv:    []string{EnvMailReplyTo, EnvTicketMode, EnvTicketDeptID, EnvWHMCSAdmin, EnvBillingURL, EnvBillingSecretARN},
+		Access:         []Access{CustomerRecords, NoticeLedger, TicketRecords, DecryptData, ReadBillingSecret, SendEmail},
 		TimeoutSeconds: 30, LogRetentionDays: 90,
 	},
 }

@@ -5,7 +5,7 @@ type Auth string
 
 const (
 	AuthJWT  Auth = "jwt"  // the HTTP API's JWT authorizer; roles are checked in the handler
-	AuthNone Auth = "none" // no authorizer; the handler checks an HMAC signature itself
+	AuthNone Auth = "none" // no authorizer; the handler checks an HMAC signature itself (webhook and signed reads)
 	// AuthPage: a page for people (shared/web). API Gateway runs no
 	// authorizer (a browser sends no bearer token); the handler reads its own
 	// session cookie, and every state change is checked for cross-origin
@@ -84,6 +84,11 @@ var Routes = []Route{
 	{"POST /console/disclosures/{id}/approve", FunctionAdminAPI, AuthPage},
 	{"POST /console/disclosures/{id}/export", FunctionAdminAPI, AuthPage},
 	{"GET /console/assets/{file}", FunctionAdminAPI, AuthPage},
+
+	// The billing system's signed reads (docs/whmcs.md §7.3): the signature
+	// covers "GET " + the path (shared/webhooksig).
+	{"GET /v1/billing/customers/{id}/kyc", FunctionBillingIntake, AuthNone},
+	{"GET /v1/billing/review-queue", FunctionBillingIntake, AuthNone},
 }
 
 // RoutesOf returns the routes served by one function.

@@ -244,6 +244,30 @@ func (st *Store) OldestPending(ctx context.Context) (kyc.Submission, error) {
 	return subs[0], nil
 }
 
+// PendingCount counts the submissions on the review queue's index (a Query
+// that returns the count only, page by page).
+func (st *Store) PendingCount(ctx context.Context) (int, error) {
+	in := &dynamodb.QueryInput{
+		TableName: &st.table, IndexName: aws.String(contract.IndexQueue),
+		KeyConditionExpression:    aws.String("#q = :q"),
+		ExpressionAttributeNames:  map[string]string{"#q": contract.AttrQPK},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":q": s(queuePartition)},
+		Select:                    types.SelectCount,
+	}
+	n := 0
+	for {
+		out, err := st.db.Query(ctx, in)
+		if err != nil {
+			return 0, fmt.Errorf("count review queue: %w", err)
+		}
+		n += int(out.Count)
+		if len(out.LastEvaluatedKey) == 0 {
+			return n, nil
+		}
+		in.ExclusiveStartKey = out.LastEvaluatedKey
+	}
+}
+
 // Audit returns a customer's audit trail in sequence order.
 func (st *Store) Audit(ctx context.Context, customerID string) ([]kyc.AuditEntry, error) {
 	items, err := st.query(ctx, pkAudit+customerID, "")

@@ -661,6 +661,23 @@ func TestHandlersAnswerAsDocumented(t *testing.T) {
 		{name: "event, no signature", method: "POST", path: "/v1/billing/events", body: order9, status: 401, code: "bad_signature"},
 		{name: "event, replay guard down", method: "POST", path: "/v1/billing/events", body: event("OrderCancelled", "evt-14", map[string]any{"orderId": "o-1"}),
 			header: signed(event("OrderCancelled", "evt-14", map[string]any{"orderId": "o-1"}), now), before: func() { f.replay.failNext = boom }, status: 500, code: "internal"},
+		// POST /v1/billing/events: StaffAction
+		hook("staff action", staffEvent("evt-20", staffDetail("o-1", "cust-1", "override")), 200, ""),
+		hook("staff action with an order's field", staffEvent("evt-21", map[string]any{"orderId": "o-1", "productId": "kyc-vps"}), 400, "malformed"),
+		hook("staff action on an order the gate never had", staffEvent("evt-22", staffDetail("o-nope", "cust-1", "module_create")), 404, "order_not_found"),
+		hook("staff action the gate does not know", staffEvent("evt-23", staffDetail("o-1", "cust-1", "terminate")), 422, "invalid_action"),
+		// GET /v1/billing/customers/{id}/kyc
+		{name: "billing read", method: "GET", path: "/v1/billing/customers/cust-1/kyc", header: signedGet("/v1/billing/customers/cust-1/kyc", now), status: 200},
+		{name: "billing read, released", method: "GET", path: "/v1/billing/customers/cust-5/kyc", header: signedGet("/v1/billing/customers/cust-5/kyc", now), status: 200},
+		{name: "billing read, a customer never seen", method: "GET", path: "/v1/billing/customers/nobody/kyc", header: signedGet("/v1/billing/customers/nobody/kyc", now), status: 200},
+		{name: "billing read, unsigned", method: "GET", path: "/v1/billing/customers/cust-1/kyc", status: 401, code: "bad_signature"},
+		{name: "billing read, a POST's signature", method: "GET", path: "/v1/billing/customers/cust-1/kyc", header: signed("", now), status: 401, code: "bad_signature"},
+		{name: "billing read, an id that is no id", method: "GET", path: "/v1/billing/customers/a%20b/kyc", header: signedGet("/v1/billing/customers/a%20b/kyc", now), status: 422, code: "invalid_customerId"},
+		{name: "billing read, store down", method: "GET", path: "/v1/billing/customers/cust-1/kyc", header: signedGet("/v1/billing/customers/cust-1/kyc", now), before: fail(kyctest.MethodAccount, 1, boom), status: 500, code: "internal"},
+		// GET /v1/billing/review-queue
+		{name: "review queue numbers", method: "GET", path: "/v1/billing/review-queue", header: signedGet("/v1/billing/review-queue", now), status: 200},
+		{name: "review queue numbers, unsigned", method: "GET", path: "/v1/billing/review-queue", status: 401, code: "bad_signature"},
+		{name: "review queue numbers, store down", method: "GET", path: "/v1/billing/review-queue", header: signedGet("/v1/billing/review-queue", now), before: fail(kyctest.MethodPendingCount, 1, boom), status: 500, code: "internal"},
 		// Paths and methods the API does not have.
 		{name: "unknown path", method: "GET", path: "/v1/nothing", auth: customer("cust-1"), status: 404, code: "not_found"},
 		{name: "wrong method", method: "GET", path: "/v1/kyc/documents", auth: customer("cust-1"), status: 405, code: "method_not_allowed"},

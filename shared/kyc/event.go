@@ -31,6 +31,9 @@ type Event struct {
 	// command carries no absolute new date.
 	PreviousDueDate *Date      `json:"previousDueDate,omitempty"`
 	Extension       *Extension `json:"extension,omitempty"`
+	// ServerRegion is where the service runs (a staff ticket about setting
+	// it up by hand names it).
+	ServerRegion string `json:"serverRegion,omitempty"`
 
 	// Customer events.
 	// Deadline: KycRequested, when the 3 days end; KycRejected, when the
@@ -73,7 +76,7 @@ func ptr[T any](v T) *T { return &v }
 func serviceEvent(t EventType, h Hold, kind string, at time.Time) Event {
 	return Event{
 		Type: t, ID: h.OrderID + ":" + kind, At: at, CustomerID: h.CustomerID,
-		OrderID: h.OrderID, ServiceID: h.ServiceID, ProductID: h.ProductID,
+		OrderID: h.OrderID, ServiceID: h.ServiceID, ProductID: h.ProductID, ServerRegion: h.ServerRegion,
 	}
 }
 

@@ -8,6 +8,10 @@ const (
 	OrderPlaced    EventType = "OrderPlaced"
 	OrderCancelled EventType = "OrderCancelled"
 	ServiceExpired EventType = "ServiceExpired"
+	// StaffAction reports what staff did by hand to a held service in the
+	// billing system (a create, an unsuspend, a provisioning override): it is
+	// recorded in the customer's audit trail and changes nothing else.
+	StaffAction EventType = "StaffAction"
 )
 
 // Events this system emits (source "kyc").
@@ -25,7 +29,7 @@ const (
 )
 
 // BillingEvents are the detail-types billing-intake accepts.
-var BillingEvents = []EventType{OrderPlaced, OrderCancelled, ServiceExpired}
+var BillingEvents = []EventType{OrderPlaced, OrderCancelled, ServiceExpired, StaffAction}
 
 // ServiceCommands are the events billing-adapter turns into billing-system calls.
 var ServiceCommands = []EventType{

@@ -38,7 +38,14 @@ type BillingEvent struct {
 // is refused (invalid, malformed_detail), so a billing system sending
 // something the gate does not understand is told, not half-understood.
 func DecodeBillingEvent(detail []byte) (BillingEvent, error) {
-	var e BillingEvent
+	return decodeDetail[BillingEvent](detail, "a billing event")
+}
+
+// decodeDetail reads an event's detail strictly into a T: an unknown field, a
+// wrong JSON type or data after the object is refused (invalid,
+// malformed_detail) without repeating the input.
+func decodeDetail[T any](detail []byte, what string) (T, error) {
+	var e T
 	dec := json.NewDecoder(bytes.NewReader(detail))
 	dec.DisallowUnknownFields()
 	err := dec.Decode(&e)
@@ -46,7 +53,8 @@ func DecodeBillingEvent(detail []byte) (BillingEvent, error) {
 		err = errors.New("data after the object")
 	}
 	if err != nil {
-		return BillingEvent{}, Invalid("malformed_detail", "detail is not a billing event: %s", decodeProblem(err))
+		var zero T
+		return zero, Invalid("malformed_detail", "detail is not %s: %s", what, decodeProblem(err))
 	}
 	return e, nil
 }
@@ -273,6 +281,11 @@ func (s *Intake) ApplyBillingEvent(ctx context.Context, t EventType, e BillingEv
 		return s.CancelOrder(ctx, e.OrderID)
 	case ServiceExpired:
 		return s.ServiceExpired(ctx, e.OrderID)
+	case StaffAction:
+		return IntakeResult{}, Invalid("malformed_detail", "a StaffAction's detail is a StaffActionEvent (DecodeStaffAction, RecordStaffAction)")
 	}
-	return IntakeResult{}, Invalid("unknown_event_type", "type must be OrderPlaced, OrderCancelled or ServiceExpired")
+	return IntakeResult{}, errUnknownEventType
 }
+
+// errUnknownEventType refuses an event type the intake does not take.
+var errUnknownEventType = Invalid("unknown_event_type", "type must be OrderPlaced, OrderCancelled, ServiceExpired or StaffAction")

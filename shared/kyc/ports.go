@@ -38,6 +38,9 @@ type Store interface {
 	PendingSubmissions(ctx context.Context, limit int) ([]Submission, error)
 	// OldestPending returns the submission waiting longest, or ErrNotExist.
 	OldestPending(ctx context.Context) (Submission, error)
+	// PendingCount returns how many submissions wait for review. It reads
+	// the review queue's index only.
+	PendingCount(ctx context.Context) (int, error)
 
 	// Due returns what a sweep at now must look at: customers with something
 	// due, and outbox records not yet published. It reads the due index only.

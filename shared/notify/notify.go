@@ -2,7 +2,7 @@
 // KycVerified, KycExpiring, KycExpired) into customer notices: an e-mail
 // through SES v2 in the customer's language (English or Traditional
 // Chinese, or both when the language is unknown), and optionally a ticket in
-// WHMCS.
+// WHMCS: one ticket per KYC case (WHMCSTickets).
 //
 // A notice carries no image, no document number and no link but the customer
 // portal's, where the customer must log in. The recipient is the customer's
@@ -46,30 +46,38 @@ type Mailer interface {
 	Send(ctx context.Context, to string, m Message) (string, error)
 }
 
-// Tickets opens a ticket about a notice in the billing system.
+// Tickets keeps the customer's KYC case ticket in the billing system: it
+// adds a notice to it (opening, replying, closing, as the notice's type
+// asks) and returns an outcome word for the notice ledger.
 type Tickets interface {
-	Open(ctx context.Context, t Ticket) (string, error)
+	Notice(ctx context.Context, t Ticket) (string, error)
 }
 
-// Ticket is a notice as a support ticket.
+// Ticket is a notice for the customer's case ticket.
 type Ticket struct {
 	EventID    string
+	Type       kyc.EventType
 	CustomerID string
 	ServiceID  string // "" if the notice is not about one service
-	Subject    string
+	Subject    string // the notice's subject
 	Message    string // plain text
 	// NotifyCustomer asks the billing system to e-mail the customer about the
 	// ticket: set when no e-mail was sent by the gate.
 	NotifyCustomer bool
+	// Resumed says an earlier attempt at this notice may have reached the
+	// billing system (its outcome was unknown).
+	Resumed bool
 }
 
-// ErrNoTicket is returned by a Tickets that cannot open a ticket for this
-// customer (not a customer of the billing system); the notice goes on.
+// ErrNoTicket is returned by a Tickets that has nothing to do for this
+// notice: the customer is not one of the billing system's, or the notice
+// (a reminder, a verification) belongs to no open case. The notice goes on.
 var ErrNoTicket = errors.New("no ticket for this customer")
 
-// TicketTypes are the notices that also open a ticket: the ones that ask the
-// customer to act.
-var TicketTypes = []kyc.EventType{kyc.KycRequested, kyc.KycRejected}
+// TicketTypes are the notices that go to the customer's case ticket: the
+// requests and rejections that open or continue a case, the expiry reminder
+// while a case is open, and the verification that closes it.
+var TicketTypes = []kyc.EventType{kyc.KycRequested, kyc.KycRejected, kyc.KycExpiring, kyc.KycVerified}
 
 // Ledger key layout of sent notices.
 const (
@@ -159,7 +167,7 @@ func (n *Notifier) Notify(ctx context.Context, e kyc.Event) error {
 	if cust.Contact == nil {
 		log.InfoContext(ctx, "customer has no contact address: no e-mail")
 	} else {
-		sent, err := n.once(ctx, log, n.c.SentEmail, e.ID, func(ctx context.Context) (string, error) {
+		sent, err := n.once(ctx, log, n.c.SentEmail, e.ID, func(ctx context.Context, _ bool) (string, error) {
 			return n.email(ctx, log, e, cust, msg)
 		})
 		if err != nil {
@@ -169,18 +177,18 @@ func (n *Notifier) Notify(ctx context.Context, e kyc.Event) error {
 	}
 
 	if n.c.Tickets != nil && slices.Contains(TicketTypes, e.Type) {
-		_, err := n.once(ctx, log, n.c.SentTicket, e.ID, func(ctx context.Context) (string, error) {
-			ref, err := n.c.Tickets.Open(ctx, Ticket{EventID: e.ID, CustomerID: e.CustomerID, ServiceID: e.ServiceID,
-				Subject: msg.Subject, Message: msg.Text, NotifyCustomer: !emailed})
+		_, err := n.once(ctx, log, n.c.SentTicket, e.ID, func(ctx context.Context, resumed bool) (string, error) {
+			out, err := n.c.Tickets.Notice(ctx, Ticket{EventID: e.ID, Type: e.Type, CustomerID: e.CustomerID, ServiceID: e.ServiceID,
+				Subject: msg.Subject, Message: msg.Text, NotifyCustomer: !emailed, Resumed: resumed})
 			if errors.Is(err, ErrNoTicket) {
-				log.InfoContext(ctx, "no ticket for this customer")
+				log.InfoContext(ctx, "no ticket for this customer or notice")
 				return "none", nil
 			}
 			if err != nil {
 				return "", err
 			}
-			log.InfoContext(ctx, "ticket opened", "ticket", ref)
-			return "opened", nil
+			log.InfoContext(ctx, "case ticket", "outcome", out)
+			return out, nil
 		})
 		if err != nil {
 			return err
@@ -211,9 +219,9 @@ func (n *Notifier) email(ctx context.Context, log *slog.Logger, e kyc.Event, cus
 
 // once runs send unless the ledger shows it done for this event. It reports
 // whether the notice has gone out (now or before).
-func (n *Notifier) once(ctx context.Context, log *slog.Logger, l ledger.Ledger, eventID string, send func(context.Context) (string, error)) (bool, error) {
+func (n *Notifier) once(ctx context.Context, log *slog.Logger, l ledger.Ledger, eventID string, send func(ctx context.Context, resumed bool) (string, error)) (bool, error) {
 	if l == nil {
-		out, err := send(ctx)
+		out, err := send(ctx, false)
 		return err == nil && gone(out), err
 	}
 	claim, err := l.Claim(ctx, eventID, nil)
@@ -226,10 +234,10 @@ func (n *Notifier) once(ctx context.Context, log *slog.Logger, l ledger.Ledger, 
 		return false, fmt.Errorf("notice %s: %w", eventID, err)
 	case err != nil:
 		log.ErrorContext(ctx, "record of sent notices unavailable: sending without de-duplication", "err", err)
-		out, err := send(ctx)
+		out, err := send(ctx, true)
 		return err == nil && gone(out), err
 	}
-	out, err := send(ctx)
+	out, err := send(ctx, claim.Resumed)
 	bg := context.WithoutCancel(ctx)
 	if err != nil {
 		// A send whose outcome is unknown holds the record for the ledger's
@@ -247,7 +255,13 @@ func (n *Notifier) once(ctx context.Context, log *slog.Logger, l ledger.Ledger, 
 }
 
 // gone reports whether a notice outcome means the customer was told.
-func gone(outcome string) bool { return outcome == "sent" || outcome == "opened" }
+func gone(outcome string) bool {
+	switch outcome {
+	case "sent", TicketOpened, TicketRecovered, TicketReplied, TicketClosed:
+		return true
+	}
+	return false
+}
 
 // Handler is the notifier's SQS handler: each record's body is an
 // EventBridge event of a customer notice; records whose notice failed are

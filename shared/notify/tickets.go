@@ -2,44 +2,199 @@ package notify
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
+	"github.com/kycgate/kycgate/shared/kyc"
 	"github.com/kycgate/kycgate/shared/whmcs"
 )
 
-// WHMCSTickets opens notices as WHMCS support tickets (OpenTicket) in a
-// department, in the client's name as staff: the customer id is the WHMCS
-// client id, and the service id, if any, links the ticket to the service.
+// WHMCSTickets keeps one WHMCS ticket per KYC case (docs/whmcs.md §6): a
+// case opens with the first KycRequested or KycRejected while the customer
+// has none and closes with KycVerified. The first notice of a case opens the
+// ticket in the client's name as staff (or recovers an open one, found by
+// the subject's tag: a record lost, or an OpenTicket whose reply was lost);
+// later notices are replies; KycVerified replies, closes the ticket and
+// forgets the case. The customer id is the WHMCS client id; the ticket is
+// kept in Cases (TICKET#<customerId>).
 type WHMCSTickets struct {
-	c    *whmcs.Client
-	dept int
+	c     *whmcs.Client
+	dept  int
+	admin string
+	cases Cases
 }
 
 var _ Tickets = (*WHMCSTickets)(nil)
 
-// NewWHMCSTickets returns a ticket opener for department deptID.
-func NewWHMCSTickets(c *whmcs.Client, deptID string) (*WHMCSTickets, error) {
+// NewWHMCSTickets returns the case tickets of department deptID, replied to
+// as the WHMCS admin adminUsername (the API credential's admin), kept in
+// cases.
+func NewWHMCSTickets(c *whmcs.Client, deptID, adminUsername string, cases Cases) (*WHMCSTickets, error) {
 	id, err := whmcs.ParseClientID(deptID) // a positive integer, like a client id
 	if err != nil {
 		return nil, fmt.Errorf("notify: ticket department %q is not a WHMCS department id", deptID)
 	}
-	return &WHMCSTickets{c: c, dept: id}, nil
+	if adminUsername == "" || cases == nil {
+		return nil, errors.New("notify: WHMCS tickets need the API admin's username and a record of open cases")
+	}
+	return &WHMCSTickets{c: c, dept: id, admin: adminUsername, cases: cases}, nil
 }
 
-// Open implements Tickets. A customer id that is not a WHMCS client id gives
-// ErrNoTicket; a service id that is not a WHMCS service id is left out.
-func (w *WHMCSTickets) Open(ctx context.Context, t Ticket) (string, error) {
+// CaseSubject is the subject of a customer's case ticket; its tag
+// ([KYC-<customerId>]) finds the ticket again, and lets the WHMCS addon
+// recognise it.
+func CaseSubject(customerID string) string {
+	return "Identity verification (KYC) / 身份驗證 " + CaseTag(customerID)
+}
+
+// CaseTag is the subject tag of a customer's case ticket.
+func CaseTag(customerID string) string { return "[KYC-" + customerID + "]" }
+
+// Ticket outcomes (kept in the notice ledger).
+const (
+	TicketOpened    = "opened"
+	TicketRecovered = "recovered"
+	TicketReplied   = "replied"
+	TicketClosed    = "closed"
+)
+
+// Notice implements Tickets. A customer id that is not a WHMCS client id,
+// and a notice of no open case (a reminder or a verification of a customer
+// without one), give ErrNoTicket; a service id that is not a WHMCS service
+// id is left out.
+func (w *WHMCSTickets) Notice(ctx context.Context, t Ticket) (string, error) {
 	client, err := whmcs.ParseClientID(t.CustomerID)
 	if err != nil {
 		return "", ErrNoTicket
 	}
+	c, open, err := w.cases.Case(ctx, t.CustomerID)
+	if err != nil {
+		return "", fmt.Errorf("case record: %w", err)
+	}
+	switch t.Type {
+	case kyc.KycRequested, kyc.KycRejected:
+		if open {
+			out, err := w.reply(ctx, c, t, "")
+			if !errors.Is(err, errTicketGone) {
+				return out, err
+			}
+		}
+		return w.open(ctx, client, t)
+	case kyc.KycExpiring:
+		if !open {
+			return "", ErrNoTicket
+		}
+		out, err := w.reply(ctx, c, t, "")
+		if errors.Is(err, errTicketGone) {
+			return "", ErrNoTicket
+		}
+		return out, err
+	case kyc.KycVerified:
+		if !open {
+			found, err := w.find(ctx, client, t.CustomerID)
+			if err != nil || found == nil {
+				if err == nil {
+					err = ErrNoTicket
+				}
+				return "", err
+			}
+			c = *found
+		}
+		return w.close(ctx, c, t)
+	}
+	return "", ErrNoTicket
+}
+
+// errTicketGone: the case's ticket is no longer in WHMCS (staff deleted it).
+var errTicketGone = errors.New("the case ticket was deleted")
+
+// open starts a case: an open case ticket found by its tag is taken over
+// (with this notice as a reply, unless this is a resumed attempt, whose
+// earlier try may have opened that very ticket with this notice); none →
+// OpenTicket. The case is recorded either way.
+func (w *WHMCSTickets) open(ctx context.Context, client int, t Ticket) (string, error) {
+	found, err := w.find(ctx, client, t.CustomerID)
+	if err != nil {
+		return "", err
+	}
+	if found != nil && !t.Resumed {
+		switch _, err := w.reply(ctx, *found, t, ""); {
+		case errors.Is(err, errTicketGone): // deleted since it was found: open a new one
+			found = nil
+		case err != nil:
+			return "", err
+		}
+	}
+	if found != nil {
+		found.OpenedBy = t.EventID
+		if err := w.cases.SaveCase(ctx, *found); err != nil {
+			return "", fmt.Errorf("record the case: %w", err)
+		}
+		return TicketRecovered, nil
+	}
 	service, _ := whmcs.ParseServiceID(t.ServiceID)
 	ref, err := w.c.OpenTicket(ctx, whmcs.Ticket{
 		DeptID: w.dept, ClientID: client, ServiceID: service,
-		Subject: t.Subject, Message: t.Message, NoEmail: !t.NotifyCustomer,
+		Subject: CaseSubject(t.CustomerID), Message: t.Message, NoEmail: !t.NotifyCustomer,
 	})
 	if err != nil {
 		return "", err
 	}
-	return ref.TID, nil
+	c := Case{CustomerID: t.CustomerID, TicketID: ref.ID, TID: ref.TID, OpenedBy: t.EventID}
+	if err := w.cases.SaveCase(ctx, c); err != nil {
+		// Opened but not recorded: the retry finds it by its tag.
+		return "", fmt.Errorf("record the case: %w", err)
+	}
+	return TicketOpened, nil
+}
+
+// find returns the customer's newest open case ticket in WHMCS, or nil.
+func (w *WHMCSTickets) find(ctx context.Context, client int, customerID string) (*Case, error) {
+	found, err := w.c.FindTickets(ctx, whmcs.TicketQuery{ClientID: client, Subject: CaseTag(customerID), Status: whmcs.StatusAllActive})
+	if err != nil || len(found) == 0 {
+		return nil, err
+	}
+	return &Case{CustomerID: customerID, TicketID: found[0].ID, TID: found[0].TID}, nil
+}
+
+// reply adds the notice to the case ticket, setting status if given.
+func (w *WHMCSTickets) reply(ctx context.Context, c Case, t Ticket, status string) (string, error) {
+	err := w.c.ReplyTicket(ctx, whmcs.TicketReply{TicketID: c.TicketID, Message: t.Message, AdminUsername: w.admin,
+		NoEmail: !t.NotifyCustomer, Status: status})
+	if whmcs.TicketNotFound(err) {
+		if ferr := w.cases.ForgetCase(ctx, c.CustomerID); ferr != nil {
+			return "", fmt.Errorf("forget a deleted case ticket: %w", ferr)
+		}
+		return "", errTicketGone
+	}
+	if err != nil {
+		return "", err
+	}
+	return TicketReplied, nil
+}
+
+// close ends a case: the verified notice as a reply that closes the ticket
+// (recorded on the case, so a retry does not reply twice), UpdateTicket
+// status=Closed in case the reply could not set it, then the case is
+// forgotten (the next request opens a new one).
+func (w *WHMCSTickets) close(ctx context.Context, c Case, t Ticket) (string, error) {
+	if c.Closing != t.EventID {
+		if _, err := w.reply(ctx, c, t, whmcs.TicketStatusClosed); err != nil {
+			if errors.Is(err, errTicketGone) {
+				return "", ErrNoTicket
+			}
+			return "", err
+		}
+		c.Closing = t.EventID
+		if err := w.cases.SaveCase(ctx, c); err != nil {
+			return "", fmt.Errorf("record the closing reply: %w", err)
+		}
+	}
+	if err := w.c.SetTicketStatus(ctx, c.TicketID, whmcs.TicketStatusClosed); err != nil && !whmcs.TicketNotFound(err) {
+		return "", err
+	}
+	if err := w.cases.ForgetCase(ctx, c.CustomerID); err != nil {
+		return "", fmt.Errorf("forget the case: %w", err)
+	}
+	return TicketClosed, nil
 }

@@ -191,3 +191,52 @@ func TestSweepRunsAtTheScheduledTime(t *testing.T) {
 		t.Fatal("a scheduled event without a time was run")
 	}
 }
+
+// memGuard is a replay guard in memory.
+type memGuard struct{ seen map[string]bool }
+
+func (g *memGuard) Seen(_ context.Context, id string) (bool, error) { return g.seen[id], nil }
+func (g *memGuard) Remember(_ context.Context, id string, _ time.Time) error {
+	if g.seen[id] {
+		return kyc.ErrStale
+	}
+	g.seen[id] = true
+	return nil
+}
+
+// A StaffAction from the queue is decoded by its own shape and recorded once
+// per EventBridge event id, however often it is delivered; one for an order
+// the gate never had is reported (and ends in the DLQ).
+func TestIntakeStaffAction(t *testing.T) {
+	w := kyctest.New(t)
+	w.PlaceOrder("c1", "o1")
+	guard := &memGuard{seen: map[string]bool{}}
+	h := triggers.NewIntake(w.Intake, slog.New(slog.DiscardHandler)).WithReplayGuard(guard)
+	staff := func(id string, detail string) events.EventBridgeEvent {
+		return events.EventBridgeEvent{ID: id, Source: contract.SourceBilling, DetailType: string(kyc.StaffAction), Detail: json.RawMessage(detail)}
+	}
+	good := `{"orderId":"o1","serviceId":"svc-o1","customerId":"c1","action":"module_create","adminId":"7"}`
+	res, err := h.HandleSQS(context.Background(), batchOf(t,
+		staff("eb-1", good), // recorded
+		staff("eb-1", good), // the same event delivered again: acknowledged, not recorded
+		staff("eb-2", `{"orderId":"o1","serviceId":"svc-o1","customerId":"c1","action":"override","adminId":"7","productId":"kyc-vps"}`),
+		staff("eb-3", `{"orderId":"o9","serviceId":"svc-o9","customerId":"c1","action":"override","adminId":"7"}`),
+		staff("eb-4", `{"orderId":"o1","serviceId":"svc-o1","customerId":"c1","action":"override","adminId":"7"}`), // another event: recorded
+	))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f := failed(res); strings.Join(f, ",") != "m3,m4" {
+		t.Fatalf("failures %v, want m3 (an order's field) and m4 (an order the gate never had)", f)
+	}
+	var got []string
+	for _, e := range w.Audit("c1") {
+		got = append(got, e.Action)
+	}
+	if strings.Join(got, ",") != "order.held,staff.module_create,staff.override" {
+		t.Fatalf("audit %v", got)
+	}
+	if !guard.seen["eventbridge:eb-1"] || guard.seen["eventbridge:eb-3"] {
+		t.Fatalf("guard %v: want applied ids only", guard.seen)
+	}
+}

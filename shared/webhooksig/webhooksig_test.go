@@ -47,3 +47,50 @@ func TestVerify(t *testing.T) {
 		})
 	}
 }
+
+// TestVerifyGet: a signed GET covers its path; a POST's signature cannot be
+// used on a GET, nor a GET's on a POST.
+func TestVerifyGet(t *testing.T) {
+	now := time.Unix(1_780_000_000, 0)
+	ts := strconv.FormatInt(now.Unix(), 10)
+	const path = "/v1/billing/customers/1001/kyc"
+	sig := webhooksig.SignGet(hookKey, now.Unix(), path)
+	if sig != webhooksig.Sign(hookKey, now.Unix(), []byte("GET "+path)) {
+		t.Fatalf("SignGet %q is not the v1 signature of %q", sig, "GET "+path)
+	}
+	postBody := []byte(`{"type":"OrderCancelled","id":"e-1","detail":{"orderId":"o-1"}}`)
+	postSig := webhooksig.Sign(hookKey, now.Unix(), postBody)
+	cases := []struct {
+		name      string
+		sig, path string
+		now       time.Time
+		wantValid bool
+	}{
+		{"valid", sig, path, now, true},
+		{"rotation list", "v1=00, " + sig, path, now, true},
+		{"another path", sig, "/v1/billing/customers/1002/kyc", now, false},
+		{"the path with a query", sig, path + "?x=1", now, false},
+		{"no leading slash", webhooksig.Sign(hookKey, now.Unix(), []byte("GET v1/x")), "v1/x", now, false},
+		{"a POST's signature on a GET", postSig, path, now, false},
+		{"signed 6 minutes ago", sig, path, now.Add(6 * time.Minute), false},
+		{"other key", webhooksig.SignGet([]byte("another-key-0123456789"), now.Unix(), path), path, now, false},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			err := webhooksig.VerifyGet(hookKey, ts, tc.sig, tc.path, tc.now, webhooksig.Tolerance)
+			if (err == nil) != tc.wantValid {
+				t.Fatalf("VerifyGet = %v, want valid=%v", err, tc.wantValid)
+			}
+		})
+	}
+	t.Run("a GET's signature on a POST", func(t *testing.T) {
+		for _, body := range [][]byte{nil, []byte("GET " + path)} {
+			if err := webhooksig.Verify(hookKey, ts, sig, body, now, webhooksig.Tolerance); err == nil {
+				t.Fatalf("a GET's signature verified a POST of %q", body)
+			}
+		}
+		if err := webhooksig.Verify(hookKey, ts, postSig, postBody, now, webhooksig.Tolerance); err != nil {
+			t.Fatal(err)
+		}
+	})
+}

@@ -1,6 +1,9 @@
 package whmcs
 
-import "fmt"
+import (
+	"errors"
+	"fmt"
+)
 
 // Kind says what a failed call means for the caller.
 type Kind int
@@ -76,3 +79,6 @@ func (e *Error) Uncertain() bool { return e.Kind == KindUnknown }
 // KindName is the Kind as a word (rejected, denied, unavailable,
 // unknown_outcome, invalid) for logs and records.
 func (e *Error) KindName() string { return e.Kind.String() }
+
+// asError is errors.As for *Error.
+func asError(err error, target **Error) bool { return errors.As(err, target) }

@@ -1,6 +1,7 @@
 // Package whmcs is a small client of the WHMCS API (includes/api.php): the
 // actions the KYC gate needs to provision, suspend, unsuspend and re-date a
-// service, read a service's status, and open a support ticket.
+// service, read a service's status, its order's payment and its product's
+// module, and keep support tickets (open, find, reply, close).
 //
 // Every call is a form POST with the API credential pair (identifier/secret)
 // and responsetype=json; WHMCS answers {"result":"success"|"error",
@@ -55,6 +56,11 @@ const (
 	ActionUpdateClientProduct = "UpdateClientProduct"
 	ActionGetClientsProducts  = "GetClientsProducts"
 	ActionOpenTicket          = "OpenTicket"
+	ActionGetOrders           = "GetOrders"
+	ActionGetProducts         = "GetProducts"
+	ActionGetTickets          = "GetTickets"
+	ActionAddTicketReply      = "AddTicketReply"
+	ActionUpdateTicket        = "UpdateTicket"
 )
 
 // Service statuses (tblhosting.domainstatus) as GetClientsProducts reports them.
@@ -180,6 +186,8 @@ type Service struct {
 	Status           string // one of the Status constants
 	SuspensionReason string
 	NextDueDate      string
+	ProductID        int // pid: the product (tblproducts.id)
+	OrderID          int // orderid: the order that created the service (0: none, e.g. added by staff)
 }
 
 // Service returns a service's status through GetClientsProducts. A service
@@ -204,6 +212,8 @@ func (c *Client) Service(ctx context.Context, serviceID int) (Service, error) {
 			Status           string  `json:"status"`
 			SuspensionReason string  `json:"suspensionreason"`
 			NextDueDate      string  `json:"nextduedate"`
+			ProductID        flexInt `json:"pid"`
+			OrderID          flexInt `json:"orderid"`
 		} `json:"product"`
 	}
 	if p := bytes.TrimSpace(r.Products); len(p) > 0 && p[0] == '{' {
@@ -214,13 +224,15 @@ func (c *Client) Service(ctx context.Context, serviceID int) (Service, error) {
 	for _, p := range list.Product {
 		if int(p.ID) == serviceID {
 			return Service{ID: serviceID, ClientID: int(p.ClientID), Status: p.Status,
-				SuspensionReason: p.SuspensionReason, NextDueDate: p.NextDueDate}, nil
+				SuspensionReason: p.SuspensionReason, NextDueDate: p.NextDueDate, ProductID: int(p.ProductID), OrderID: int(p.OrderID)}, nil
 		}
 	}
 	return Service{}, &Error{Action: ActionGetClientsProducts, Kind: KindRejected, Message: "Service ID not found"}
 }
 
-// Ticket is a support ticket opened by staff for a client.
+// Ticket is a support ticket opened by staff for a client, or (ClientID 0)
+// one opened in the name of Name and Email, which no client sees: a
+// ticket for staff.
 type Ticket struct {
 	DeptID    int
 	ClientID  int
@@ -229,8 +241,11 @@ type Ticket struct {
 	Message   string
 	Markdown  bool
 	Priority  string // Low (default), Medium or High
-	// NoEmail stops WHMCS from e-mailing the client about the new ticket.
+	// NoEmail stops WHMCS from e-mailing the client (or Email) about the new
+	// ticket.
 	NoEmail bool
+	// Name and Email open the ticket as a non-client (ClientID 0).
+	Name, Email string
 }
 
 // TicketRef identifies an opened ticket.
@@ -246,17 +261,22 @@ func (c *Client) OpenTicket(ctx context.Context, t Ticket) (TicketRef, error) {
 	switch {
 	case t.DeptID <= 0:
 		return TicketRef{}, &Error{Action: ActionOpenTicket, Kind: KindInvalid, Message: "deptid must be a positive integer"}
-	case t.ClientID <= 0:
-		return TicketRef{}, &Error{Action: ActionOpenTicket, Kind: KindInvalid, Message: "clientid must be a positive integer"}
+	case t.ClientID < 0 || (t.ClientID == 0 && (t.Name == "" || t.Email == "")):
+		return TicketRef{}, &Error{Action: ActionOpenTicket, Kind: KindInvalid, Message: "clientid must be a positive integer, or name and email given"}
 	case t.Subject == "" || t.Message == "":
 		return TicketRef{}, &Error{Action: ActionOpenTicket, Kind: KindInvalid, Message: "subject and message are required"}
 	}
 	p := url.Values{}
 	p.Set("deptid", strconv.Itoa(t.DeptID))
-	p.Set("clientid", strconv.Itoa(t.ClientID))
 	p.Set("subject", t.Subject)
 	p.Set("message", t.Message)
-	p.Set("admin", "true")
+	if t.ClientID > 0 {
+		p.Set("clientid", strconv.Itoa(t.ClientID))
+		p.Set("admin", "true")
+	} else {
+		p.Set("name", t.Name)
+		p.Set("email", t.Email)
+	}
 	if t.ServiceID > 0 {
 		p.Set("serviceid", strconv.Itoa(t.ServiceID))
 	}

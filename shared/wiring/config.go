@@ -49,6 +49,10 @@ type Config struct {
 	TicketMode   string // contract.EnvTicketMode: "" or TicketsWHMCS
 	TicketDeptID string // contract.EnvTicketDeptID
 
+	WHMCSAdmin         string // contract.EnvWHMCSAdmin
+	ProvisioningDeptID string // contract.EnvProvisioningDeptID
+	BillingQueueURL    string // contract.EnvBillingQueueURL
+
 	ReviewSLA        time.Duration // contract.EnvReviewSLA
 	MetricsNamespace string        // contract.EnvMetricsNamespace
 
@@ -160,6 +164,18 @@ func Load(spec contract.Spec, env func(string) string) (Config, error) {
 			c.TicketMode = v
 		case contract.EnvTicketDeptID:
 			c.TicketDeptID = v
+		case contract.EnvWHMCSAdmin:
+			c.WHMCSAdmin = v
+		case contract.EnvProvisioningDeptID:
+			if n, err := strconv.Atoi(v); err != nil || n <= 0 || strconv.Itoa(n) != v {
+				bad(name, fmt.Sprintf("%q is not a WHMCS department id", v))
+			}
+			c.ProvisioningDeptID = v
+		case contract.EnvBillingQueueURL:
+			if u, err := url.Parse(v); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+				bad(name, "not an http(s) URL")
+			}
+			c.BillingQueueURL = v
 		case contract.EnvReviewSLA:
 			d, err := time.ParseDuration(v)
 			if err != nil || d <= 0 {
@@ -208,6 +224,7 @@ func Load(spec contract.Spec, env func(string) string) (Config, error) {
 	if c.TicketMode == TicketsWHMCS {
 		for _, need := range []struct{ name, v string }{
 			{contract.EnvTicketDeptID, c.TicketDeptID}, {contract.EnvBillingURL, c.BillingURL}, {contract.EnvBillingSecretARN, c.BillingSecretARN},
+			{contract.EnvWHMCSAdmin, c.WHMCSAdmin},
 		} {
 			if need.v == "" {
 				bad(need.name, "required when "+contract.EnvTicketMode+"="+TicketsWHMCS)

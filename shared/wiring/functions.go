@@ -140,7 +140,7 @@ func billingIntake(ctx context.Context, r *resources) (*Function, error) {
 	}
 	intake := kyc.NewIntake(r.store, r.sealer(), r.bus(), r.cfg.policy(), r.options()...)
 	webhook := httpapi.NewBillingWebhook(intake, secret, r.store, nil, r.log)
-	queue := triggers.NewIntake(intake, r.log)
+	queue := triggers.NewIntake(intake, r.log).WithReplayGuard(r.store)
 	return &Function{HTTP: webhook, Invoke: queueOrHTTP(typed(queue.HandleSQS), proxy(webhook))}, nil
 }
 
@@ -160,12 +160,18 @@ func billingAdapter(ctx context.Context, r *resources) (*Function, error) {
 	if err != nil {
 		return nil, err
 	}
-	biller, err := billing.NewBiller(r.cfg.BillingMode, r.cfg.BillingURL, secret)
+	dept, err := billing.ParseDeptID(r.cfg.ProvisioningDeptID)
+	if err != nil {
+		return nil, err
+	}
+	biller, err := billing.NewBiller(r.cfg.BillingMode, r.cfg.BillingURL, secret, billing.WithHolds(billing.HoldsOf(r.store)),
+		billing.WithSetupTickets(billing.SetupTickets{DeptID: dept, Email: r.cfg.MailFrom, AdminUsername: r.cfg.WHMCSAdmin}))
 	if err != nil {
 		return nil, err
 	}
 	commands := ledger.NewDynamo(r.clients.DynamoDB, r.cfg.Table, contract.PrefixCommand, contract.SKCommand, 0)
 	h := billing.NewHandler(billing.NewApplier(commands, biller, r.log), r.log)
+	h.Requeue = billing.SQSRequeue{Client: r.clients.SQS, QueueURL: r.cfg.BillingQueueURL}
 	return &Function{Invoke: typed(h.Handle)}, nil
 }
 
@@ -200,7 +206,8 @@ func notifier(ctx context.Context, r *resources) (*Function, error) {
 		if err != nil {
 			return nil, err
 		}
-		if c.Tickets, err = notify.NewWHMCSTickets(client, r.cfg.TicketDeptID); err != nil {
+		cases := notify.NewDynamoCases(r.clients.DynamoDB, r.cfg.Table)
+		if c.Tickets, err = notify.NewWHMCSTickets(client, r.cfg.TicketDeptID, r.cfg.WHMCSAdmin, cases); err != nil {
 			return nil, err
 		}
 	}

@@ -19,6 +19,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/aws-sdk-go-v2/service/sesv2"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"github.com/kycgate/kycgate/shared/awsenv"
 	"github.com/kycgate/kycgate/shared/billing"
@@ -39,6 +40,7 @@ type Clients struct {
 	EventBridge *eventbridge.Client
 	Secrets     *secretsmanager.Client
 	SES         *sesv2.Client
+	SQS         *sqs.Client
 }
 
 // NewClients builds every client from cfg. Building a client does no I/O.
@@ -50,6 +52,7 @@ func NewClients(cfg aws.Config) Clients {
 		EventBridge: eventbridge.NewFromConfig(cfg),
 		Secrets:     secretsmanager.NewFromConfig(cfg),
 		SES:         sesv2.NewFromConfig(cfg),
+		SQS:         sqs.NewFromConfig(cfg),
 	}
 }
 

@@ -51,6 +51,8 @@ var validEnv = map[string]string{
 	contract.EnvSigninIssuer: "whmcs", contract.EnvSigninAudience: "https://kyc.example.com/verify",
 	contract.EnvSigninKeys: `[{"kid":"k1","alg":"EdDSA","publicKey":"-----BEGIN PUBLIC KEY-----\nMCowBQYDK2VwAyEAGb9ECWmEzf6FQbrBZ9w7lshQhqowtrbLDFw4rXAxZuE=\n-----END PUBLIC KEY-----\n"}]`,
 	contract.EnvOIDCIssuer: "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_abc", contract.EnvOIDCClientID: "client",
+	contract.EnvWHMCSAdmin: "kyc-gate", contract.EnvProvisioningDeptID: "5",
+	contract.EnvBillingQueueURL: "https://sqs.eu-west-1.amazonaws.com/1/kyc-billing",
 }
 
 func envOf(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
@@ -121,6 +123,9 @@ func TestLoadRefusesBadConfiguration(t *testing.T) {
 		{"sender", contract.FunctionNotifier, with(contract.EnvMailFrom, "KYC <kyc@example.com>"), []string{contract.EnvMailFrom}},
 		{"ticket mode", contract.FunctionNotifier, with(contract.EnvTicketMode, "zendesk"), []string{contract.EnvTicketMode}},
 		{"tickets without a department", contract.FunctionNotifier, without(contract.EnvTicketDeptID), []string{contract.EnvTicketDeptID}},
+		{"tickets without the API admin", contract.FunctionNotifier, without(contract.EnvWHMCSAdmin), []string{contract.EnvWHMCSAdmin}},
+		{"a provisioning department that is no id", contract.FunctionBillingAdapter, with(contract.EnvProvisioningDeptID, "ops"), []string{contract.EnvProvisioningDeptID}},
+		{"no billing queue", contract.FunctionBillingAdapter, without(contract.EnvBillingQueueURL), []string{contract.EnvBillingQueueURL}},
 		{"no regions", contract.FunctionBillingIntake, without(contract.EnvRegions), []string{contract.EnvRegions}},
 		{"a region without a time zone", contract.FunctionBillingIntake, with(contract.EnvRegions, "hk"), []string{contract.EnvRegions}},
 		{"an unknown time zone", contract.FunctionBillingIntake, with(contract.EnvRegions, "hk=Asia/Kowloon"), []string{contract.EnvRegions}},

@@ -93,6 +93,10 @@ func (s *Server) clockRoutes(mux *http.ServeMux) {
 	})
 	// The sink serves POST /services/{id}; the local route is its path under /local/billing.
 	mux.Handle("POST /local/billing/services/{serviceId}", http.StripPrefix("/local/billing", s.sink))
+	// Likewise an order's payment or cancellation, and a product without a
+	// module (the billing adapter's checks before it provisions).
+	mux.Handle("POST /local/billing/orders/{orderId}", http.StripPrefix("/local/billing", s.sink))
+	mux.Handle("POST /local/billing/products/{productId}", http.StripPrefix("/local/billing", s.sink))
 }
 
 // decodeStrict reads a small JSON object with no unknown fields and nothing

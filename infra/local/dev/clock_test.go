@@ -114,6 +114,19 @@ func TestClockAndDueDateRoutes(t *testing.T) {
 	if sv, _ := sink.Service(9001); sv.NextDueDate != "2027-01-05" {
 		t.Fatalf("service %+v", sv)
 	}
+	// An order left unpaid, then paid; a product without a module.
+	if status, body := call("POST", "/local/billing/orders/9001", `{"paymentStatus":"Unpaid"}`); status != http.StatusOK || !strings.Contains(body, `"paymentStatus": "Unpaid"`) {
+		t.Fatalf("POST /local/billing/orders/9001 = %d %s", status, body)
+	}
+	if o, _ := sink.Order(9001); o.PaymentStatus != "Unpaid" || o.InvoiceID == 0 {
+		t.Fatalf("order %+v", o)
+	}
+	if status, _ := call("POST", "/local/billing/orders/9001", `{"paid":true}`); status != http.StatusBadRequest {
+		t.Errorf("a malformed order change = %d, want 400", status)
+	}
+	if status, body := call("POST", "/local/billing/products/1", `{"module":""}`); status != http.StatusOK || !strings.Contains(body, `"module": ""`) {
+		t.Fatalf("POST /local/billing/products/1 = %d %s", status, body)
+	}
 }
 
 // TestClockIsEveryFunctionsNow: on the running local stack, moving the clock

@@ -124,6 +124,10 @@ func (s *Server) localRoutes(mux *http.ServeMux) {
 			"  GET  /local/billing/commands   every command the billing sink received (ModuleCreate, ModuleSuspend, ...)",
 			"  GET  /local/billing/services   the sink's services: status and next due date",
 			`  POST /local/billing/services/{serviceId} {"nextDueDate":"YYYY-MM-DD"}   moves a service's due date as a payment does`,
+			"  GET  /local/billing/orders     the sink's orders and their payment (service S belongs to order S)",
+			`  POST /local/billing/orders/{orderId} {"paymentStatus":"Unpaid"|"Paid"} or {"status":"Cancelled"}   an order's invoice or status`,
+			`  POST /local/billing/products/{productId} {"module":""}   a product without a provisioning module (the sink's services are product 1)`,
+			"  GET  /local/billing/tickets    the sink's support tickets (KYC cases, setup tickets) with their replies",
 			`  GET  /local/clock              the functions' "now": {"now": "<RFC 3339>"}`,
 			`  POST /local/clock {"advance":"73h"}   moves that clock forward (tokens keep real time)`,
 			"  GET  /local/emails             the e-mails the emulator's SES accepted (?to=<address> filters)",
@@ -156,6 +160,10 @@ func (s *Server) localRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /local/billing/services", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, s.sink.Services())
 	})
+	mux.HandleFunc("GET /local/billing/tickets", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusOK, s.sink.Tickets())
+	})
+	mux.Handle("GET /local/billing/orders", http.StripPrefix("/local/billing", s.sink))
 	mux.HandleFunc("GET /local/substitutions", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, s.subs)
 	})

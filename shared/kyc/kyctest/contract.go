@@ -795,6 +795,9 @@ var submissionTests = []storeTest{
 		if err != nil || len(subs) != 0 {
 			s.Fatalf("PendingSubmissions of an empty queue: %v, %v", subs, err)
 		}
+		if n, err := s.st.PendingCount(s.ctx); err != nil || n != 0 {
+			s.Fatalf("PendingCount of an empty queue: %d, %v", n, err)
+		}
 	}},
 	{"SaveSubmission creates at 0 and replaces at the stored version", func(s *storeT) {
 		sub := submission("c-1", "sub-1", ct0)
@@ -848,6 +851,9 @@ var submissionTests = []storeTest{
 		if err != nil || oldest.ID != "sub-1" {
 			s.Fatalf("OldestPending = %s, %v; want sub-1", oldest.ID, err)
 		}
+		if n, err := s.st.PendingCount(s.ctx); err != nil || n != 4 {
+			s.Fatalf("PendingCount = %d, %v; want 4", n, err)
+		}
 	}},
 	{"a claimed submission stays queued at its new version, a decided one leaves", func(s *storeT) {
 		a, b := submission("c-1", "sub-a", ct0), submission("c-2", "sub-b", ct0.Add(hour))
@@ -880,6 +886,9 @@ var submissionTests = []storeTest{
 		oldest, err := s.st.OldestPending(s.ctx)
 		if err != nil || oldest.ID != "sub-b" {
 			s.Fatalf("OldestPending = %s, %v; want sub-b", oldest.ID, err)
+		}
+		if n, err := s.st.PendingCount(s.ctx); err != nil || n != 1 {
+			s.Fatalf("PendingCount after a decision = %d, %v; want 1 (the claimed one counted once, the decided one not)", n, err)
 		}
 	}},
 }

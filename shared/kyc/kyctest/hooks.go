@@ -20,6 +20,7 @@ const (
 	MethodSaveSubmission     Method = "SaveSubmission"
 	MethodPendingSubmissions Method = "PendingSubmissions"
 	MethodOldestPending      Method = "OldestPending"
+	MethodPendingCount       Method = "PendingCount"
 	MethodDue                Method = "Due"
 	MethodDeleteOutbox       Method = "DeleteOutbox"
 	MethodAudit              Method = "Audit"

@@ -598,6 +598,25 @@ func (s *Store) OldestPending(ctx context.Context) (kyc.Submission, error) {
 	return subs[0], nil
 }
 
+// PendingCount returns how many submissions are on the queue index.
+func (s *Store) PendingCount(ctx context.Context) (int, error) {
+	defer s.hooks.exit(MethodPendingCount)
+	if err := s.enter(ctx, MethodPendingCount); err != nil {
+		return 0, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := 0
+	for _, part := range s.parts {
+		for _, it := range part {
+			if it.queueKey != "" {
+				n++
+			}
+		}
+	}
+	return n, nil
+}
+
 // Due returns what a sweep at now must look at: at most limit entries of the
 // due index at or before now, earliest first.
 func (s *Store) Due(ctx context.Context, now time.Time, limit int) (kyc.Due, error) {

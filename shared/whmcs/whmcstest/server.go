@@ -1,10 +1,14 @@
 // Package whmcstest is a stand-in for a WHMCS installation: an HTTP server
 // that speaks the API actions the KYC gate uses (includes/api.php with
 // ModuleCreate, ModuleSuspend, ModuleUnsuspend, UpdateClientProduct,
-// GetClientsProducts, OpenTicket) with WHMCS's request fields, credential
+// GetClientsProducts, GetOrders, GetProducts, OpenTicket, GetTickets,
+// AddTicketReply, UpdateTicket) with WHMCS's request fields, credential
 // check and {"result":"success"|"error","message":...} replies, and keeps the
 // state those actions change (each service's status, suspension reason and
-// next due date; tickets).
+// next due date; orders and their payment; products and their module;
+// tickets, their replies and status). A module action on a service whose
+// product has no module is refused as WHMCS refuses it ("Service not
+// assigned to a module").
 //
 // It is the contract the billing adapter is tested against, and the local
 // billing sink of `make dev`: every command it receives is recorded and shown
@@ -51,6 +55,31 @@ type Service struct {
 	Status        string `json:"status"`
 	SuspendReason string `json:"suspendReason,omitempty"`
 	NextDueDate   string `json:"nextDueDate,omitempty"`
+	// ProductID is the service's product (pid); AddService makes 0
+	// DefaultProduct (a product with a module).
+	ProductID int `json:"productId,omitempty"`
+	// OrderID is the order that created the service (0: none).
+	OrderID int `json:"orderId,omitempty"`
+}
+
+// Order is an order (tblorders row) with its invoice's status.
+type Order struct {
+	ID            int    `json:"id"`
+	ClientID      int    `json:"clientId"`
+	Status        string `json:"status"`        // Pending (default), Active, Cancelled, Fraud
+	InvoiceID     int    `json:"invoiceId"`     // 0: no invoice (a free order)
+	PaymentStatus string `json:"paymentStatus"` // the invoice's status: Unpaid, Paid; "" without an invoice
+}
+
+// DefaultProduct is the product every server starts with (a product with a
+// provisioning module), the product of a service added without one.
+var DefaultProduct = Product{ID: 1, Name: "KYC VPS", Module: "provisioner"}
+
+// Product is a product (tblproducts row).
+type Product struct {
+	ID     int    `json:"id"`
+	Name   string `json:"name"`
+	Module string `json:"module"` // "": set up by hand; module commands are refused
 }
 
 // Ticket is an opened ticket.
@@ -65,6 +94,21 @@ type Ticket struct {
 	Admin     bool   `json:"admin"`
 	NoEmail   bool   `json:"noEmail"`
 	Markdown  bool   `json:"markdown"`
+	// Name and Email of a ticket opened by a non-client.
+	Name     string `json:"name,omitempty"`
+	Email    string `json:"email,omitempty"`
+	Priority string `json:"priority,omitempty"`
+	// Status is Open, Answered, Customer-Reply or Closed.
+	Status  string  `json:"status"`
+	Replies []Reply `json:"replies,omitempty"`
+}
+
+// Reply is a reply added to a ticket.
+type Reply struct {
+	Message  string `json:"message"`
+	Admin    string `json:"admin"`
+	NoEmail  bool   `json:"noEmail"`
+	Markdown bool   `json:"markdown"`
 }
 
 // Command is one request the server received, without its credentials.
@@ -105,9 +149,12 @@ type Server struct {
 
 	mu          sync.Mutex
 	services    map[int]*Service
+	orders      map[int]*Order
+	products    map[int]*Product
 	clients     map[int]bool
 	departments map[int]bool
 	tickets     []Ticket
+	lastTicket  int
 	commands    []Command
 	faults      map[string][]Fault
 	autoCreate  bool
@@ -123,6 +170,8 @@ func NewServer(creds whmcs.Credentials) *Server {
 	return &Server{
 		creds:       creds,
 		services:    map[int]*Service{},
+		orders:      map[int]*Order{},
+		products:    map[int]*Product{DefaultProduct.ID: ptr(DefaultProduct)},
 		clients:     map[int]bool{},
 		departments: map[int]bool{},
 		faults:      map[string][]Fault{},
@@ -132,9 +181,11 @@ func NewServer(creds whmcs.Credentials) *Server {
 }
 
 // SetAutoCreate makes any positive service id a Pending service of client 0
-// on first use, and any positive client or department id exist: the local
+// on first use (service S of order S, which has no invoice, so it counts as
+// paid), and any positive client, department or order id exist: the local
 // stack's sink mode, where the services come from whatever orders a person
-// places.
+// places. A person marks an order unpaid, or a product as having no module,
+// through the HTTP routes (POST /orders/{id}, POST /products/{id}).
 func (s *Server) SetAutoCreate(on bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -149,13 +200,17 @@ func (s *Server) SetWebhookKey(key []byte) {
 	s.webhookKey = slices.Clone(key)
 }
 
-// AddService adds (or replaces) a service; an empty status is Pending. The
-// service's client exists from then on.
+// AddService adds (or replaces) a service; an empty status is Pending, no
+// product is DefaultProduct, no order (0) is none (as for a service staff
+// added without an order). The service's client exists from then on.
 func (s *Server) AddService(sv Service) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if sv.Status == "" {
 		sv.Status = whmcs.StatusPending
+	}
+	if sv.ProductID == 0 {
+		sv.ProductID = DefaultProduct.ID
 	}
 	s.services[sv.ID] = &sv
 	s.clients[sv.ClientID] = true
@@ -177,6 +232,69 @@ func (s *Server) SetNextDueDate(id int, date string) error {
 	}
 	sv.NextDueDate = date
 	return nil
+}
+
+// AddOrder adds (or replaces) an order; an empty status is Pending.
+func (s *Server) AddOrder(o Order) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if o.Status == "" {
+		o.Status = whmcs.OrderPending
+	}
+	s.orders[o.ID] = &o
+}
+
+// PayOrder marks an order's invoice Paid, as a payment does.
+func (s *Server) PayOrder(id int) error {
+	return s.UpdateOrder(id, func(o *Order) { o.PaymentStatus = whmcs.PaymentPaid })
+}
+
+// UpdateOrder changes an order (its payment, its status); with auto-create
+// an order not seen yet is added first.
+func (s *Server) UpdateOrder(id int, change func(*Order)) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	o := s.order(id)
+	if o == nil {
+		return fmt.Errorf("no order %d", id)
+	}
+	change(o)
+	return nil
+}
+
+// Order returns an order's current state.
+func (s *Server) Order(id int) (Order, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	o, ok := s.orders[id]
+	if !ok {
+		return Order{}, false
+	}
+	return *o, true
+}
+
+// AddProduct adds (or replaces) a product.
+func (s *Server) AddProduct(p Product) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.products[p.ID] = &p
+}
+
+// DeleteTicket removes a ticket, as staff deleting it do.
+func (s *Server) DeleteTicket(id int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.tickets = slices.DeleteFunc(s.tickets, func(t Ticket) bool { return t.ID == id })
+}
+
+// SetTicketStatus sets a ticket's status, as the client or staff do in
+// WHMCS (a client closing the ticket).
+func (s *Server) SetTicketStatus(id int, status string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if t := s.ticket(id); t != nil {
+		t.Status = status
+	}
 }
 
 // AddClient makes a client id exist.
@@ -220,7 +338,11 @@ func (s *Server) Services() []Service {
 func (s *Server) Tickets() []Ticket {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return slices.Clone(s.tickets)
+	out := slices.Clone(s.tickets)
+	for i := range out {
+		out[i].Replies = slices.Clone(out[i].Replies)
+	}
+	return out
 }
 
 // Commands returns every request received, in order.
@@ -260,10 +382,28 @@ func (s *Server) Inject(action string, faults ...Fault) {
 }
 
 // ServeHTTP serves POST …/includes/api.php (the API), POST /webhook (the
-// generic signed webhook), GET /commands and GET /services (JSON), and POST
-// /services/{id} {"nextDueDate":"YYYY-MM-DD"} (SetNextDueDate: a payment).
+// generic signed webhook), GET /commands, GET /services, GET /orders and GET
+// /tickets (JSON), POST /services/{id} {"nextDueDate":"YYYY-MM-DD"}
+// (SetNextDueDate: a payment), POST /orders/{id} {"paymentStatus":
+// "Paid"|"Unpaid", "status": "..."} (an invoice paid, an order cancelled)
+// and POST /products/{id} {"module": ""} (a product without a module).
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	switch {
+	case r.Method == http.MethodGet && r.URL.Path == "/orders":
+		s.mu.Lock()
+		orders := make([]Order, 0, len(s.orders))
+		for _, o := range s.orders {
+			orders = append(orders, *o)
+		}
+		s.mu.Unlock()
+		sort.Slice(orders, func(i, j int) bool { return orders[i].ID < orders[j].ID })
+		writeJSON(w, http.StatusOK, orders)
+	case r.Method == http.MethodGet && r.URL.Path == "/tickets":
+		writeJSON(w, http.StatusOK, s.Tickets())
+	case r.Method == http.MethodPost && strings.HasPrefix(r.URL.Path, "/orders/"):
+		s.setOrder(w, r)
+	case r.Method == http.MethodPost && strings.HasPrefix(r.URL.Path, "/products/"):
+		s.setProduct(w, r)
 	case r.Method == http.MethodPost && strings.HasSuffix(r.URL.Path, "/includes/api.php"):
 		s.api(w, r)
 	case r.Method == http.MethodPost && r.URL.Path == "/webhook":
@@ -312,6 +452,73 @@ func (s *Server) setDueDate(w http.ResponseWriter, r *http.Request) {
 	}
 	sv, _ := s.Service(id)
 	writeJSON(w, http.StatusOK, sv)
+}
+
+// setOrder serves POST /orders/{id} {"paymentStatus":..., "status":...}:
+// the order as it is afterwards (with auto-create, an order not seen yet is
+// added first), 400 for a malformed request, 404 for an unknown order.
+func (s *Server) setOrder(w http.ResponseWriter, r *http.Request) {
+	id, err := strconv.Atoi(strings.TrimPrefix(r.URL.Path, "/orders/"))
+	if err != nil || id <= 0 {
+		writeJSON(w, http.StatusNotFound, map[string]any{"result": "error", "message": "no such order"})
+		return
+	}
+	var body struct {
+		PaymentStatus *string `json:"paymentStatus"`
+		Status        *string `json:"status"`
+	}
+	dec := json.NewDecoder(io.LimitReader(r.Body, 4<<10))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&body); err != nil || (body.PaymentStatus == nil && body.Status == nil) {
+		writeJSON(w, http.StatusBadRequest, map[string]any{"result": "error", "message": `the body must be {"paymentStatus":"Paid"|"Unpaid","status":"..."}`})
+		return
+	}
+	err = s.UpdateOrder(id, func(o *Order) {
+		if body.PaymentStatus != nil {
+			o.PaymentStatus = *body.PaymentStatus
+			if o.InvoiceID == 0 && o.PaymentStatus != "" {
+				o.InvoiceID = 100000 + o.ID // an invoice to carry the status
+			}
+		}
+		if body.Status != nil {
+			o.Status = *body.Status
+		}
+	})
+	if err != nil {
+		writeJSON(w, http.StatusNotFound, map[string]any{"result": "error", "message": "no such order"})
+		return
+	}
+	o, _ := s.Order(id)
+	writeJSON(w, http.StatusOK, o)
+}
+
+// setProduct serves POST /products/{id} {"module": "..."}: the product as it
+// is afterwards (added if new).
+func (s *Server) setProduct(w http.ResponseWriter, r *http.Request) {
+	id, err := strconv.Atoi(strings.TrimPrefix(r.URL.Path, "/products/"))
+	if err != nil || id <= 0 {
+		writeJSON(w, http.StatusNotFound, map[string]any{"result": "error", "message": "no such product"})
+		return
+	}
+	var body struct {
+		Module *string `json:"module"`
+	}
+	dec := json.NewDecoder(io.LimitReader(r.Body, 4<<10))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&body); err != nil || body.Module == nil {
+		writeJSON(w, http.StatusBadRequest, map[string]any{"result": "error", "message": `the body must be {"module":"..."}`})
+		return
+	}
+	s.mu.Lock()
+	p, ok := s.products[id]
+	if !ok {
+		p = &Product{ID: id, Name: fmt.Sprintf("Product %d", id)}
+		s.products[id] = p
+	}
+	p.Module = *body.Module
+	out := *p
+	s.mu.Unlock()
+	writeJSON(w, http.StatusOK, out)
 }
 
 // reply is an API answer: the JSON fields besides result/message.
@@ -493,11 +700,40 @@ func (s *Server) do(action string, f url.Values) reply {
 			}
 			sv.NextDueDate = d
 		}
+		if st := f.Get("status"); st != "" {
+			sv.Status = st
+		}
+		if _, ok := f["suspendreason"]; ok {
+			sv.SuspendReason = f.Get("suspendreason")
+		}
+		if slices.Contains(f["unset[]"], "suspendreason") {
+			sv.SuspendReason = ""
+		}
 		return ok(map[string]any{"serviceid": sv.ID})
 	case whmcs.ActionGetClientsProducts:
-		return s.products(f)
+		return s.clientsProducts(f)
+	case whmcs.ActionGetOrders:
+		return s.getOrders(f)
+	case whmcs.ActionGetProducts:
+		return s.getProducts(f)
 	case whmcs.ActionOpenTicket:
 		return s.openTicket(f)
+	case whmcs.ActionGetTickets:
+		return s.getTickets(f)
+	case whmcs.ActionAddTicketReply:
+		return s.addTicketReply(f)
+	case whmcs.ActionUpdateTicket:
+		t := s.ticket(atoi(f.Get("ticketid")))
+		if t == nil {
+			return fail("Ticket ID Not Found")
+		}
+		if st := f.Get("status"); st != "" {
+			if !slices.Contains(ticketStatuses, st) {
+				return fail("Invalid Ticket Status. Valid statuses are: " + strings.Join(ticketStatuses, ","))
+			}
+			t.Status = st
+		}
+		return ok(map[string]any{"ticketid": t.ID})
 	}
 	return denied(fmt.Sprintf("Invalid API Action: %q is not a valid API action", action))
 }
@@ -516,6 +752,9 @@ func (s *Server) module(f url.Values, apply func(*Service) reply) reply {
 	if sv == nil {
 		return fail("Service ID not found")
 	}
+	if p, ok := s.products[sv.ProductID]; ok && p.Module == "" {
+		return fail("Service not assigned to a module")
+	}
 	return apply(sv)
 }
 
@@ -531,12 +770,52 @@ func (s *Server) service(raw string) *Service {
 	if !s.autoCreate {
 		return nil
 	}
-	sv := &Service{ID: id, Status: whmcs.StatusPending}
+	sv := &Service{ID: id, Status: whmcs.StatusPending, OrderID: id, ProductID: DefaultProduct.ID}
 	s.services[id] = sv
 	return sv
 }
 
-func (s *Server) products(f url.Values) reply {
+// order finds (or, with auto-create, makes: an order without an invoice,
+// which counts as paid) an order. s.mu is held.
+func (s *Server) order(id int) *Order {
+	if id <= 0 {
+		return nil
+	}
+	if o, ok := s.orders[id]; ok {
+		return o
+	}
+	if !s.autoCreate {
+		return nil
+	}
+	o := &Order{ID: id, Status: whmcs.OrderActive}
+	s.orders[id] = o
+	return o
+}
+
+// ticket finds a ticket by id. s.mu is held.
+func (s *Server) ticket(id int) *Ticket {
+	for i := range s.tickets {
+		if s.tickets[i].ID == id {
+			return &s.tickets[i]
+		}
+	}
+	return nil
+}
+
+func ptr[T any](v T) *T { return &v }
+
+func atoi(v string) int {
+	n, err := strconv.Atoi(v)
+	if err != nil {
+		return 0
+	}
+	return n
+}
+
+// ticketStatuses are the statuses UpdateTicket accepts.
+var ticketStatuses = []string{"Open", "Answered", "Customer-Reply", "On Hold", "In Progress", whmcs.TicketStatusClosed}
+
+func (s *Server) clientsProducts(f url.Values) reply {
 	var list []map[string]any
 	if raw := f.Get("serviceid"); raw != "" {
 		if sv := s.service(raw); sv != nil { // with auto-create, a service the sink has not seen yet is pending
@@ -559,8 +838,98 @@ func (s *Server) products(f url.Values) reply {
 func productFields(sv *Service) map[string]any {
 	return map[string]any{
 		"id": sv.ID, "clientid": sv.ClientID, "status": sv.Status, "suspensionreason": sv.SuspendReason,
-		"nextduedate": sv.NextDueDate, "password": "", "username": "", "domain": "",
+		"nextduedate": sv.NextDueDate, "pid": strconv.Itoa(sv.ProductID), "orderid": strconv.Itoa(sv.OrderID),
+		"password": "", "username": "", "domain": "",
 	}
+}
+
+// getOrders answers GetOrders id=<id> as WHMCS does: orders.order[] with the
+// order's fields (and the client's name, which the gate must not keep);
+// an unknown order is an empty result.
+func (s *Server) getOrders(f url.Values) reply {
+	var list []map[string]any
+	if o := s.order(atoi(f.Get("id"))); o != nil {
+		list = append(list, map[string]any{"id": o.ID, "ordernum": 7000000000 + o.ID, "userid": o.ClientID, "status": o.Status,
+			"invoiceid": o.InvoiceID, "paymentstatus": o.PaymentStatus, "name": "Client Name", "amount": "10.00"})
+	}
+	fields := map[string]any{"totalresults": len(list), "startnumber": 0, "numreturned": len(list)}
+	if len(list) == 0 {
+		fields["orders"] = ""
+	} else {
+		fields["orders"] = map[string]any{"order": list}
+	}
+	return ok(fields)
+}
+
+// getProducts answers GetProducts pid=<id>: products.product[] with pid,
+// name and module; an unknown product is an empty result.
+func (s *Server) getProducts(f url.Values) reply {
+	var list []map[string]any
+	if p, ok := s.products[atoi(f.Get("pid"))]; ok {
+		list = append(list, map[string]any{"pid": p.ID, "gid": 1, "type": "server", "name": p.Name, "module": p.Module, "paytype": "recurring"})
+	}
+	fields := map[string]any{"totalresults": len(list)}
+	if len(list) == 0 {
+		fields["products"] = ""
+	} else {
+		fields["products"] = map[string]any{"product": list}
+	}
+	return ok(fields)
+}
+
+// getTickets answers GetTickets: the tickets of a client and department
+// whose subject contains the given one (WHMCS matches approximately; this
+// server by case-insensitive containment), in a status or "All Active
+// Tickets" (any status but Closed), newest first.
+func (s *Server) getTickets(f url.Values) reply {
+	client, dept := atoi(f.Get("clientid")), atoi(f.Get("deptid"))
+	subject, status := strings.ToLower(f.Get("subject")), f.Get("status")
+	var list []map[string]any
+	for i := len(s.tickets) - 1; i >= 0; i-- {
+		t := s.tickets[i]
+		switch {
+		case client > 0 && t.ClientID != client, dept > 0 && t.DeptID != dept,
+			subject != "" && !strings.Contains(strings.ToLower(t.Subject), subject),
+			status == whmcs.StatusAllActive && t.Status == whmcs.TicketStatusClosed,
+			status != "" && status != whmcs.StatusAllActive && t.Status != status:
+			continue
+		}
+		list = append(list, map[string]any{"id": strconv.Itoa(t.ID), "tid": t.TID, "deptid": strconv.Itoa(t.DeptID),
+			"userid": strconv.Itoa(t.ClientID), "subject": t.Subject, "status": t.Status, "name": t.Name, "email": t.Email})
+	}
+	fields := map[string]any{"totalresults": len(list), "startnumber": 0, "numreturned": len(list)}
+	if len(list) == 0 {
+		fields["tickets"] = ""
+	} else {
+		fields["tickets"] = map[string]any{"ticket": list}
+	}
+	return ok(fields)
+}
+
+// addTicketReply answers AddTicketReply: a reply by an admin (adminusername),
+// a client or a named person; the ticket takes the given status, else
+// Answered for an admin's reply (a reply reopens a closed ticket).
+func (s *Server) addTicketReply(f url.Values) reply {
+	t := s.ticket(atoi(f.Get("ticketid")))
+	switch {
+	case t == nil:
+		return fail("Ticket ID not found")
+	case f.Get("message") == "":
+		return fail("Message is required")
+	case f.Get("adminusername") == "" && f.Get("clientid") == "" && (f.Get("name") == "" || f.Get("email") == ""):
+		return fail("Name and email address are required if not a client")
+	}
+	t.Replies = append(t.Replies, Reply{Message: f.Get("message"), Admin: f.Get("adminusername"),
+		NoEmail: truthy(f.Get("noemail")), Markdown: truthy(f.Get("markdown"))})
+	switch st := f.Get("status"); {
+	case st != "":
+		t.Status = st
+	case f.Get("adminusername") != "":
+		t.Status = "Answered"
+	default:
+		t.Status = "Customer-Reply"
+	}
+	return ok(nil)
 }
 
 func (s *Server) openTicket(f url.Values) reply {
@@ -591,9 +960,11 @@ func (s *Server) openTicket(f url.Values) reply {
 		}
 		serviceID = id
 	}
-	t := Ticket{ID: len(s.tickets) + 1, DeptID: deptID, ClientID: clientID, ServiceID: serviceID,
+	s.lastTicket++
+	t := Ticket{ID: s.lastTicket, DeptID: deptID, ClientID: clientID, ServiceID: serviceID,
 		Subject: f.Get("subject"), Message: f.Get("message"), Admin: truthy(f.Get("admin")),
-		NoEmail: truthy(f.Get("noemail")), Markdown: truthy(f.Get("markdown"))}
+		NoEmail: truthy(f.Get("noemail")), Markdown: truthy(f.Get("markdown")),
+		Name: f.Get("name"), Email: f.Get("email"), Priority: f.Get("priority"), Status: "Open"}
 	t.TID = fmt.Sprintf("KYC-%06d", 100000+t.ID)
 	s.tickets = append(s.tickets, t)
 	return ok(map[string]any{"id": t.ID, "tid": t.TID, "c": fmt.Sprintf("c%07d", t.ID)})

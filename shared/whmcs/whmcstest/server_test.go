@@ -2,6 +2,7 @@ package whmcstest_test
 
 import (
 	"encoding/json"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -202,5 +203,76 @@ func TestWebhookReceiverAddsAnExtensionOnce(t *testing.T) {
 	}
 	if sv, _ := fake.Service(7); sv.NextDueDate != "2026-05-04" {
 		t.Fatalf("due %s, want the renewed date + 3 days, once", sv.NextDueDate)
+	}
+}
+
+// The local sink's orders and products: an auto-created service belongs to
+// an order of the same id that counts as paid; a person marks it unpaid, or
+// the product as having no module, and the API answers accordingly.
+func TestSinkOrdersProductsAndTickets(t *testing.T) {
+	fake := whmcstest.NewServer(creds)
+	fake.SetAutoCreate(true)
+	srv := httptest.NewServer(fake)
+	defer srv.Close()
+	api := srv.URL + "/includes/api.php"
+	call := func(v url.Values) map[string]any {
+		v.Set("identifier", "ident")
+		v.Set("secret", "secret-value")
+		v.Set("responsetype", "json")
+		_, body := post(t, api, v)
+		return body
+	}
+	send := func(path, body string) (int, string) {
+		resp, err := http.Post(srv.URL+path, "application/json", strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	body := call(url.Values{"action": {"GetClientsProducts"}, "serviceid": {"9001"}})
+	p := body["products"].(map[string]any)["product"].([]any)[0].(map[string]any)
+	if p["orderid"] != "9001" || p["pid"] != "1" {
+		t.Fatalf("an auto-created service: %v", p)
+	}
+	body = call(url.Values{"action": {"GetOrders"}, "id": {"9001"}})
+	o := body["orders"].(map[string]any)["order"].([]any)[0].(map[string]any)
+	if o["invoiceid"] != 0.0 || o["paymentstatus"] != "" {
+		t.Fatalf("its order: %v", o)
+	}
+	if status, b := send("/orders/9001", `{"paymentStatus":"Unpaid"}`); status != 200 || !strings.Contains(b, `"paymentStatus": "Unpaid"`) {
+		t.Fatalf("POST /orders/9001 = %d %s", status, b)
+	}
+	body = call(url.Values{"action": {"GetOrders"}, "id": {"9001"}})
+	if o := body["orders"].(map[string]any)["order"].([]any)[0].(map[string]any); o["paymentstatus"] != "Unpaid" || o["invoiceid"] == 0.0 {
+		t.Fatalf("an unpaid order: %v", o)
+	}
+	for _, bad := range []string{`{}`, `{"paid":true}`, `x`} {
+		if status, _ := send("/orders/9001", bad); status != http.StatusBadRequest {
+			t.Errorf("POST /orders/9001 %s = %d, want 400", bad, status)
+		}
+	}
+	if status, _ := send("/products/1", `{"module":""}`); status != 200 {
+		t.Fatalf("POST /products/1 = %d", status)
+	}
+	body = call(url.Values{"action": {"ModuleCreate"}, "serviceid": {"9001"}})
+	if body["result"] != "error" || body["message"] != "Service not assigned to a module" {
+		t.Fatalf("ModuleCreate of a product without a module: %v", body)
+	}
+	body = call(url.Values{"action": {"UpdateClientProduct"}, "serviceid": {"9001"}, "status": {"Active"}})
+	if sv, _ := fake.Service(9001); body["result"] != "success" || sv.Status != "Active" {
+		t.Fatalf("set Active: %v %+v", body, sv)
+	}
+	call(url.Values{"action": {"OpenTicket"}, "deptid": {"4"}, "subject": {"Set up service #9001 by hand [KYC-SETUP-9001]"},
+		"message": {"m"}, "name": {"KYC gate"}, "email": {"kyc@example.com"}})
+	resp, err := http.Get(srv.URL + "/tickets")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var tickets []whmcstest.Ticket
+	if err := json.NewDecoder(resp.Body).Decode(&tickets); err != nil || len(tickets) != 1 || tickets[0].Status != "Open" {
+		t.Fatalf("GET /tickets: %+v, %v", tickets, err)
 	}
 }

@@ -1,0 +1,309 @@
+package notify_test
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net/http/httptest"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/kycgate/kycgate/shared/kyc"
+	"github.com/kycgate/kycgate/shared/ledger"
+	"github.com/kycgate/kycgate/shared/ledger/ledgertest"
+	"github.com/kycgate/kycgate/shared/notify"
+	"github.com/kycgate/kycgate/shared/whmcs"
+	"github.com/kycgate/kycgate/shared/whmcs/whmcstest"
+)
+
+// ticketRig is a notifier with e-mail and WHMCS case tickets, its notice
+// ledgers on a clock the test moves.
+type ticketRig struct {
+	*nrig
+	now   time.Time
+	sentT *ledgertest.Memory
+}
+
+func newTicketRig(t *testing.T) *ticketRig {
+	t.Helper()
+	r := newNotifyRig(t, rigOpts{tickets: true})
+	tr := &ticketRig{nrig: r, now: time.Date(2026, 11, 24, 10, 0, 0, 0, time.UTC)}
+	clock := func() time.Time { return tr.now }
+	email, tickets := ledgertest.NewMemory(), ledgertest.NewMemory()
+	email.Now, tickets.Now = clock, clock
+	tr.sentT = tickets
+	srv := httptest.NewServer(r.whmcs)
+	t.Cleanup(srv.Close)
+	client, _ := whmcs.New(srv.URL+"/includes/api.php", whmcs.Credentials{Identifier: "id", Secret: "secret"}, whmcs.Options{Backoff: time.Millisecond})
+	tk, err := notify.NewWHMCSTickets(client, "4", "kyc-gate", r.cases)
+	if err != nil {
+		t.Fatal(err)
+	}
+	renderer, _ := notify.NewRenderer(portal)
+	mailer, _ := notify.NewSES(r.ses, "kyc@provider.example", "")
+	n, err := notify.New(notify.Config{Customers: r.cust, Sealer: sealer{}, Mailer: mailer, Renderer: renderer, Tickets: tk,
+		SentEmail: email, SentTicket: tickets, Log: slog.New(slog.NewJSONHandler(r.logs, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.handler = notify.NewHandler(n)
+	return tr
+}
+
+// caseTickets returns the tickets of customer 1001's KYC cases.
+func (r *ticketRig) caseTickets() []whmcstest.Ticket {
+	var out []whmcstest.Ticket
+	for _, tk := range r.whmcs.Tickets() {
+		if strings.Contains(tk.Subject, "[KYC-1001]") {
+			out = append(out, tk)
+		}
+	}
+	return out
+}
+
+func (r *ticketRig) ticketCalls() []string {
+	var out []string
+	for _, c := range r.whmcs.Commands() {
+		out = append(out, c.Action)
+	}
+	return out
+}
+
+func withID(e kyc.Event, id string) kyc.Event {
+	e.ID = id
+	return e
+}
+
+// TestOneTicketPerCase: the first notice of a case opens the ticket, later
+// ones reply, the verification replies, closes it and forgets the case; the
+// next request opens a new case.
+func TestOneTicketPerCase(t *testing.T) {
+	r := newTicketRig(t)
+	other := withID(requested(), "ord-5002:kyc-requested")
+	other.OrderID, other.ServiceID = "ord-5002", "9002"
+	if failed := r.deliver(t, requested(), other, rejected(), expiring()); len(failed) != 0 {
+		t.Fatalf("failed %v\n%s", failed, r.logs)
+	}
+	tickets := r.caseTickets()
+	if len(tickets) != 1 {
+		t.Fatalf("%d case tickets, want 1: %+v", len(tickets), r.whmcs.Tickets())
+	}
+	tk := tickets[0]
+	if tk.ClientID != 1001 || tk.ServiceID != 9001 || tk.DeptID != 4 || !tk.Admin || !tk.NoEmail ||
+		tk.Subject != "Identity verification (KYC) / 身份驗證 [KYC-1001]" || !strings.Contains(tk.Message, portal) {
+		t.Fatalf("case ticket %+v", tk)
+	}
+	if len(tk.Replies) != 3 || tk.Replies[0].Admin != "kyc-gate" || !tk.Replies[0].NoEmail || tk.Status != "Answered" {
+		t.Fatalf("replies %+v, status %s", tk.Replies, tk.Status)
+	}
+	if c, ok, _ := r.cases.Case(context.Background(), "1001"); !ok || c.TicketID != tk.ID || c.TID != tk.TID || c.OpenedBy != "ord-5001:kyc-requested" {
+		t.Fatalf("case record %+v, %v", c, ok)
+	}
+	if got, want := r.ticketCalls(), []string{"GetTickets", "OpenTicket", "AddTicketReply", "AddTicketReply", "AddTicketReply"}; !slices.Equal(got, want) {
+		t.Fatalf("WHMCS received %v, want %v", got, want)
+	}
+
+	if failed := r.deliver(t, verifiedEvent()); len(failed) != 0 {
+		t.Fatalf("failed %v\n%s", failed, r.logs)
+	}
+	tk = r.caseTickets()[0]
+	if tk.Status != whmcs.TicketStatusClosed || len(tk.Replies) != 4 {
+		t.Fatalf("after the verification: %+v", tk)
+	}
+	if _, ok, _ := r.cases.Case(context.Background(), "1001"); ok {
+		t.Fatal("the case was not forgotten")
+	}
+	// A reminder, a verification with no open case: no ticket.
+	before := len(r.whmcs.Commands())
+	if failed := r.deliver(t, withID(expiring(), "1001:expiring:y")); len(failed) != 0 {
+		t.Fatal(failed)
+	}
+	if len(r.whmcs.Commands()) != before {
+		t.Fatalf("a reminder without a case reached WHMCS: %v", r.ticketCalls()[before:])
+	}
+	// The next request opens a new case.
+	if failed := r.deliver(t, withID(requested(), "ord-5003:kyc-requested")); len(failed) != 0 {
+		t.Fatal(failed)
+	}
+	if n := len(r.caseTickets()); n != 2 {
+		t.Fatalf("%d case tickets, want a second for the new case", n)
+	}
+	r.noPersonalData(t)
+}
+
+// TestCaseTicketRecovery: the ticket of a case is found again by its tag
+// when the record is lost or OpenTicket's reply is; retries never open a
+// second ticket.
+func TestCaseTicketRecovery(t *testing.T) {
+	ctx := context.Background()
+	t.Run("a lost record: the open ticket is found and replied to", func(t *testing.T) {
+		r := newTicketRig(t)
+		if failed := r.deliver(t, requested()); len(failed) != 0 {
+			t.Fatal(failed)
+		}
+		_ = r.cases.ForgetCase(ctx, "1001")
+		if failed := r.deliver(t, rejected()); len(failed) != 0 {
+			t.Fatalf("failed %v\n%s", failed, r.logs)
+		}
+		tks := r.caseTickets()
+		if len(tks) != 1 || len(tks[0].Replies) != 1 {
+			t.Fatalf("tickets %+v", tks)
+		}
+		if c, ok, _ := r.cases.Case(ctx, "1001"); !ok || c.TicketID != tks[0].ID {
+			t.Fatalf("case %+v %v", c, ok)
+		}
+	})
+	t.Run("OpenTicket's reply lost: the retry finds the ticket, opens none, adds nothing", func(t *testing.T) {
+		r := newTicketRig(t)
+		r.whmcs.Inject(whmcs.ActionOpenTicket, whmcstest.Fault{Status: 504, Apply: true})
+		if failed := r.deliver(t, requested()); len(failed) != 1 {
+			t.Fatalf("failed %v", failed)
+		}
+		if e, _, _ := r.sentT.Entry(ctx, "ord-5001:kyc-requested"); !e.Uncertain {
+			t.Fatalf("ledger %+v: an OpenTicket of unknown outcome must make the retry resume", e)
+		}
+		// A redelivery at once waits for the stale period (WHMCS may still be at work).
+		if failed := r.deliver(t, requested()); len(failed) != 1 {
+			t.Fatalf("failed %v", failed)
+		}
+		r.now = r.now.Add(ledger.DefaultStaleAfter + time.Second)
+		if failed := r.deliver(t, requested()); len(failed) != 0 {
+			t.Fatalf("failed %v\n%s", failed, r.logs)
+		}
+		tks := r.caseTickets()
+		if len(tks) != 1 || len(tks[0].Replies) != 0 {
+			t.Fatalf("tickets %+v: want the one ticket, its notice once", tks)
+		}
+		if e, _, _ := r.sentT.Entry(ctx, "ord-5001:kyc-requested"); e.Outcome != notify.TicketRecovered {
+			t.Fatalf("ledger %+v", e)
+		}
+		if r.ses.count() != 1 {
+			t.Fatalf("%d e-mails", r.ses.count())
+		}
+	})
+	t.Run("the ticket opened but not recorded: found on the retry", func(t *testing.T) {
+		r := newTicketRig(t)
+		r.cases.FailNext("SaveCase", errors.New("table throttled"))
+		if failed := r.deliver(t, requested()); len(failed) != 1 {
+			t.Fatalf("failed %v", failed)
+		}
+		r.now = r.now.Add(ledger.DefaultStaleAfter + time.Second)
+		if failed := r.deliver(t, requested()); len(failed) != 0 {
+			t.Fatalf("failed %v\n%s", failed, r.logs)
+		}
+		if tks := r.caseTickets(); len(tks) != 1 || len(tks[0].Replies) != 0 {
+			t.Fatalf("tickets %+v", tks)
+		}
+		if _, ok, _ := r.cases.Case(ctx, "1001"); !ok {
+			t.Fatal("not recorded")
+		}
+	})
+	t.Run("staff deleted the ticket: a new one", func(t *testing.T) {
+		r := newTicketRig(t)
+		if failed := r.deliver(t, requested()); len(failed) != 0 {
+			t.Fatal(failed)
+		}
+		r.whmcs.DeleteTicket(r.caseTickets()[0].ID)
+		if failed := r.deliver(t, rejected()); len(failed) != 0 {
+			t.Fatalf("failed %v\n%s", failed, r.logs)
+		}
+		tks := r.caseTickets()
+		if len(tks) != 1 || !strings.Contains(tks[0].Message, "文件模糊或無法辨認") {
+			t.Fatalf("tickets %+v", tks)
+		}
+		if c, _, _ := r.cases.Case(ctx, "1001"); c.TicketID != tks[0].ID {
+			t.Fatalf("case %+v", c)
+		}
+	})
+	t.Run("the customer closed it: a reply reopens it", func(t *testing.T) {
+		r := newTicketRig(t)
+		if failed := r.deliver(t, requested()); len(failed) != 0 {
+			t.Fatal(failed)
+		}
+		r.whmcs.SetTicketStatus(r.caseTickets()[0].ID, whmcs.TicketStatusClosed)
+		if failed := r.deliver(t, rejected()); len(failed) != 0 {
+			t.Fatal(failed)
+		}
+		if tk := r.caseTickets()[0]; len(r.caseTickets()) != 1 || tk.Status != "Answered" || len(tk.Replies) != 1 {
+			t.Fatalf("ticket %+v", tk)
+		}
+	})
+	t.Run("the verification's closing reply sent, the rest failed: no second reply", func(t *testing.T) {
+		r := newTicketRig(t)
+		if failed := r.deliver(t, requested()); len(failed) != 0 {
+			t.Fatal(failed)
+		}
+		r.whmcs.Inject(whmcs.ActionUpdateTicket, whmcstest.Fault{Message: "Database error"})
+		if failed := r.deliver(t, verifiedEvent()); len(failed) != 1 {
+			t.Fatalf("failed %v", failed)
+		}
+		if failed := r.deliver(t, verifiedEvent()); len(failed) != 0 {
+			t.Fatalf("failed %v\n%s", failed, r.logs)
+		}
+		tk := r.caseTickets()[0]
+		if len(tk.Replies) != 1 || tk.Status != whmcs.TicketStatusClosed {
+			t.Fatalf("ticket %+v", tk)
+		}
+		if _, ok, _ := r.cases.Case(ctx, "1001"); ok {
+			t.Fatal("the case was not forgotten")
+		}
+	})
+	t.Run("a verification whose case record was lost closes the open ticket", func(t *testing.T) {
+		r := newTicketRig(t)
+		if failed := r.deliver(t, requested()); len(failed) != 0 {
+			t.Fatal(failed)
+		}
+		_ = r.cases.ForgetCase(ctx, "1001")
+		if failed := r.deliver(t, verifiedEvent()); len(failed) != 0 {
+			t.Fatal(failed)
+		}
+		if tk := r.caseTickets()[0]; tk.Status != whmcs.TicketStatusClosed {
+			t.Fatalf("ticket %+v", tk)
+		}
+	})
+}
+
+// TestTicketsForWhom: WHMCS is asked to e-mail the ticket only when the gate
+// did not e-mail the customer; a customer id that is no WHMCS client gets no
+// ticket; a WHMCS refusal fails the notice without sending the e-mail again.
+func TestTicketsForWhom(t *testing.T) {
+	r := newTicketRig(t)
+	noContact := withID(rejected(), "sub-80:rejected")
+	noContact.CustomerID = "1002"
+	notWHMCS := withID(requested(), "ord-9:kyc-requested")
+	notWHMCS.CustomerID = "cust-abc"
+	r.cust["cust-abc"] = kyc.Customer{ID: "cust-abc"}
+	if failed := r.deliver(t, noContact, notWHMCS); len(failed) != 0 {
+		t.Fatalf("failed %v\n%s", failed, r.logs)
+	}
+	tks := r.whmcs.Tickets()
+	if len(tks) != 1 || tks[0].ClientID != 1002 || tks[0].NoEmail || tks[0].ServiceID != 0 || !strings.Contains(tks[0].Subject, "[KYC-1002]") {
+		t.Fatalf("tickets %+v", tks)
+	}
+	if !strings.Contains(r.logs.String(), "no ticket for this customer or notice") {
+		t.Errorf("non-WHMCS customer not logged:\n%s", r.logs)
+	}
+	r.whmcs.Inject(whmcs.ActionOpenTicket, whmcstest.Fault{Message: "Department ID not found"})
+	if failed := r.deliver(t, requested()); len(failed) != 1 {
+		t.Fatalf("failed %v", failed)
+	}
+	sent := r.ses.count()
+	if failed := r.deliver(t, requested()); len(failed) != 0 {
+		t.Fatalf("retry failed %v\n%s", failed, r.logs)
+	}
+	if r.ses.count() != sent || len(r.caseTickets()) != 1 {
+		t.Fatalf("%d e-mails (was %d), %d case tickets", r.ses.count(), sent, len(r.caseTickets()))
+	}
+	r.noPersonalData(t)
+}
+
+func TestNewWHMCSTicketsValidates(t *testing.T) {
+	c, _ := whmcs.New("https://billing.example.com/includes/api.php", whmcs.Credentials{Identifier: "i", Secret: "s"}, whmcs.Options{})
+	for _, tc := range []struct{ dept, admin string }{{"x", "kyc-gate"}, {"4", ""}} {
+		if _, err := notify.NewWHMCSTickets(c, tc.dept, tc.admin, notify.NewMemoryCases()); err == nil {
+			t.Errorf("dept %q admin %q accepted", tc.dept, tc.admin)
+		}
+	}
+}
