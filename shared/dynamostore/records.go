@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"reflect"
 	"slices"
 	"strings"
 	"time"
@@ -106,7 +107,10 @@ func documentItem(d kyc.Document) (map[string]types.AttributeValue, error) {
 	return item(pkCustomer+d.CustomerID, skDocument+d.ID, d, extra)
 }
 
-// CreateDocument stores a new document record.
+// CreateDocument stores a new document record. A put whose response was
+// lost is retried by the SDK and then fails its condition against the item
+// its first attempt wrote: a record already there with exactly this content
+// is that write (document ids are 128 random bits), not a taken id.
 func (st *Store) CreateDocument(ctx context.Context, d kyc.Document) error {
 	it, err := documentItem(d)
 	if err != nil {
@@ -117,6 +121,14 @@ func (st *Store) CreateDocument(ctx context.Context, d kyc.Document) error {
 		ConditionExpression:      aws.String("attribute_not_exists(#pk)"),
 		ExpressionAttributeNames: map[string]string{"#pk": contract.AttrPK},
 	})
+	var ccf *types.ConditionalCheckFailedException
+	if errors.As(err, &ccf) {
+		out, gerr := st.db.GetItem(ctx, &dynamodb.GetItemInput{TableName: &st.table, ConsistentRead: aws.Bool(true),
+			Key: map[string]types.AttributeValue{contract.AttrPK: it[contract.AttrPK], contract.AttrSK: it[contract.AttrSK]}})
+		if gerr == nil && reflect.DeepEqual(out.Item, it) {
+			return nil
+		}
+	}
 	if err != nil {
 		return stale("create document", err)
 	}

@@ -757,3 +757,34 @@ func TestRateEvents(t *testing.T) {
 		t.Fatalf("a failed read: %v", err)
 	}
 }
+
+// A create whose first attempt wrote the record but whose response was lost
+// is retried by the SDK into its own condition: the record found is exactly
+// this one, so the create succeeded. A different record under the id is a
+// taken id.
+func TestCreateDocumentAdoptsItsOwnRetriedWrite(t *testing.T) {
+	ctx := context.Background()
+	d := document("c-1", "d-1", kyc.DocPendingUpload)
+	ccf := &types.ConditionalCheckFailedException{Message: aws.String("failed")}
+
+	rec := newRecorder()
+	if err := dynamostore.New(rec, table).CreateDocument(ctx, d); err != nil {
+		t.Fatal(err)
+	}
+	written := last[*dynamodb.PutItemInput](rec).Item
+	rec.put(written)
+	rec.failNext(ccf)
+	if err := dynamostore.New(rec, table).CreateDocument(ctx, d); err != nil {
+		t.Fatalf("the retried write of the same record: %v, want success", err)
+	}
+	if g := last[*dynamodb.GetItemInput](rec); g == nil || !aws.ToBool(g.ConsistentRead) {
+		t.Fatalf("the record was not read back consistently: %+v", g)
+	}
+
+	other := d
+	other.ContentType = kyc.PDF
+	rec.failNext(ccf)
+	if err := dynamostore.New(rec, table).CreateDocument(ctx, other); !errors.Is(err, kyc.ErrStale) {
+		t.Fatalf("another record under the id: %v, want ErrStale", err)
+	}
+}
