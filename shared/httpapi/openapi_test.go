@@ -327,12 +327,39 @@ func TestHandlersAnswerAsDocumented(t *testing.T) {
 		return d
 	}
 	d1, d2, d3 := disclose(), disclose(), disclose()
+	// Signals: cust-7 was verified with an HKID; cust-8 and cust-11 submit
+	// the same card (cust-8's approval is asked over HTTP, cust-11's waits
+	// for a second admin already, and adm-1 has opened its identity
+	// document); cust-9's card expired; rev-1 records fields for cust-10.
+	const hkid = "A123456(3)"
+	reviewed := func(cust string) (string, int) {
+		sub := w.Submit(cust)
+		return sub, w.Review("rev-1", sub).Version
+	}
+	s7, v7 := reviewed("cust-7")
+	in7 := kyctest.Approval(v7)
+	in7.Extracted = &kyc.Extracted{DocumentNumber: hkid}
+	w.Decide("rev-1", s7, in7)
+	s8, v8 := reviewed("cust-8")
+	s9, v9 := reviewed("cust-9")
+	s10, v10 := reviewed("cust-10")
+	s11, v11 := reviewed("cust-11")
+	in11 := kyctest.Approval(v11)
+	in11.Extracted = &kyc.Extracted{DocumentNumber: hkid}
+	if res, err := w.Service.Decide(ctx, kyctest.Reviewer("rev-1"), s11, in11); err != nil || res.ApprovalRequest == nil {
+		t.Fatalf("approval of cust-11: %+v, %v", res, err)
+	}
+	v11 = w.Submission(s11).Version
+	if _, err := w.Service.OpenDocument(ctx, kyctest.Admin("adm-1"), s11, kyc.Identity, "second approval"); err != nil {
+		t.Fatal(err)
+	}
 	if _, err := w.Service.ApproveDisclosure(ctx, kyctest.Admin("adm-2"), d2.ID); err != nil {
 		t.Fatal(err)
 	}
 
 	customer := func(id string) string { return f.token(id) }
 	rev1, rev2 := f.token("rev-1", contract.GroupReviewers), f.token("rev-2", contract.GroupReviewers)
+	rev1Admin := f.token("rev-1", contract.GroupAdmins) // the reviewer who asked for cust-11's second approval, as an admin
 	adm1, adm2 := f.token("adm-1", contract.GroupAdmins), f.token("adm-2", contract.GroupAdmins)
 	big := func(n int) string { return `{"note":"` + strings.Repeat("a", n) + `"}` }
 	doc := func(m map[string]any) string {
@@ -459,6 +486,55 @@ func TestHandlersAnswerAsDocumented(t *testing.T) {
 		{name: "decision, no token", method: "POST", path: "/v1/admin/submissions/" + s3 + "/decision", body: decision(v3, approve), status: 401, code: "unauthorized"},
 		{name: "decision, store down", method: "POST", path: "/v1/admin/submissions/" + s3 + "/decision", auth: rev1, body: decision(v3, approve), before: fail(kyctest.MethodSubmission, 1, boom), status: 500, code: "internal"},
 		{name: "decision", method: "POST", path: "/v1/admin/submissions/" + s3 + "/decision", auth: rev1, body: decision(v3, approve), status: 200},
+		{name: "decision of a document verified on another account", method: "POST", path: "/v1/admin/submissions/" + s8 + "/decision", auth: rev1,
+			body: jsonOf(map[string]any{"version": v8, "decisions": map[string]any{"identity": approve, "address": approve},
+				"extracted": map[string]string{"documentNumber": "a1234563"}}), status: 202},
+		{name: "decision, an expired document", method: "POST", path: "/v1/admin/submissions/" + s9 + "/decision", auth: rev1,
+			body: jsonOf(map[string]any{"version": v9, "decisions": map[string]any{"identity": approve, "address": approve},
+				"extracted": map[string]string{"documentExpiry": "2020-01-01"}}), status: 422, code: "document_expired"},
+		// POST /v1/admin/submissions/{id}/record
+		{name: "record", method: "POST", path: "/v1/admin/submissions/" + s10 + "/record", auth: rev1,
+			body: jsonOf(map[string]any{"version": v10, "extracted": map[string]string{"documentNumber": hkid, "documentExpiry": "2031-12-31",
+				"addressDate": "2026-02-20", "mrz": "P<UTOERIKSSON<<ANNA<MARIA<<<<<<<<<<<<<<<<<<<\nL898902C36UTO7408122F1204159ZE184226B<<<<<10"}}), status: 200},
+		{name: "record, not JSON", method: "POST", path: "/v1/admin/submissions/" + s10 + "/record", auth: rev1, body: `{"version":`, status: 400, code: "malformed"},
+		{name: "record, unknown field", method: "POST", path: "/v1/admin/submissions/" + s10 + "/record", auth: rev1,
+			body: jsonOf(map[string]any{"version": v10 + 1, "extracted": map[string]string{"passportNumber": hkid}}), status: 400, code: "malformed"},
+		{name: "record, body over 64 KiB", method: "POST", path: "/v1/admin/submissions/" + s10 + "/record", auth: rev1, body: big(70 << 10), status: 413, code: "body_too_large"},
+		{name: "record, no fields", method: "POST", path: "/v1/admin/submissions/" + s10 + "/record", auth: rev1, body: `{"version":3}`, status: 422, code: "extracted_required"},
+		{name: "record, an expiry that is not a date", method: "POST", path: "/v1/admin/submissions/" + s10 + "/record", auth: rev1,
+			body: jsonOf(map[string]any{"version": v10 + 1, "extracted": map[string]string{"documentExpiry": "31.12.2031"}}), status: 422, code: "invalid_documentExpiry"},
+		{name: "record by a reviewer without the claim", method: "POST", path: "/v1/admin/submissions/" + s10 + "/record", auth: rev2,
+			body: jsonOf(map[string]any{"version": v10 + 1, "extracted": map[string]string{"documentNumber": hkid}}), status: 409, code: "not_claimed"},
+		{name: "record, unknown", method: "POST", path: "/v1/admin/submissions/nope/record", auth: rev1,
+			body: jsonOf(map[string]any{"version": 1, "extracted": map[string]string{"documentNumber": hkid}}), status: 404, code: "submission_not_found"},
+		{name: "record, customer token", method: "POST", path: "/v1/admin/submissions/" + s10 + "/record", auth: customer("cust-10"),
+			body: jsonOf(map[string]any{"version": v10 + 1, "extracted": map[string]string{"documentNumber": hkid}}), status: 403, code: "forbidden"},
+		{name: "record, no token", method: "POST", path: "/v1/admin/submissions/" + s10 + "/record",
+			body: jsonOf(map[string]any{"version": v10 + 1, "extracted": map[string]string{"documentNumber": hkid}}), status: 401, code: "unauthorized"},
+		{name: "record, store down", method: "POST", path: "/v1/admin/submissions/" + s10 + "/record", auth: rev1,
+			body: jsonOf(map[string]any{"version": v10 + 1, "extracted": map[string]string{"documentNumber": hkid}}), before: fail(kyctest.MethodSubmission, 1, boom), status: 500, code: "internal"},
+		// POST /v1/admin/submissions/{id}/second-approval
+		{name: "second approval, not JSON", method: "POST", path: "/v1/admin/submissions/" + s11 + "/second-approval", auth: adm1, body: `{"approve":`, status: 400, code: "malformed"},
+		{name: "second approval, body over 4 KiB", method: "POST", path: "/v1/admin/submissions/" + s11 + "/second-approval", auth: adm1, body: big(5000), status: 413, code: "body_too_large"},
+		{name: "second approval, no answer", method: "POST", path: "/v1/admin/submissions/" + s11 + "/second-approval", auth: adm1, body: jsonOf(map[string]any{"version": v11}), status: 422, code: "approve_required"},
+		{name: "second approval by the requester", method: "POST", path: "/v1/admin/submissions/" + s11 + "/second-approval", auth: rev1Admin,
+			body: jsonOf(map[string]any{"approve": true, "version": v11}), status: 403, code: "self_approval"},
+		{name: "second approval, reviewer", method: "POST", path: "/v1/admin/submissions/" + s11 + "/second-approval", auth: rev2,
+			body: jsonOf(map[string]any{"approve": true, "version": v11}), status: 403, code: "forbidden"},
+		{name: "second approval, documents not opened", method: "POST", path: "/v1/admin/submissions/" + s11 + "/second-approval", auth: adm2,
+			body: jsonOf(map[string]any{"approve": true, "version": v11}), status: 409, code: "documents_not_opened"},
+		{name: "second approval, stale version", method: "POST", path: "/v1/admin/submissions/" + s11 + "/second-approval", auth: adm1,
+			body: jsonOf(map[string]any{"approve": true, "version": v11 - 1}), status: 409, code: "stale_version"},
+		{name: "second approval, unknown", method: "POST", path: "/v1/admin/submissions/nope/second-approval", auth: adm1,
+			body: jsonOf(map[string]any{"approve": true, "version": 1}), status: 404, code: "submission_not_found"},
+		{name: "second approval, no token", method: "POST", path: "/v1/admin/submissions/" + s11 + "/second-approval",
+			body: jsonOf(map[string]any{"approve": true, "version": v11}), status: 401, code: "unauthorized"},
+		{name: "second approval, store down", method: "POST", path: "/v1/admin/submissions/" + s11 + "/second-approval", auth: adm1,
+			body: jsonOf(map[string]any{"approve": true, "version": v11}), before: fail(kyctest.MethodSubmission, 1, boom), status: 500, code: "internal"},
+		{name: "second approval", method: "POST", path: "/v1/admin/submissions/" + s11 + "/second-approval", auth: adm1,
+			body: jsonOf(map[string]any{"approve": true, "version": v11}), status: 200},
+		{name: "second approval, none waits", method: "POST", path: "/v1/admin/submissions/" + s11 + "/second-approval", auth: adm2,
+			body: jsonOf(map[string]any{"approve": false, "version": v11 + 1}), status: 409, code: "already_decided"},
 		// GET /v1/admin/customers/{id}
 		{name: "customer", method: "GET", path: "/v1/admin/customers/cust-1", auth: rev1, status: 200},
 		{name: "customer, unknown", method: "GET", path: "/v1/admin/customers/nobody", auth: rev1, status: 404, code: "customer_not_found"},
