@@ -327,27 +327,27 @@ func TestHandlersAnswerAsDocumented(t *testing.T) {
 		return d
 	}
 	d1, d2, d3 := disclose(), disclose(), disclose()
-	// Signals: cust-7 was verified with an HKID; cust-8 and cust-11 submit
-	// the same card (cust-8's approval is asked over HTTP, cust-11's waits
-	// for a second admin already, and adm-1 has opened its identity
-	// document); cust-9's card expired; rev-1 records fields for cust-10.
+	// Signals: sig-1 was verified with an HKID; sig-2 and sig-5 submit the
+	// same card (sig-2's approval is asked over HTTP, sig-5's waits for a
+	// second admin already, and adm-1 has opened its identity document);
+	// sig-3's card expired; rev-1 records fields for sig-4.
 	const hkid = "A123456(3)"
 	reviewed := func(cust string) (string, int) {
 		sub := w.Submit(cust)
 		return sub, w.Review("rev-1", sub).Version
 	}
-	s7, v7 := reviewed("cust-7")
+	s7, v7 := reviewed("sig-1")
 	in7 := kyctest.Approval(v7)
 	in7.Extracted = &kyc.Extracted{DocumentNumber: hkid}
 	w.Decide("rev-1", s7, in7)
-	s8, v8 := reviewed("cust-8")
-	s9, v9 := reviewed("cust-9")
-	s10, v10 := reviewed("cust-10")
-	s11, v11 := reviewed("cust-11")
+	s8, v8 := reviewed("sig-2")
+	s9, v9 := reviewed("sig-3")
+	s10, v10 := reviewed("sig-4")
+	s11, v11 := reviewed("sig-5")
 	in11 := kyctest.Approval(v11)
 	in11.Extracted = &kyc.Extracted{DocumentNumber: hkid}
 	if res, err := w.Service.Decide(ctx, kyctest.Reviewer("rev-1"), s11, in11); err != nil || res.ApprovalRequest == nil {
-		t.Fatalf("approval of cust-11: %+v, %v", res, err)
+		t.Fatalf("approval of sig-5: %+v, %v", res, err)
 	}
 	v11 = w.Submission(s11).Version
 	if _, err := w.Service.OpenDocument(ctx, kyctest.Admin("adm-1"), s11, kyc.Identity, "second approval"); err != nil {
@@ -359,7 +359,7 @@ func TestHandlersAnswerAsDocumented(t *testing.T) {
 
 	customer := func(id string) string { return f.token(id) }
 	rev1, rev2 := f.token("rev-1", contract.GroupReviewers), f.token("rev-2", contract.GroupReviewers)
-	rev1Admin := f.token("rev-1", contract.GroupAdmins) // the reviewer who asked for cust-11's second approval, as an admin
+	rev1Admin := f.token("rev-1", contract.GroupAdmins) // the reviewer who asked for sig-5's second approval, as an admin
 	adm1, adm2 := f.token("adm-1", contract.GroupAdmins), f.token("adm-2", contract.GroupAdmins)
 	big := func(n int) string { return `{"note":"` + strings.Repeat("a", n) + `"}` }
 	doc := func(m map[string]any) string {
@@ -507,7 +507,7 @@ func TestHandlersAnswerAsDocumented(t *testing.T) {
 			body: jsonOf(map[string]any{"version": v10 + 1, "extracted": map[string]string{"documentNumber": hkid}}), status: 409, code: "not_claimed"},
 		{name: "record, unknown", method: "POST", path: "/v1/admin/submissions/nope/record", auth: rev1,
 			body: jsonOf(map[string]any{"version": 1, "extracted": map[string]string{"documentNumber": hkid}}), status: 404, code: "submission_not_found"},
-		{name: "record, customer token", method: "POST", path: "/v1/admin/submissions/" + s10 + "/record", auth: customer("cust-10"),
+		{name: "record, customer token", method: "POST", path: "/v1/admin/submissions/" + s10 + "/record", auth: customer("sig-4"),
 			body: jsonOf(map[string]any{"version": v10 + 1, "extracted": map[string]string{"documentNumber": hkid}}), status: 403, code: "forbidden"},
 		{name: "record, no token", method: "POST", path: "/v1/admin/submissions/" + s10 + "/record",
 			body: jsonOf(map[string]any{"version": v10 + 1, "extracted": map[string]string{"documentNumber": hkid}}), status: 401, code: "unauthorized"},
