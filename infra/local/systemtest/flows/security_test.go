@@ -76,7 +76,6 @@ func TestUnprivilegedReviewerWalksEveryAdminRoute(t *testing.T) {
 	rev := s.reviewer("rev-9")
 	approve := map[string]any{"decisions": map[string]any{"identity": map[string]any{"result": "approve"}, "address": map[string]any{"result": "approve"}},
 		"version": 2}
-	record := map[string]any{"version": 2, "extracted": map[string]string{"documentNumber": "A123456(3)"}}
 	type call struct {
 		path   string
 		body   any
@@ -92,21 +91,22 @@ func TestUnprivilegedReviewerWalksEveryAdminRoute(t *testing.T) {
 		"GET /v1/admin/submissions/{id}/documents/{category}": {{sub(pending, "/documents/identity"), nil, 403, "claim_required"},
 			{sub(pending, "/documents/address"), nil, 403, "claim_required"}, {sub(decided, "/documents/identity"), nil, 403, "purpose_required"},
 			{sub(decided, "/documents/address?purpose=curious"), nil, 403, "forbidden"}},
-		"POST /v1/admin/submissions/{id}/claim":    {{sub(pending, "/claim"), nil, 409, "claimed"}, {sub(decided, "/claim"), nil, 409, "already_decided"}},
-		"POST /v1/admin/submissions/{id}/decision": {{sub(pending, "/decision"), approve, 409, "not_claimed"}, {sub(decided, "/decision"), approve, 409, "already_decided"}},
-		"POST /v1/admin/submissions/{id}/record": {{sub(pending, "/record"), record, 409, "not_claimed"},
-			{sub(decided, "/record"), record, 409, "already_decided"}},
-		"POST /v1/admin/submissions/{id}/second-approval": forbidden(sub(pending, "/second-approval"), map[string]any{"approve": true, "version": 2}),
-		"GET /v1/admin/customers/{id}":                    {{"/v1/admin/customers/cust-w", nil, 200, ""}},
-		"GET /v1/admin/orders/{id}":                       {{"/v1/admin/orders/o-w", nil, 200, ""}},
-		"POST /v1/admin/customers/{id}/legal-hold":        forbidden("/v1/admin/customers/cust-w/legal-hold", map[string]any{"hold": true, "reason": "x"}),
-		"GET /v1/admin/customers/{id}/audit/verify":       forbidden("/v1/admin/customers/cust-w/audit/verify", nil),
+		"POST /v1/admin/submissions/{id}/claim":     {{sub(pending, "/claim"), nil, 409, "claimed"}, {sub(decided, "/claim"), nil, 409, "already_decided"}},
+		"POST /v1/admin/submissions/{id}/decision":  {{sub(pending, "/decision"), approve, 409, "not_claimed"}, {sub(decided, "/decision"), approve, 409, "already_decided"}},
+		"GET /v1/admin/customers/{id}":              {{"/v1/admin/customers/cust-w", nil, 200, ""}},
+		"GET /v1/admin/orders/{id}":                 {{"/v1/admin/orders/o-w", nil, 200, ""}},
+		"POST /v1/admin/customers/{id}/legal-hold":  forbidden("/v1/admin/customers/cust-w/legal-hold", map[string]any{"hold": true, "reason": "x"}),
+		"GET /v1/admin/customers/{id}/audit/verify": forbidden("/v1/admin/customers/cust-w/audit/verify", nil),
 		"POST /v1/admin/disclosures": forbidden("/v1/admin/disclosures", map[string]any{"customerId": "cust-w", "authority": "x", "jurisdiction": "hk",
 			"legalReference": "x", "scope": []string{"documents"}}),
 		"GET /v1/admin/disclosures/{id}":          forbidden("/v1/admin/disclosures/"+disclosure, nil),
 		"POST /v1/admin/disclosures/{id}/approve": forbidden("/v1/admin/disclosures/"+disclosure+"/approve", nil),
 		"GET /v1/admin/disclosures/{id}/export":   forbidden("/v1/admin/disclosures/"+disclosure+"/export", nil),
 	}
+	record := map[string]any{"version": 2, "extracted": map[string]string{"documentNumber": "A123456(3)"}}
+	walk["POST /v1/admin/submissions/{id}/record"] = []call{{sub(pending, "/record"), record, 409, "not_claimed"},
+		{sub(decided, "/record"), record, 409, "already_decided"}}
+	walk["POST /v1/admin/submissions/{id}/second-approval"] = forbidden(sub(pending, "/second-approval"), map[string]any{"approve": true, "version": 2})
 	var routes []string
 	for _, r := range contract.RoutesOf(contract.FunctionAdminAPI) {
 		routes = append(routes, r.Pattern)
