@@ -16,13 +16,16 @@ import (
 )
 
 // Alarms is the operators' alarm topic and every alarm of the stack: any
-// message in any DLQ, any function error, and the review SLA.
+// message in any DLQ, any function error, the review SLA, and malware found
+// in (or not scanned of) an upload.
 type Alarms struct {
 	constructs.Construct
 	Topic  awssns.Topic
 	DLQ    map[string]awscloudwatch.Alarm // by DLQ construct path
 	Errors map[string]awscloudwatch.Alarm // by function
 	SLA    awscloudwatch.Alarm
+	// Malware are the alarms on the validator's malware metrics, by metric.
+	Malware map[string]awscloudwatch.Alarm
 }
 
 const alarmPeriodMinutes = 5
@@ -109,5 +112,30 @@ func newAlarms(scope constructs.Construct, id string, cfg Config, keys *Keys, qu
 		TreatMissingData:   awscloudwatch.TreatMissingData_NOT_BREACHING,
 	})
 	a.SLA.AddAlarmAction(action)
+
+	// The validator counts the uploads the malware scan found a threat in,
+	// and those it could not scan (embedded metric format, no dimensions):
+	// either is for a person to look at.
+	a.Malware = map[string]awscloudwatch.Alarm{}
+	for _, m := range []struct{ metric, id, description string }{
+		{contract.MetricMalwareFound, "MalwareFound", "The malware scan found a threat in an upload: the document was refused and the file deleted. See the customer's audit trail (document.malware) and docs/runbook.md."},
+		{contract.MetricMalwareScanFailed, "MalwareScanFailed", "GuardDuty could not scan an upload (unsupported, access denied, failed): the document was refused. Check the malware protection plan's status (docs/runbook.md)."},
+	} {
+		alarm := awscloudwatch.NewAlarm(c, jsii.String(m.id), &awscloudwatch.AlarmProps{
+			AlarmDescription: jsii.String(m.description),
+			Metric: awscloudwatch.NewMetric(&awscloudwatch.MetricProps{
+				Namespace:  jsii.String(cfg.MetricsNamespace),
+				MetricName: jsii.String(m.metric),
+				Statistic:  jsii.String("Sum"),
+				Period:     period,
+			}),
+			Threshold:          jsii.Number(0),
+			ComparisonOperator: awscloudwatch.ComparisonOperator_GREATER_THAN_THRESHOLD,
+			EvaluationPeriods:  jsii.Number(1),
+			TreatMissingData:   awscloudwatch.TreatMissingData_NOT_BREACHING,
+		})
+		alarm.AddAlarmAction(action)
+		a.Malware[m.metric] = alarm
+	}
 	return a
 }

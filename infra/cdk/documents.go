@@ -29,7 +29,7 @@ const (
 	accessLogRetentionDays = 400 // server access logs: a year and a margin for audits
 )
 
-func newDocuments(scope constructs.Construct, id string, keys *Keys, uploadOrigins []string, unsubmittedDays int, validatorQueue awssqs.Queue) *Documents {
+func newDocuments(scope constructs.Construct, id string, keys *Keys, uploadOrigins []string, unsubmittedDays int, validatorQueue awssqs.Queue, scanner awsiam.IRole) *Documents {
 	c := constructs.NewConstruct(scope, jsii.String(id))
 	stack := awscdk.Stack_Of(c)
 
@@ -75,6 +75,11 @@ func newDocuments(scope constructs.Construct, id string, keys *Keys, uploadOrigi
 		ServerAccessLogsBucket:   logs,
 		ServerAccessLogsPrefix:   jsii.String("documents/"),
 		NotificationsHandlerRole: handlerRole,
+		// GuardDuty Malware Protection hears new objects through S3's
+		// EventBridge events; the plan turns them on, and the stack says so
+		// too, or its next write of the bucket's notifications would turn
+		// them off again (MalwareScan).
+		EventBridgeEnabled: jsii.Bool(true),
 		Cors: &[]*awss3.CorsRule{{
 			// Browsers upload with the presigned POST; nothing else is
 			// cross-origin (reviewers open presigned GET links directly).
@@ -106,6 +111,14 @@ func newDocuments(scope constructs.Construct, id string, keys *Keys, uploadOrigi
 	// (or a reviewed copy the validator writes) asking for anything else (or
 	// nothing, or another key) is refused, so a presigned POST whose policy
 	// forgot the headers fails loudly. The statements cover every prefix.
+	// Only the malware scanner's role is exempt: it may put one object, the
+	// validation object GuardDuty writes when the plan is created (its own
+	// policy allows nothing else), which the bucket's default encryption
+	// encrypts under this key anyway.
+	notScanner := func(cond map[string]any) map[string]any {
+		cond["aws:PrincipalArn"] = scanner.RoleArn()
+		return cond
+	}
 	bucket.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 		Sid:        jsii.String("DenyPutWithoutSSEKMS"),
 		Effect:     awsiam.Effect_DENY,
@@ -113,7 +126,7 @@ func newDocuments(scope constructs.Construct, id string, keys *Keys, uploadOrigi
 		Actions:    jsii.Strings("s3:PutObject"),
 		Resources:  &[]*string{bucket.ArnForObjects(jsii.String("*"))},
 		Conditions: &map[string]any{
-			"StringNotEquals": map[string]any{"s3:x-amz-server-side-encryption": "aws:kms"},
+			"StringNotEquals": notScanner(map[string]any{"s3:x-amz-server-side-encryption": "aws:kms"}),
 		},
 	}))
 	bucket.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
@@ -123,7 +136,7 @@ func newDocuments(scope constructs.Construct, id string, keys *Keys, uploadOrigi
 		Actions:    jsii.Strings("s3:PutObject"),
 		Resources:  &[]*string{bucket.ArnForObjects(jsii.String("*"))},
 		Conditions: &map[string]any{
-			"StringNotEquals": map[string]any{"s3:x-amz-server-side-encryption-aws-kms-key-id": keys.Data.KeyArn()},
+			"StringNotEquals": notScanner(map[string]any{"s3:x-amz-server-side-encryption-aws-kms-key-id": keys.Data.KeyArn()}),
 		},
 	}))
 

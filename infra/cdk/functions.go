@@ -274,6 +274,11 @@ func (f *Functions) grant(spec contract.Spec, role awsiam.Role, d functionDeps) 
 			indexes = append(indexes, contract.IndexDue)
 		case contract.QueryQueue:
 			indexes = append(indexes, contract.IndexQueue)
+		case contract.QueryDocNumber:
+			indexes = append(indexes, contract.IndexDocNumber)
+		case contract.AppendAudit:
+			// Appends audit entries (conditionally new) to a customer's trail.
+			t.grantItems(role, []string{"dynamodb:PutItem"}, "AUDIT#*")
 		case contract.DocumentRecords:
 			// Reads a document record and writes it back conditionally.
 			t.grantItems(role, []string{"dynamodb:GetItem", "dynamodb:PutItem"}, "CUST#*")

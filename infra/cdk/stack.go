@@ -28,6 +28,7 @@ type KycStack struct {
 	Table     *Table
 	Queues    *Queues
 	Documents *Documents
+	Malware   *MalwareScan
 	Bus       *Bus
 	Functions *Functions
 	Schedule  *SweepSchedule
@@ -66,7 +67,9 @@ func newKycStack(scope constructs.Construct, id string, props *KycStackProps) *K
 	s.Secrets = newSecrets(stack, "Secrets", s.Keys)
 	s.Table = newTable(stack, "Table", s.Keys)
 	s.Queues = newQueues(stack, "Queues", s.Keys)
-	s.Documents = newDocuments(stack, "Documents", s.Keys, props.Config.UploadOrigins, props.Config.Retention.UnsubmittedDays, s.Queues.Work[contract.FunctionValidator].Queue)
+	s.Malware = newMalwareScan(stack, "MalwareScan")
+	s.Documents = newDocuments(stack, "Documents", s.Keys, props.Config.UploadOrigins, props.Config.Retention.UnsubmittedDays, s.Queues.Work[contract.FunctionValidator].Queue, s.Malware.Role)
+	s.Malware.protect(s.Documents, s.Keys, s.Queues)
 	s.Bus = newBus(stack, "Events", s.Queues)
 	s.Functions = newFunctions(stack, "Functions", functionDeps{
 		cfg: props.Config, dir: dir, keys: s.Keys, table: s.Table, docs: s.Documents,

@@ -615,8 +615,9 @@ func TestTableEncryptionPITRTTLAndIndexes(t *testing.T) {
 		indexes[path(gsi, "IndexName").(string)] = gsi
 	}
 	for name, k := range map[string][2]string{
-		contract.IndexDue:   {contract.AttrDuePK, contract.AttrDueSK},
-		contract.IndexQueue: {contract.AttrQPK, contract.AttrQSK},
+		contract.IndexDue:       {contract.AttrDuePK, contract.AttrDueSK},
+		contract.IndexQueue:     {contract.AttrQPK, contract.AttrQSK},
+		contract.IndexDocNumber: {contract.AttrDocHash, contract.AttrDocHashSK},
 	} {
 		gsi, ok := indexes[name]
 		if !ok {
@@ -632,7 +633,8 @@ func TestTableEncryptionPITRTTLAndIndexes(t *testing.T) {
 	for _, a := range asList(p["AttributeDefinitions"]) {
 		types[path(a, "AttributeName").(string)] = path(a, "AttributeType").(string)
 	}
-	for _, a := range []string{contract.AttrPK, contract.AttrSK, contract.AttrDuePK, contract.AttrDueSK, contract.AttrQPK, contract.AttrQSK} {
+	for _, a := range []string{contract.AttrPK, contract.AttrSK, contract.AttrDuePK, contract.AttrDueSK, contract.AttrQPK, contract.AttrQSK,
+		contract.AttrDocHash, contract.AttrDocHashSK} {
 		if types[a] != "S" {
 			t.Errorf("attribute %s type = %q, want S", a, types[a])
 		}
@@ -695,7 +697,7 @@ func TestFunctionPermissionsAreLeastPrivilege(t *testing.T) {
 	// keyed by its LeadingKeys prefix.
 	leading := map[string]map[string][]string{
 		contract.FunctionBillingAdapter: {"CMD#*": {"dynamodb:GetItem", "dynamodb:UpdateItem"}, "CUST#*": {"dynamodb:GetItem"}},
-		contract.FunctionValidator:      {"CUST#*": {"dynamodb:GetItem", "dynamodb:PutItem"}},
+		contract.FunctionValidator:      {"CUST#*": {"dynamodb:GetItem", "dynamodb:PutItem"}, "AUDIT#*": {"dynamodb:PutItem"}},
 		contract.FunctionNotifier: {"CUST#*": {"dynamodb:GetItem"}, "NOTIFY#*": {"dynamodb:GetItem", "dynamodb:UpdateItem"},
 			"TICKET#*": {"dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem"}},
 	}
@@ -724,6 +726,36 @@ func TestFunctionPermissionsAreLeastPrivilege(t *testing.T) {
 		got = slices.Compact(got)
 		if !slices.Equal(got, want[name]) {
 			t.Errorf("%s: table actions = %v, want %v", name, got, want[name])
+		}
+	}
+}
+
+// Each function queries exactly the indexes its code reads, each by its own
+// ARN: the sweep the due index and the queue, the admin API those and the
+// document-number index (the same document on other accounts).
+func TestIndexQueriesByFunction(t *testing.T) {
+	r := synth(t)
+	tableID := logicalID(r.stack.Table.Table)
+	want := map[string][]string{
+		contract.FunctionAdminAPI: {contract.IndexDocNumber, contract.IndexDue, contract.IndexQueue},
+		contract.FunctionSweep:    {contract.IndexDue, contract.IndexQueue},
+	}
+	for _, name := range contract.Functions {
+		var got []string
+		for _, st := range r.policiesOfRole(logicalID(r.stack.Functions.Role[name])) {
+			if !slices.Contains(strs(st["Action"]), "dynamodb:Query") {
+				continue
+			}
+			for _, res := range asList(st["Resource"]) {
+				parts := asList(path(res, "Fn::Join", 1))
+				if len(parts) == 2 && jsonEq(parts[0], getAtt(tableID)) {
+					got = append(got, strings.TrimPrefix(parts[1].(string), "/index/"))
+				}
+			}
+		}
+		sort.Strings(got)
+		if !slices.Equal(got, want[name]) {
+			t.Errorf("%s queries the indexes %v, want %v", name, got, want[name])
 		}
 	}
 }
@@ -804,7 +836,7 @@ func TestFunctionEnvironmentReferencesResources(t *testing.T) {
 		contract.FunctionAdminAPI: {contract.EnvTable, contract.EnvBucket, contract.EnvKeyID, contract.EnvMacKeyID, contract.EnvEventBus, contract.EnvRetention,
 			contract.EnvPublicURL, contract.EnvSessionSecretARN, contract.EnvOIDCIssuer, contract.EnvOIDCClientID, contract.EnvReviewSLA},
 		contract.FunctionBillingIntake: {contract.EnvTable, contract.EnvEventBus, contract.EnvKYCProducts, contract.EnvOtherProducts, contract.EnvRegions, contract.EnvKeyID, contract.EnvWebhookSecretARN},
-		contract.FunctionValidator:     {contract.EnvTable, contract.EnvBucket, contract.EnvKeyID, contract.EnvMaxUploadBytes},
+		contract.FunctionValidator:     {contract.EnvTable, contract.EnvBucket, contract.EnvKeyID, contract.EnvMaxUploadBytes, contract.EnvMetricsNamespace},
 		contract.FunctionSweep:         {contract.EnvTable, contract.EnvBucket, contract.EnvEventBus, contract.EnvReviewSLA, contract.EnvMetricsNamespace, contract.EnvRetention},
 		contract.FunctionBillingAdapter: {contract.EnvTable, contract.EnvBillingMode, contract.EnvBillingURL, contract.EnvBillingSecretARN,
 			contract.EnvBillingQueueURL, contract.EnvProvisioningDeptID, contract.EnvMailFrom, contract.EnvWHMCSAdmin},
@@ -1206,8 +1238,8 @@ func TestAlarmsCoverEveryDLQEveryFunctionAndTheReviewSLA(t *testing.T) {
 			sla = p
 		}
 	}
-	if len(r.stack.Queues.DLQs) < 9 {
-		t.Errorf("%d DLQs registered, want at least 9 (4 redrive, 3 rules, scheduler, sweep)", len(r.stack.Queues.DLQs))
+	if len(r.stack.Queues.DLQs) < 10 {
+		t.Errorf("%d DLQs registered, want at least 10 (4 redrive, 3 rules, the scan results' rule, scheduler, sweep)", len(r.stack.Queues.DLQs))
 	}
 	for _, dlq := range r.stack.Queues.DLQs {
 		if !watched[logicalID(dlq)] {

@@ -46,6 +46,14 @@ func newTable(scope constructs.Construct, id string, keys *Keys) *Table {
 		SortKey:        &awsdynamodb.Attribute{Name: jsii.String(contract.AttrQSK), Type: str},
 		ProjectionType: awsdynamodb.ProjectionType_ALL,
 	})
+	// The same identity document on other accounts: submissions by the keyed
+	// hash of their recorded document number (sparse), newest first.
+	t.AddGlobalSecondaryIndex(&awsdynamodb.GlobalSecondaryIndexProps{
+		IndexName:      jsii.String(contract.IndexDocNumber),
+		PartitionKey:   &awsdynamodb.Attribute{Name: jsii.String(contract.AttrDocHash), Type: str},
+		SortKey:        &awsdynamodb.Attribute{Name: jsii.String(contract.AttrDocHashSK), Type: str},
+		ProjectionType: awsdynamodb.ProjectionType_ALL,
+	})
 	return &Table{Construct: c, Table: t}
 }
 

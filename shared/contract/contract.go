@@ -85,6 +85,12 @@ const (
 	IndexQueue = "queue" // sparse GSI of submissions waiting for review, oldest first
 	AttrQPK    = "queuePk"
 	AttrQSK    = "queueSk"
+	// IndexDocNumber is a sparse GSI of the submissions whose reviewer
+	// recorded an identity document number, by its keyed hash (never the
+	// number), newest first: the same document on other accounts.
+	IndexDocNumber = "docnumber"
+	AttrDocHash    = "docHash"
+	AttrDocHashSK  = "docHashSk"
 )
 
 // Partition-key prefixes of the records the billing adapter and the notifier
@@ -120,7 +126,19 @@ const (
 	SourceKYC     = "kyc"     // events this system emits
 )
 
-// Metric names (CloudWatch embedded metric format, written by the sweep).
+// Metric names (CloudWatch embedded metric format, written by the sweep and
+// the validator).
 const (
 	MetricOldestPendingReview = "OldestPendingReviewSeconds"
+	// MetricMalwareFound counts uploads the malware scan found a threat in;
+	// MetricMalwareScanFailed those it could not scan (the validator).
+	MetricMalwareFound      = "MalwareFound"
+	MetricMalwareScanFailed = "MalwareScanFailed"
+)
+
+// The malware scan of the documents bucket (GuardDuty Malware Protection for
+// S3): what its result events are, and the prefix it protects.
+const (
+	ScanResultSource     = "aws.guardduty"
+	ScanResultDetailType = "GuardDuty Malware Protection Object Scan Result"
 )

@@ -25,16 +25,18 @@ type Access string
 
 const (
 	// The table.
-	TableItems      Access = "table:items"       // Get/Put/Update/Delete/ConditionCheck item (and so TransactWriteItems) on every item
-	QueryTable      Access = "table:query"       // Query on the table (a customer's partition)
-	QueryDue        Access = "table:query-due"   // Query on the due index
-	QueryQueue      Access = "table:query-queue" // Query on the review queue index
-	DocumentRecords Access = "table:documents"   // GetItem/PutItem on CUST#* (a document record, conditionally)
-	CustomerRecords Access = "table:customers"   // GetItem on CUST#* (a customer's contact address and data key)
-	CommandLedger   Access = "table:commands"    // GetItem/UpdateItem on CMD#*
-	NoticeLedger    Access = "table:notices"     // GetItem/UpdateItem on NOTIFY#*
-	SigninTokens    Access = "table:signin"      // PutItem on SIGNIN#* (conditional: each sign-in token is used once)
-	TicketRecords   Access = "table:tickets"     // GetItem/PutItem/DeleteItem on TICKET#*: the open KYC case ticket of each customer
+	TableItems      Access = "table:items"           // Get/Put/Update/Delete/ConditionCheck item (and so TransactWriteItems) on every item
+	QueryTable      Access = "table:query"           // Query on the table (a customer's partition)
+	QueryDue        Access = "table:query-due"       // Query on the due index
+	QueryQueue      Access = "table:query-queue"     // Query on the review queue index
+	QueryDocNumber  Access = "table:query-docnumber" // Query on the document-number index (the same document on other accounts)
+	AppendAudit     Access = "table:audit"           // PutItem on AUDIT#* (with DocumentRecords: a document refused for malware, audited)
+	DocumentRecords Access = "table:documents"       // GetItem/PutItem on CUST#* (a document record, conditionally)
+	CustomerRecords Access = "table:customers"       // GetItem on CUST#* (a customer's contact address and data key)
+	CommandLedger   Access = "table:commands"        // GetItem/UpdateItem on CMD#*
+	NoticeLedger    Access = "table:notices"         // GetItem/UpdateItem on NOTIFY#*
+	SigninTokens    Access = "table:signin"          // PutItem on SIGNIN#* (conditional: each sign-in token is used once)
+	TicketRecords   Access = "table:tickets"         // GetItem/PutItem/DeleteItem on TICKET#*: the open KYC case ticket of each customer
 
 	// The documents bucket: uploads under docs/, the validator's reviewed
 	// copies under reviewed/.
@@ -103,7 +105,7 @@ var Specs = []Spec{
 		Triggers:    []Trigger{TriggerHTTP},
 		Env: []string{EnvTable, EnvBucket, EnvKeyID, EnvMacKeyID, EnvEventBus, EnvRetention,
 			EnvPublicURL, EnvSessionSecretARN, EnvOIDCIssuer, EnvOIDCClientID, EnvReviewSLA},
-		Access: []Access{TableItems, QueryTable, QueryDue, QueryQueue, ReadObjects, ReadReviewed, GenerateDataKeys, DecryptData, Fingerprint,
+		Access: []Access{TableItems, QueryTable, QueryDue, QueryQueue, QueryDocNumber, ReadObjects, ReadReviewed, GenerateDataKeys, DecryptData, Fingerprint,
 			PublishEvents, ReadSessionSecret},
 		TimeoutSeconds: 10, LogRetentionDays: 365,
 	},
@@ -118,11 +120,13 @@ var Specs = []Spec{
 	},
 	{
 		Name:        FunctionValidator,
-		Description: "Validates uploaded documents (size, encryption, decoding) and writes reviewers' copies, on S3 events",
+		Description: "Validates uploaded documents (size, encryption, decoding, malware scan) and writes reviewers' copies, on S3 events and scan results",
 		Triggers:    []Trigger{TriggerQueue},
-		Env:         []string{EnvTable, EnvBucket, EnvKeyID, EnvMaxUploadBytes},
-		// GenerateDataKeys: writing the SSE-KMS reviewed copy.
-		Access:         []Access{DocumentRecords, ReadObjects, WriteReviewed, DeleteObjects, GenerateDataKeys, DecryptData},
+		Env:         []string{EnvTable, EnvBucket, EnvKeyID, EnvMaxUploadBytes, EnvMetricsNamespace},
+		// GenerateDataKeys: writing the SSE-KMS reviewed copy. AppendAudit:
+		// a document refused for malware is audited (with its customer
+		// record, the chain's head, and the document: DocumentRecords).
+		Access:         []Access{DocumentRecords, AppendAudit, ReadObjects, WriteReviewed, DeleteObjects, GenerateDataKeys, DecryptData},
 		TimeoutSeconds: 30, LogRetentionDays: 90,
 		// Decoding an image of up to 40 MP (shared/filecheck) allocates up
 		// to 128 MiB beside the 10 MiB file and its re-encoded copy, and a

@@ -43,6 +43,8 @@ var Routes = []Route{
 	{"GET /v1/admin/submissions/{id}/documents/{category}", FunctionAdminAPI, AuthJWT},
 	{"POST /v1/admin/submissions/{id}/claim", FunctionAdminAPI, AuthJWT},
 	{"POST /v1/admin/submissions/{id}/decision", FunctionAdminAPI, AuthJWT},
+	{"POST /v1/admin/submissions/{id}/record", FunctionAdminAPI, AuthJWT},
+	{"POST /v1/admin/submissions/{id}/second-approval", FunctionAdminAPI, AuthJWT},
 	{"GET /v1/admin/customers/{id}", FunctionAdminAPI, AuthJWT},
 	{"GET /v1/admin/orders/{id}", FunctionAdminAPI, AuthJWT},
 	{"GET /v1/admin/reasons", FunctionAdminAPI, AuthJWT},

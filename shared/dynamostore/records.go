@@ -202,6 +202,10 @@ func (st *Store) putSubmission(sub kyc.Submission, expectVersion int) (*types.Pu
 		extra[contract.AttrQPK] = s(queuePartition)
 		extra[contract.AttrQSK] = s(dueTime(sub.SubmittedAt) + "#" + sub.ID)
 	}
+	if sub.DocNumberHash != "" {
+		extra[contract.AttrDocHash] = s(sub.DocNumberHash)
+		extra[contract.AttrDocHashSK] = s(dueTime(sub.SubmittedAt) + "#" + sub.ID)
+	}
 	return st.putVersioned(pkSubmission+sub.ID, skSubmission, sub, sub.Version, expectVersion, extra)
 }
 
@@ -232,6 +236,31 @@ func (st *Store) PendingSubmissions(ctx context.Context, limit int) ([]kyc.Submi
 	})
 	if err != nil {
 		return nil, fmt.Errorf("query review queue: %w", err)
+	}
+	subs := make([]kyc.Submission, 0, len(out.Items))
+	for _, it := range out.Items {
+		sub, err := decodeSubmission(it)
+		if err != nil {
+			return nil, err
+		}
+		subs = append(subs, sub)
+	}
+	return subs, nil
+}
+
+// SubmissionsByDocNumber returns the submissions whose document number has
+// the keyed hash, newest first, from the document-number index only.
+func (st *Store) SubmissionsByDocNumber(ctx context.Context, hash string, limit int) ([]kyc.Submission, error) {
+	out, err := st.db.Query(ctx, &dynamodb.QueryInput{
+		TableName: &st.table, IndexName: aws.String(contract.IndexDocNumber),
+		KeyConditionExpression:    aws.String("#h = :h"),
+		ExpressionAttributeNames:  map[string]string{"#h": contract.AttrDocHash},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":h": s(hash)},
+		ScanIndexForward:          aws.Bool(false),
+		Limit:                     aws.Int32(int32(limit)),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("query document-number index: %w", err)
 	}
 	subs := make([]kyc.Submission, 0, len(out.Items))
 	for _, it := range out.Items {

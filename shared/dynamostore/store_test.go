@@ -788,3 +788,41 @@ func TestCreateDocumentAdoptsItsOwnRetriedWrite(t *testing.T) {
 		t.Fatalf("another record under the id: %v, want ErrStale", err)
 	}
 }
+
+// A submission with a document number's keyed hash is on the sparse
+// document-number index (hash and submission time); the lookup is one Query
+// of that index, newest first, never a scan.
+func TestSubmissionsByDocNumber(t *testing.T) {
+	rec := newRecorder()
+	st := dynamostore.New(rec, table)
+	sub := submission("c-1", "s-1")
+	if err := st.SaveSubmission(ctx, sub, 0); err != nil {
+		t.Fatal(err)
+	}
+	in := last[*dynamodb.PutItemInput](rec)
+	if _, ok := in.Item[contract.AttrDocHash]; ok {
+		t.Fatal("a submission without a hash is on the document-number index")
+	}
+	sub.DocNumberHash = "9f86d081"
+	if err := st.SaveSubmission(ctx, sub, 1); err != nil {
+		t.Fatal(err)
+	}
+	in = last[*dynamodb.PutItemInput](rec)
+	if str(in.Item[contract.AttrDocHash]) != "9f86d081" || str(in.Item[contract.AttrDocHashSK]) != dueTime(sub.SubmittedAt)+"#s-1" {
+		t.Fatalf("index attributes %v %v", in.Item[contract.AttrDocHash], in.Item[contract.AttrDocHashSK])
+	}
+	rec.pages = [][]item{{in.Item}}
+	subs, err := st.SubmissionsByDocNumber(ctx, "9f86d081", 50)
+	if err != nil || len(subs) != 1 || subs[0].ID != "s-1" || subs[0].DocNumberHash != "9f86d081" {
+		t.Fatalf("lookup %+v, %v", subs, err)
+	}
+	q := last[*dynamodb.QueryInput](rec)
+	if aws.ToString(q.IndexName) != contract.IndexDocNumber || aws.ToInt32(q.Limit) != 50 || aws.ToBool(q.ScanIndexForward) ||
+		q.ExpressionAttributeNames["#h"] != contract.AttrDocHash || str(q.ExpressionAttributeValues[":h"]) != "9f86d081" {
+		t.Fatalf("query %+v", q)
+	}
+	rec.failNext(errThrottled)
+	if _, err := st.SubmissionsByDocNumber(ctx, "9f86d081", 50); !errors.Is(err, errThrottled) {
+		t.Fatalf("failed query: %v", err)
+	}
+}

@@ -26,6 +26,8 @@ func NewAdminAPI(svc *kyc.Service, auth Authenticator, log *slog.Logger) http.Ha
 		"GET /v1/admin/submissions/{id}/documents/{category}": staff(a.openDocument),
 		"POST /v1/admin/submissions/{id}/claim":               staff(a.claim),
 		"POST /v1/admin/submissions/{id}/decision":            staff(a.decide),
+		"POST /v1/admin/submissions/{id}/record":              staff(a.record),
+		"POST /v1/admin/submissions/{id}/second-approval":     admin(a.secondApproval),
 		"GET /v1/admin/customers/{id}":                        staff(a.customer),
 		"GET /v1/admin/orders/{id}":                           staff(a.order),
 		"GET /v1/admin/reasons":                               staff(a.reasons),
@@ -229,6 +231,59 @@ func (a *adminAPI) decide(w http.ResponseWriter, r *http.Request) error {
 		Identity: *in.Decisions.Identity, Address: *in.Decisions.Address,
 		CustomerMessage: in.CustomerMessage, Note: in.Note, Extracted: in.Extracted, Version: *in.Version,
 	})
+	if err != nil {
+		return err
+	}
+	status := http.StatusOK
+	if res.ApprovalRequest != nil {
+		status = http.StatusAccepted // the approval waits for a second admin
+	}
+	writeJSON(w, status, res)
+	return nil
+}
+
+// record stores what the claimer read from the documents and answers with
+// its signals.
+func (a *adminAPI) record(w http.ResponseWriter, r *http.Request) error {
+	var in struct {
+		Extracted *kyc.Extracted `json:"extracted"`
+		Version   *int           `json:"version"`
+	}
+	if err := decode(w, r, decisionBody, &in); err != nil {
+		return err
+	}
+	if in.Extracted == nil {
+		return kyc.Invalid("extracted_required", "extracted must name at least one field")
+	}
+	if in.Version == nil {
+		return kyc.Invalid("version_required", "version must be the submission's version from GET")
+	}
+	res, err := a.svc.Record(r.Context(), identity(r).Actor(), r.PathValue("id"), kyc.RecordInput{Extracted: *in.Extracted, Version: *in.Version})
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, res)
+	return nil
+}
+
+// secondApproval is an admin's answer to an approval that waits for one.
+func (a *adminAPI) secondApproval(w http.ResponseWriter, r *http.Request) error {
+	var in struct {
+		Approve *bool `json:"approve"`
+		Version *int  `json:"version"`
+	}
+	if err := decode(w, r, smallBody, &in); err != nil {
+		return err
+	}
+	if in.Approve == nil {
+		return kyc.Invalid("approve_required", "approve must be true (approve) or false (send it back to the reviewer)")
+	}
+	if in.Version == nil {
+		return kyc.Invalid("version_required", "version must be the submission's version from GET")
+	}
+	actor := identity(r).Actor()
+	actor.Kind = kyc.ActorAdmin // the route is for admins only
+	res, err := a.svc.SecondApproval(r.Context(), actor, r.PathValue("id"), kyc.SecondApprovalInput{Approve: *in.Approve, Version: *in.Version})
 	if err != nil {
 		return err
 	}

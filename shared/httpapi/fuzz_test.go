@@ -106,6 +106,11 @@ func (w *fuzzWorld) Account(ctx context.Context, id string) (kyc.Account, error)
 	return a, nil
 }
 
+// SubmissionsByDocNumber finds no other submission with the number.
+func (w *fuzzWorld) SubmissionsByDocNumber(context.Context, string, int) ([]kyc.Submission, error) {
+	return nil, nil
+}
+
 func (w *fuzzWorld) CreateDocument(context.Context, kyc.Document) error { return nil }
 func (w *fuzzWorld) Commit(context.Context, kyc.Work) error             { return nil }
 func (w *fuzzWorld) DeleteOutbox(context.Context, string) error         { return nil }

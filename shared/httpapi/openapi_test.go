@@ -370,12 +370,39 @@ func TestHandlersAnswerAsDocumented(t *testing.T) {
 		return d
 	}
 	d1, d2, d3 := disclose(), disclose(), disclose()
+	// Signals: sig-1 was verified with an HKID; sig-2 and sig-5 submit the
+	// same card (sig-2's approval is asked over HTTP, sig-5's waits for a
+	// second admin already, and adm-1 has opened its identity document);
+	// sig-3's card expired; rev-1 records fields for sig-4.
+	const hkid = "A123456(3)"
+	reviewed := func(cust string) (string, int) {
+		sub := w.Submit(cust)
+		return sub, w.Review("rev-1", sub).Version
+	}
+	sg1, vg1 := reviewed("sig-1")
+	ing1 := kyctest.Approval(vg1)
+	ing1.Extracted = &kyc.Extracted{DocumentNumber: hkid}
+	w.Decide("rev-1", sg1, ing1)
+	sg2, vg2 := reviewed("sig-2")
+	sg3, vg3 := reviewed("sig-3")
+	sg4, vg4 := reviewed("sig-4")
+	sg5, vg5 := reviewed("sig-5")
+	ing5 := kyctest.Approval(vg5)
+	ing5.Extracted = &kyc.Extracted{DocumentNumber: hkid}
+	if res, err := w.Service.Decide(ctx, kyctest.Reviewer("rev-1"), sg5, ing5); err != nil || res.ApprovalRequest == nil {
+		t.Fatalf("approval of sig-5: %+v, %v", res, err)
+	}
+	vg5 = w.Submission(sg5).Version
+	if _, err := w.Service.OpenDocument(ctx, kyctest.Admin("adm-1"), sg5, kyc.Identity, "second approval"); err != nil {
+		t.Fatal(err)
+	}
 	if _, err := w.Service.ApproveDisclosure(ctx, kyctest.Admin("adm-2"), d2.ID); err != nil {
 		t.Fatal(err)
 	}
 
 	customer := func(id string) string { return f.token(id) }
 	rev1, rev2 := f.token("rev-1", contract.GroupReviewers), f.token("rev-2", contract.GroupReviewers)
+	rev1Admin := f.token("rev-1", contract.GroupAdmins) // the reviewer who asked for sig-5's second approval, as an admin
 	adm1, adm2 := f.token("adm-1", contract.GroupAdmins), f.token("adm-2", contract.GroupAdmins)
 	// Staff whose own customer accounts are cust-3 (a reviewer) and cust-5
 	// (an admin), linked by the identity provider's claim.
@@ -560,6 +587,55 @@ func TestHandlersAnswerAsDocumented(t *testing.T) {
 		{name: "decision", method: "POST", path: "/v1/admin/submissions/" + s3 + "/decision", auth: rev1, body: decision(v3, approve), status: 200},
 		{name: "open a document of a decided submission", method: "GET", path: gate(s3, "identity"), auth: rev1, status: 403, code: "purpose_required"},
 		{name: "submission view, decided", method: "GET", path: "/v1/admin/submissions/" + s3, auth: rev1, status: 200},
+		{name: "decision of a document verified on another account", method: "POST", path: "/v1/admin/submissions/" + sg2 + "/decision", auth: rev1,
+			body: jsonOf(map[string]any{"version": vg2, "decisions": map[string]any{"identity": approve, "address": approve},
+				"extracted": map[string]string{"documentNumber": "a1234563"}}), status: 202},
+		{name: "decision, an expired document", method: "POST", path: "/v1/admin/submissions/" + sg3 + "/decision", auth: rev1,
+			body: jsonOf(map[string]any{"version": vg3, "decisions": map[string]any{"identity": approve, "address": approve},
+				"extracted": map[string]string{"documentExpiry": "2020-01-01"}}), status: 422, code: "document_expired"},
+		// POST /v1/admin/submissions/{id}/record
+		{name: "record", method: "POST", path: "/v1/admin/submissions/" + sg4 + "/record", auth: rev1,
+			body: jsonOf(map[string]any{"version": vg4, "extracted": map[string]string{"documentNumber": hkid, "documentExpiry": "2031-12-31",
+				"addressDate": "2026-02-20", "mrz": "P<UTOERIKSSON<<ANNA<MARIA<<<<<<<<<<<<<<<<<<<\nL898902C36UTO7408122F1204159ZE184226B<<<<<10"}}), status: 200},
+		{name: "record, not JSON", method: "POST", path: "/v1/admin/submissions/" + sg4 + "/record", auth: rev1, body: `{"version":`, status: 400, code: "malformed"},
+		{name: "record, unknown field", method: "POST", path: "/v1/admin/submissions/" + sg4 + "/record", auth: rev1,
+			body: jsonOf(map[string]any{"version": vg4 + 1, "extracted": map[string]string{"passportNumber": hkid}}), status: 400, code: "malformed"},
+		{name: "record, body over 64 KiB", method: "POST", path: "/v1/admin/submissions/" + sg4 + "/record", auth: rev1, body: big(70 << 10), status: 413, code: "body_too_large"},
+		{name: "record, no fields", method: "POST", path: "/v1/admin/submissions/" + sg4 + "/record", auth: rev1, body: `{"version":3}`, status: 422, code: "extracted_required"},
+		{name: "record, an expiry that is not a date", method: "POST", path: "/v1/admin/submissions/" + sg4 + "/record", auth: rev1,
+			body: jsonOf(map[string]any{"version": vg4 + 1, "extracted": map[string]string{"documentExpiry": "31.12.2031"}}), status: 422, code: "invalid_documentExpiry"},
+		{name: "record by a reviewer without the claim", method: "POST", path: "/v1/admin/submissions/" + sg4 + "/record", auth: rev2,
+			body: jsonOf(map[string]any{"version": vg4 + 1, "extracted": map[string]string{"documentNumber": hkid}}), status: 409, code: "not_claimed"},
+		{name: "record, unknown", method: "POST", path: "/v1/admin/submissions/nope/record", auth: rev1,
+			body: jsonOf(map[string]any{"version": 1, "extracted": map[string]string{"documentNumber": hkid}}), status: 404, code: "submission_not_found"},
+		{name: "record, customer token", method: "POST", path: "/v1/admin/submissions/" + sg4 + "/record", auth: customer("sig-4"),
+			body: jsonOf(map[string]any{"version": vg4 + 1, "extracted": map[string]string{"documentNumber": hkid}}), status: 403, code: "forbidden"},
+		{name: "record, no token", method: "POST", path: "/v1/admin/submissions/" + sg4 + "/record",
+			body: jsonOf(map[string]any{"version": vg4 + 1, "extracted": map[string]string{"documentNumber": hkid}}), status: 401, code: "unauthorized"},
+		{name: "record, store down", method: "POST", path: "/v1/admin/submissions/" + sg4 + "/record", auth: rev1,
+			body: jsonOf(map[string]any{"version": vg4 + 1, "extracted": map[string]string{"documentNumber": hkid}}), before: fail(kyctest.MethodSubmission, 1, boom), status: 500, code: "internal"},
+		// POST /v1/admin/submissions/{id}/second-approval
+		{name: "second approval, not JSON", method: "POST", path: "/v1/admin/submissions/" + sg5 + "/second-approval", auth: adm1, body: `{"approve":`, status: 400, code: "malformed"},
+		{name: "second approval, body over 4 KiB", method: "POST", path: "/v1/admin/submissions/" + sg5 + "/second-approval", auth: adm1, body: big(5000), status: 413, code: "body_too_large"},
+		{name: "second approval, no answer", method: "POST", path: "/v1/admin/submissions/" + sg5 + "/second-approval", auth: adm1, body: jsonOf(map[string]any{"version": vg5}), status: 422, code: "approve_required"},
+		{name: "second approval by the requester", method: "POST", path: "/v1/admin/submissions/" + sg5 + "/second-approval", auth: rev1Admin,
+			body: jsonOf(map[string]any{"approve": true, "version": vg5}), status: 403, code: "self_approval"},
+		{name: "second approval, reviewer", method: "POST", path: "/v1/admin/submissions/" + sg5 + "/second-approval", auth: rev2,
+			body: jsonOf(map[string]any{"approve": true, "version": vg5}), status: 403, code: "forbidden"},
+		{name: "second approval, documents not opened", method: "POST", path: "/v1/admin/submissions/" + sg5 + "/second-approval", auth: adm2,
+			body: jsonOf(map[string]any{"approve": true, "version": vg5}), status: 409, code: "documents_not_opened"},
+		{name: "second approval, stale version", method: "POST", path: "/v1/admin/submissions/" + sg5 + "/second-approval", auth: adm1,
+			body: jsonOf(map[string]any{"approve": true, "version": vg5 - 1}), status: 409, code: "stale_version"},
+		{name: "second approval, unknown", method: "POST", path: "/v1/admin/submissions/nope/second-approval", auth: adm1,
+			body: jsonOf(map[string]any{"approve": true, "version": 1}), status: 404, code: "submission_not_found"},
+		{name: "second approval, no token", method: "POST", path: "/v1/admin/submissions/" + sg5 + "/second-approval",
+			body: jsonOf(map[string]any{"approve": true, "version": vg5}), status: 401, code: "unauthorized"},
+		{name: "second approval, store down", method: "POST", path: "/v1/admin/submissions/" + sg5 + "/second-approval", auth: adm1,
+			body: jsonOf(map[string]any{"approve": true, "version": vg5}), before: fail(kyctest.MethodSubmission, 1, boom), status: 500, code: "internal"},
+		{name: "second approval", method: "POST", path: "/v1/admin/submissions/" + sg5 + "/second-approval", auth: adm1,
+			body: jsonOf(map[string]any{"approve": true, "version": vg5}), status: 200},
+		{name: "second approval, none waits", method: "POST", path: "/v1/admin/submissions/" + sg5 + "/second-approval", auth: adm2,
+			body: jsonOf(map[string]any{"approve": false, "version": vg5 + 1}), status: 409, code: "already_decided"},
 		// GET /v1/admin/customers/{id}
 		{name: "customer", method: "GET", path: "/v1/admin/customers/cust-1", auth: rev1, status: 200},
 		{name: "customer, unknown", method: "GET", path: "/v1/admin/customers/nobody", auth: rev1, status: 404, code: "customer_not_found"},

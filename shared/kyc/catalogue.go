@@ -232,6 +232,10 @@ const (
 	InvalidPDFActiveContent InvalidReason = "pdf_active_content"
 	InvalidPDFEncrypted     InvalidReason = "pdf_encrypted"
 	InvalidPDFMalformed     InvalidReason = "pdf_malformed"
+
+	// The malware scan's verdicts (Scanner).
+	InvalidMalware    InvalidReason = "malware"     // the scan found a threat; the file was deleted
+	InvalidScanFailed InvalidReason = "scan_failed" // the file could not be scanned, so it cannot be accepted
 )
 
 // InvalidTexts are the customer-facing explanations of failed validations.
@@ -252,6 +256,10 @@ var InvalidTexts = map[InvalidReason]Label{
 		"PDF 受密碼保護或已加密,請上傳未加密的版本。"},
 	InvalidPDFMalformed: {"The PDF is damaged or cannot be read. Please save it again as PDF or upload a photo.",
 		"PDF 已損壞或無法讀取。請重新儲存為 PDF 或上傳照片。"},
+	InvalidMalware: {"Our malware scan found a threat in this file, so it was deleted. Please check your device for malware, then upload a new photo or scan of the document.",
+		"我們的惡意軟件掃描在此文件中發現威脅,文件已被刪除。請檢查您的裝置是否有惡意軟件,然後重新上傳文件的照片或掃描件。"},
+	InvalidScanFailed: {"The file could not be checked for malware, so it cannot be accepted. Please upload it again, or a photo or scan of the document.",
+		"無法為此文件進行惡意軟件檢查,因此無法接受。請重新上傳,或上傳文件的照片或掃描件。"},
 }
 
 // ProductSet is the product catalogue: every product id the gate may see in

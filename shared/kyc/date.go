@@ -30,6 +30,28 @@ func ParseDate(s string) (Date, error) {
 // AddDays returns the date n days later.
 func (d Date) AddDays(n int) Date { return Date{d.t.AddDate(0, 0, n)} }
 
+// DateIn returns the calendar date at t in loc (UTC when nil).
+func DateIn(t time.Time, loc *time.Location) Date {
+	if loc == nil {
+		loc = time.UTC
+	}
+	t = t.In(loc)
+	return NewDate(t.Year(), t.Month(), t.Day())
+}
+
+// AddMonths returns the date n calendar months later (earlier for n < 0),
+// on the same day of the month, or the month's last day when it is shorter
+// (31 May less three months is 28 or 29 February).
+func (d Date) AddMonths(n int) Date {
+	y, m, day := d.t.Date()
+	first := time.Date(y, m+time.Month(n), 1, 0, 0, 0, 0, time.UTC)
+	last := first.AddDate(0, 1, -1).Day()
+	return NewDate(first.Year(), first.Month(), min(day, last))
+}
+
+// After reports whether d is after e.
+func (d Date) After(e Date) bool { return d.t.After(e.t) }
+
 // Time returns the start of the date, midnight UTC.
 func (d Date) Time() time.Time { return d.t }
 

@@ -12,9 +12,13 @@ type DocState string
 
 const (
 	DocPendingUpload DocState = "pending_upload" // upload form issued, object not validated yet
-	DocValid         DocState = "valid"          // the object exists and passed validation
-	DocInvalid       DocState = "invalid"        // failed validation; the object was deleted
-	DocPurged        DocState = "purged"         // deleted under the retention policy
+	// DocScanning: the object passed the checks and waits for the malware
+	// scan's result ("being checked"); it is valid only once the scan found
+	// no threat.
+	DocScanning DocState = "scanning"
+	DocValid    DocState = "valid"   // the object exists, passed validation and was scanned clean
+	DocInvalid  DocState = "invalid" // failed validation; the object was deleted
+	DocPurged   DocState = "purged"  // deleted under the retention policy
 )
 
 // DocResult is a reviewer's decision on one document.
@@ -50,7 +54,10 @@ type Document struct {
 	// Invalid says why validation failed (State DocInvalid).
 	Invalid   InvalidReason `json:"invalid,omitempty"`
 	Size      int64         `json:"size,omitempty"`
-	VersionID string        `json:"versionId,omitempty"` // the object version that passed validation
+	VersionID string        `json:"versionId,omitempty"` // the object version that passed validation (or is being scanned)
+	// Scan is the malware scan's result for VersionID, or for a version the
+	// validator has not checked yet (a result may arrive first).
+	Scan *ScanResult `json:"scan,omitempty"`
 	// Reviewed is the copy reviewers are shown of an image: the validator's
 	// re-encoding of the validated version (nil for a PDF, whose checked
 	// original is shown). The original stays, encrypted, as evidence.

@@ -53,6 +53,11 @@ type Store interface {
 
 	// Disclosure returns a disclosure, or ErrNotExist.
 	Disclosure(ctx context.Context, id string) (Disclosure, error)
+
+	// SubmissionsByDocNumber returns the submissions, of every customer,
+	// whose DocNumberHash is hash, newest first, at most limit. It reads the
+	// document-number index only (never the whole table).
+	SubmissionsByDocNumber(ctx context.Context, hash string, limit int) ([]Submission, error)
 }
 
 // Account is everything of one customer but the audit trail.
@@ -179,4 +184,37 @@ type Sealer interface {
 	// Fingerprint is a keyed hash of a value (a document number), equal for
 	// equal values across customers, useless without the key.
 	Fingerprint(ctx context.Context, value string) (string, error)
+}
+
+// Scanner scans uploaded objects for malware before anyone may open them.
+// The validator calls Scan with every upload it reads, whatever the checks
+// then say. A scanner that knows at once answers with its verdict; one that
+// scans on its own or later (GuardDuty Malware Protection for S3 scans every
+// new object of the bucket) answers ScanPending, and its result arrives
+// through Validator.ApplyScanResult.
+type Scanner interface {
+	Scan(ctx context.Context, d Document, versionID string, content []byte) (ScanResult, error)
+}
+
+// ScanStatus is a malware scan's verdict on an object version.
+type ScanStatus string
+
+const (
+	ScanPending ScanStatus = "pending" // the result arrives later
+	ScanClean   ScanStatus = "clean"   // no threat found
+	ScanThreat  ScanStatus = "threat"  // malware found
+	// ScanFailed: the object could not be scanned (unsupported, access
+	// denied, the scan failed). It is not clean.
+	ScanFailed ScanStatus = "failed"
+)
+
+// ScanResult is a scanner's verdict on one version of an uploaded object.
+type ScanResult struct {
+	Key       string     `json:"key"`
+	VersionID string     `json:"versionId"`
+	Status    ScanStatus `json:"status"`
+	// Threats names what was found (the scanner's names, e.g.
+	// "EICAR-Test-File (not a virus)").
+	Threats []string  `json:"threats,omitempty"`
+	At      time.Time `json:"at,omitzero"`
 }

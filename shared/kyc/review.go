@@ -127,6 +127,13 @@ type SubmissionView struct {
 	// Shredded says the customer's data key was deleted: sealed fields
 	// (file names, message, note, extracted fields) are gone for good.
 	Shredded bool `json:"shredded,omitempty"`
+	// Signals are what the gate found in what was recorded (Record), for
+	// whoever may see the personal data.
+	Signals *Signals `json:"signals,omitempty"`
+	// ApprovalRequest is a reviewer's approval waiting for a second admin;
+	// SecondApprovalBy the admin who confirmed one.
+	ApprovalRequest  *ApprovalRequest `json:"approvalRequest,omitempty"`
+	SecondApprovalBy string           `json:"secondApprovalBy,omitempty"`
 }
 
 // PurposeReview is the audited purpose of a claimer opening the personal data
@@ -188,13 +195,16 @@ func (s *Service) ViewSubmission(ctx context.Context, staff Actor, id, purpose s
 	now := s.now()
 	v := SubmissionView{SubmissionID: sub.ID, CustomerID: sub.CustomerID, Status: sub.Status, Version: sub.Version,
 		SubmittedAt: sub.SubmittedAt, AgeSeconds: int64(now.Sub(sub.SubmittedAt) / time.Second), ClaimedBy: sub.ClaimedBy,
-		DecidedAt: sub.DecidedAt, DecidedBy: sub.DecidedBy, OpenHolds: []HoldView{}}
+		DecidedAt: sub.DecidedAt, DecidedBy: sub.DecidedBy, OpenHolds: []HoldView{},
+		ApprovalRequest: sub.ApprovalRequest, SecondApprovalBy: sub.SecondApprovalBy}
 	var docs []Document
+	var zone *time.Location
 	err = retry(ctx, func() error {
 		c, a, err := s.account(ctx, sub.CustomerID)
 		if err != nil {
 			return err
 		}
+		zone = serviceZone(c, a, s.cfg.Regions)
 		if docs, err = submissionDocuments(a, sub); err != nil {
 			return err
 		}
@@ -231,7 +241,7 @@ func (s *Service) ViewSubmission(ctx context.Context, staff Actor, id, purpose s
 			return SubmissionView{}, fmt.Errorf("open file name: %w", err)
 		}
 		dst.FileName = string(name)
-		if docs[i].State != DocPurged {
+		if docs[i].State == DocValid {
 			dst.Open = documentPath(sub.ID, docs[i].Category, acc.purpose)
 		}
 		dst.Opened = opened[docs[i].ID]
@@ -239,6 +249,13 @@ func (s *Service) ViewSubmission(ctx context.Context, staff Actor, id, purpose s
 	if err := s.openDecisionFields(ctx, sub, &v); err != nil {
 		return SubmissionView{}, err
 	}
+	uses, err := s.documentUses(ctx, sub.DocNumberHash)
+	if err != nil {
+		return SubmissionView{}, err
+	}
+	sig := computeSignals(signalFacts{customerID: sub.CustomerID, recorded: v.Extracted, identityType: identityType(docs),
+		uses: uses, now: now, zone: zone})
+	v.Signals = &sig
 	return v, nil
 }
 
@@ -310,8 +327,11 @@ func (s *Service) OpenDocument(ctx context.Context, staff Actor, id string, cat 
 		if cat == Address {
 			d = docs[1]
 		}
-		if d.State == DocPurged {
+		switch d.State {
+		case DocPurged:
 			return Conflict("document_purged", "the %s document of submission %s was deleted under the retention policy", cat, id)
+		case DocInvalid:
+			return Conflict("document_refused", "the %s document of submission %s was refused after it was submitted (%s); it cannot be opened", cat, id, d.Invalid)
 		}
 		now := s.now()
 		if link, err = s.files.PresignView(ctx, d, s.cfg.LinkTTL); err != nil {
@@ -432,15 +452,32 @@ type DecisionResult struct {
 	CustomerStatus Status           `json:"customerStatus"`
 	ExpiresAt      time.Time        `json:"expiresAt,omitzero"`
 	Holds          []HoldView       `json:"holds"`
+	// Warnings are the signals of what was recorded (Signals.Warnings),
+	// never blocking but for the two that bind (see Decide).
+	Warnings []Warning `json:"warnings"`
+	// ApprovalRequest is set when the approval waits for a second admin
+	// (the submission is still pending).
+	ApprovalRequest *ApprovalRequest `json:"approvalRequest,omitempty"`
+	// SecondApprovalBy is the admin who confirmed the approval.
+	SecondApprovalBy string `json:"secondApprovalBy,omitempty"`
 }
 
 // Decide records a reviewer's decision on a submission and applies it to the
 // customer and every open hold, all in one write. The approval time of the
 // policy is the server clock when that write commits. Of two decisions racing
 // on one submission exactly one wins; the other gets a conflict. A document
-// is approved only by a reviewer who has opened it (OpenDocument); nobody
-// decides a submission of their own account. The message to the customer,
-// the note and the extracted fields are sealed before they are stored.
+// is approved only by a reviewer who has opened it (OpenDocument), and only
+// while it is valid; nobody decides a submission of their own account. The
+// message to the customer, the note and the extracted fields are sealed
+// before they are stored; fields the decision does not carry stay as
+// recorded (Record).
+//
+// The signals of what was recorded (Signals) come back as warnings. Two of
+// them bind: an identity document that expired before today cannot be
+// approved (422 document_expired; reject it with expired_document), and an
+// approval of both documents whose identity document was verified on
+// another customer's account is not committed: it waits for a second admin
+// (ApprovalRequest, see SecondApproval) and the submission stays pending.
 func (s *Service) Decide(ctx context.Context, reviewer Actor, id string, in DecisionInput) (DecisionResult, error) {
 	if err := in.Validate(); err != nil {
 		return DecisionResult{}, err
@@ -459,6 +496,19 @@ func (s *Service) Decide(ctx context.Context, reviewer Actor, id string, in Deci
 	if err != nil {
 		return DecisionResult{}, err
 	}
+	// The signals come from the fields this decision records, else from
+	// those recorded before it.
+	recorded, hash := in.Extracted, sealed.docHash
+	if !sealed.records {
+		if recorded, err = s.recordedFields(ctx, read); err != nil {
+			return DecisionResult{}, err
+		}
+		hash = read.DocNumberHash
+	}
+	uses, err := s.documentUses(ctx, hash)
+	if err != nil {
+		return DecisionResult{}, err
+	}
 	var res DecisionResult
 	attempt := 0
 	err = retry(ctx, func() error {
@@ -470,59 +520,330 @@ func (s *Service) Decide(ctx context.Context, reviewer Actor, id string, in Deci
 			}
 		}
 		now := s.now()
-		decided, err := sub.Decide(reviewer, in, now)
-		if err != nil {
-			return err
-		}
-		decided.Message, decided.Note, decided.Extracted, decided.DocNumberHash = sealed.message, sealed.note, sealed.extracted, sealed.docHash
 		c, a, err := s.account(ctx, sub.CustomerID)
 		if err != nil {
 			return err
 		}
-		docs, err := submissionDocuments(a, decided)
+		docs, err := submissionDocuments(a, sub)
 		if err != nil {
 			return err
 		}
-		ch, err := c.Decide(decided, reviewer, now)
+		sig := computeSignals(signalFacts{customerID: sub.CustomerID, recorded: recorded, identityType: identityType(docs),
+			uses: uses, now: now, zone: serviceZone(c, a, s.cfg.Regions)})
+		if err := approvable(sub, docs, in.Approved(), sig); err != nil {
+			return err
+		}
+		withFields := func(x Submission) Submission {
+			x.Message, x.Note = sealed.message, sealed.note
+			if sealed.records {
+				x.Extracted, x.DocNumberHash = sealed.extracted, sealed.docHash
+			}
+			return x
+		}
+		if len(in.Approved()) == 2 && sig.SecondApprovalRequired {
+			others := sig.verifiedElsewhere()
+			requested, err := sub.requestApproval(reviewer, in, WarnSameDocumentVerified, others, now)
+			if err != nil {
+				return err
+			}
+			requested = withFields(requested)
+			ch := c.record(reviewer, now, AuditEntry{Action: "submission.approval_requested", SubmissionID: id, Detail: map[string]string{
+				"why": WarnSameDocumentVerified, "customers": strings.Join(others, ","), "warnings": sig.warningCodes()}})
+			if err := s.commit(ctx, Work{Submission: &requested, SubmissionVersion: sub.Version}, ch, now); err != nil {
+				return fmt.Errorf("request approval: %w", err)
+			}
+			res = DecisionResult{SubmissionID: id, Status: requested.Status, Version: requested.Version, CustomerStatus: c.StatusAt(now),
+				Holds: []HoldView{}, Warnings: sig.Warnings, ApprovalRequest: requested.ApprovalRequest}
+			for _, h := range c.Holds {
+				res.Holds = append(res.Holds, viewHold(h))
+			}
+			return nil
+		}
+		decided, err := sub.Decide(reviewer, in, now)
 		if err != nil {
 			return err
 		}
-		detail := map[string]string{"identity": string(decided.Identity.Result), "address": string(decided.Address.Result)}
-		if reasons := decided.Reasons(); len(reasons) > 0 {
-			b, _ := json.Marshal(reasons)
-			detail["reasons"] = string(b)
-		}
+		decided = withFields(decided)
+		detail := map[string]string{}
 		if in.Note != "" {
 			detail["note"] = "sealed"
 		}
 		if in.CustomerMessage != "" {
 			detail["customerMessage"] = "sealed"
 		}
-		ch.Audit = slices.Insert(ch.Audit, 0, AuditEntry{At: now, Actor: reviewer, Action: "submission.decided",
-			SubmissionID: id, From: string(SubPending), To: string(decided.Status), Detail: detail})
-		var updates []DocumentUpdate
-		for i, dd := range []*DocDecision{decided.Identity, decided.Address} {
-			doc := docs[i]
-			doc.Decision = dd
-			doc.PurgeAt = s.cfg.Retention.purgeAtDecision(decided, ch.Customer)
-			updates = append(updates, DocumentUpdate{Document: doc, Expect: doc.State})
+		if codes := sig.warningCodes(); codes != "" {
+			detail["warnings"] = codes
 		}
-		if err := s.commit(ctx, Work{Submission: &decided, SubmissionVersion: sub.Version, Documents: updates}, ch, now); err != nil {
-			return fmt.Errorf("decide: %w", err)
+		if res, err = s.commitDecision(ctx, sub, decided, reviewer, c, docs, detail, now); err != nil {
+			return err
 		}
-		res = DecisionResult{SubmissionID: id, Status: decided.Status, Version: decided.Version,
-			CustomerStatus: ch.Customer.StatusAt(now), ExpiresAt: ch.Customer.ExpiresAt, Holds: []HoldView{}}
-		for _, h := range append(slices.Clone(ch.Customer.Holds), ch.Closed...) {
-			res.Holds = append(res.Holds, viewHold(h))
-		}
+		res.Warnings = sig.Warnings
 		return nil
 	})
 	return res, err
 }
 
+// approvable refuses approving a document that is no longer valid (the
+// malware scan refused it after it was submitted) and an identity document
+// that has expired.
+func approvable(sub Submission, docs []Document, approved []Category, sig Signals) error {
+	for _, cat := range approved {
+		d := docs[0]
+		if cat == Address {
+			d = docs[1]
+		}
+		if d.State != DocValid {
+			return Conflict("document_not_valid", "the %s document of submission %s is %s; it cannot be approved", cat, sub.ID, d.State)
+		}
+		if cat == Identity && sig.DocumentExpired {
+			return Invalid("document_expired", "the identity document of submission %s expired before today (%s, %s); reject it with %s",
+				sub.ID, sig.Today, sig.TimeZone, ReasonExpiredDocument)
+		}
+	}
+	return nil
+}
+
+// commitDecision applies a decided submission to its customer and every open
+// hold, and writes it with its documents' decisions and the audit trail, in
+// one write (the submission's stored version must still be read.Version).
+func (s *Service) commitDecision(ctx context.Context, read, decided Submission, by Actor, c Customer, docs []Document, detail map[string]string, now time.Time) (DecisionResult, error) {
+	ch, err := c.Decide(decided, by, now)
+	if err != nil {
+		return DecisionResult{}, err
+	}
+	detail["identity"], detail["address"] = string(decided.Identity.Result), string(decided.Address.Result)
+	if reasons := decided.Reasons(); len(reasons) > 0 {
+		b, _ := json.Marshal(reasons)
+		detail["reasons"] = string(b)
+	}
+	ch.Audit = slices.Insert(ch.Audit, 0, AuditEntry{At: now, Actor: by, Action: "submission.decided",
+		SubmissionID: decided.ID, From: string(SubPending), To: string(decided.Status), Detail: detail})
+	var updates []DocumentUpdate
+	for i, dd := range []*DocDecision{decided.Identity, decided.Address} {
+		doc := docs[i]
+		doc.Decision = dd
+		doc.PurgeAt = s.cfg.Retention.purgeAtDecision(decided, ch.Customer)
+		updates = append(updates, DocumentUpdate{Document: doc, Expect: doc.State})
+	}
+	if err := s.commit(ctx, Work{Submission: &decided, SubmissionVersion: read.Version, Documents: updates}, ch, now); err != nil {
+		return DecisionResult{}, fmt.Errorf("decide: %w", err)
+	}
+	res := DecisionResult{SubmissionID: decided.ID, Status: decided.Status, Version: decided.Version,
+		CustomerStatus: ch.Customer.StatusAt(now), ExpiresAt: ch.Customer.ExpiresAt, Holds: []HoldView{}, Warnings: []Warning{},
+		SecondApprovalBy: decided.SecondApprovalBy}
+	for _, h := range append(slices.Clone(ch.Customer.Holds), ch.Closed...) {
+		res.Holds = append(res.Holds, viewHold(h))
+	}
+	return res, nil
+}
+
+// SecondApprovalInput is an admin's answer to an approval waiting for a
+// second admin, made on the submission's version.
+type SecondApprovalInput struct {
+	Approve bool `json:"approve"`
+	Version int  `json:"version"`
+}
+
+// SecondApproval is a second admin's answer to a reviewer's approval that
+// waits for one (Decide: the identity document was verified on another
+// account). Approving commits the reviewer's approval now (the approval time
+// of the policy), with the admin recorded beside the reviewer; the admin must
+// have opened the identity document (OpenDocument, with a purpose), and the
+// signals are judged again (an identity document expired meanwhile is
+// refused). Declining withdraws the request; the submission waits for the
+// reviewer again. The requester, the customer and anyone who is not an admin
+// cannot answer. Every answer is audited.
+func (s *Service) SecondApproval(ctx context.Context, admin Actor, id string, in SecondApprovalInput) (DecisionResult, error) {
+	if in.Version < 1 {
+		return DecisionResult{}, Invalid("version_required", "version must be the submission's version from GET")
+	}
+	read, err := s.submission(ctx, id)
+	if err != nil {
+		return DecisionResult{}, err
+	}
+	if _, err := read.secondApproval(admin, in.Version, in.Approve, s.now()); err != nil {
+		return DecisionResult{}, err
+	}
+	var recorded *Extracted
+	var uses []Submission
+	if in.Approve {
+		opened, err := s.openedBy(ctx, read, admin)
+		if err != nil {
+			return DecisionResult{}, err
+		}
+		if !opened[read.IdentityDocumentID] {
+			return DecisionResult{}, Conflict("documents_not_opened", "open the identity document of submission %s before approving it", id)
+		}
+		if recorded, err = s.recordedFields(ctx, read); err != nil {
+			return DecisionResult{}, err
+		}
+		if uses, err = s.documentUses(ctx, read.DocNumberHash); err != nil {
+			return DecisionResult{}, err
+		}
+	}
+	var res DecisionResult
+	attempt := 0
+	err = retry(ctx, func() error {
+		sub := read
+		if attempt++; attempt > 1 {
+			var err error
+			if sub, err = s.submission(ctx, id); err != nil {
+				return err
+			}
+		}
+		now := s.now()
+		requested := sub.ApprovalRequest
+		answered, err := sub.secondApproval(admin, in.Version, in.Approve, now)
+		if err != nil {
+			return err
+		}
+		c, a, err := s.account(ctx, sub.CustomerID)
+		if err != nil {
+			return err
+		}
+		if !in.Approve {
+			ch := c.record(admin, now, AuditEntry{Action: "submission.approval_declined", SubmissionID: id,
+				Detail: map[string]string{"requestedBy": requested.RequestedBy}})
+			if err := s.commit(ctx, Work{Submission: &answered, SubmissionVersion: sub.Version}, ch, now); err != nil {
+				return fmt.Errorf("decline approval: %w", err)
+			}
+			res = DecisionResult{SubmissionID: id, Status: answered.Status, Version: answered.Version, CustomerStatus: c.StatusAt(now),
+				Holds: []HoldView{}, Warnings: []Warning{}}
+			for _, h := range c.Holds {
+				res.Holds = append(res.Holds, viewHold(h))
+			}
+			return nil
+		}
+		docs, err := submissionDocuments(a, sub)
+		if err != nil {
+			return err
+		}
+		sig := computeSignals(signalFacts{customerID: sub.CustomerID, recorded: recorded, identityType: identityType(docs),
+			uses: uses, now: now, zone: serviceZone(c, a, s.cfg.Regions)})
+		if err := approvable(sub, docs, []Category{Identity, Address}, sig); err != nil {
+			return err
+		}
+		detail := map[string]string{"requestedBy": requested.RequestedBy, "secondApproval": admin.ID}
+		if codes := sig.warningCodes(); codes != "" {
+			detail["warnings"] = codes
+		}
+		if res, err = s.commitDecision(ctx, sub, answered, admin, c, docs, detail, now); err != nil {
+			return err
+		}
+		res.Warnings = sig.Warnings
+		return nil
+	})
+	return res, err
+}
+
+// RecordInput is what a reviewer records from a submission's documents
+// before deciding it, made on the submission's version.
+type RecordInput struct {
+	Extracted Extracted `json:"extracted"`
+	Version   int       `json:"version"`
+}
+
+// RecordResult is the answer to Record: the submission's new version and the
+// signals of what was recorded.
+type RecordResult struct {
+	SubmissionID string  `json:"submissionId"`
+	Version      int     `json:"version"`
+	Signals      Signals `json:"signals"`
+}
+
+// Record stores what the reviewer holding the claim read from the documents
+// (name, address, document number, birth date, the identity document's
+// expiry and MRZ, the date of the proof of address), sealed with the
+// customer's key, and the keyed hash of the document number, on the pending
+// submission; and answers with the signals of it, so the reviewer sees them
+// before deciding. What is recorded replaces what was recorded before, and
+// withdraws an approval waiting for a second admin (it was made on other
+// fields). The recording is audited (which fields, and the signals' codes).
+func (s *Service) Record(ctx context.Context, reviewer Actor, id string, in RecordInput) (RecordResult, error) {
+	if err := in.Extracted.Validate(); err != nil {
+		return RecordResult{}, err
+	}
+	if in.Extracted == (Extracted{}) {
+		return RecordResult{}, Invalid("extracted_required", "extracted must name at least one field")
+	}
+	if in.Version < 1 {
+		return RecordResult{}, Invalid("version_required", "version must be the submission's version from GET")
+	}
+	read, err := s.submission(ctx, id)
+	if err != nil {
+		return RecordResult{}, err
+	}
+	if err := read.decidable(reviewer, in.Version); err != nil {
+		return RecordResult{}, err // refuse before sealing anything
+	}
+	sealed, err := s.sealDecision(ctx, read.CustomerID, DecisionInput{Extracted: &in.Extracted})
+	if err != nil {
+		return RecordResult{}, err
+	}
+	uses, err := s.documentUses(ctx, sealed.docHash)
+	if err != nil {
+		return RecordResult{}, err
+	}
+	var res RecordResult
+	attempt := 0
+	err = retry(ctx, func() error {
+		sub := read
+		if attempt++; attempt > 1 {
+			var err error
+			if sub, err = s.submission(ctx, id); err != nil {
+				return err
+			}
+		}
+		if err := sub.decidable(reviewer, in.Version); err != nil {
+			return err
+		}
+		now := s.now()
+		c, a, err := s.account(ctx, sub.CustomerID)
+		if err != nil {
+			return err
+		}
+		docs, err := submissionDocuments(a, sub)
+		if err != nil {
+			return err
+		}
+		sig := computeSignals(signalFacts{customerID: sub.CustomerID, recorded: &in.Extracted, identityType: identityType(docs),
+			uses: uses, now: now, zone: serviceZone(c, a, s.cfg.Regions)})
+		recorded := sub
+		recorded.Extracted, recorded.DocNumberHash, recorded.ApprovalRequest = sealed.extracted, sealed.docHash, nil
+		recorded.Version++
+		detail := map[string]string{"fields": strings.Join(in.Extracted.names(), ","), "sameDocument": fmt.Sprint(len(sig.SameDocument))}
+		if codes := sig.warningCodes(); codes != "" {
+			detail["warnings"] = codes
+		}
+		if sub.ApprovalRequest != nil {
+			detail["approvalRequestWithdrawn"] = sub.ApprovalRequest.RequestedBy
+		}
+		ch := c.record(reviewer, now, AuditEntry{Action: "submission.recorded", SubmissionID: id, Detail: detail})
+		if err := s.commit(ctx, Work{Submission: &recorded, SubmissionVersion: sub.Version}, ch, now); err != nil {
+			return fmt.Errorf("record: %w", err)
+		}
+		res = RecordResult{SubmissionID: id, Version: recorded.Version, Signals: sig}
+		return nil
+	})
+	return res, err
+}
+
+// names lists the fields that hold something.
+func (e Extracted) names() []string {
+	var out []string
+	for _, f := range []struct{ name, v string }{{"fullName", e.FullName}, {"address", e.Address}, {"documentNumber", e.DocumentNumber},
+		{"birthDate", e.BirthDate}, {"documentExpiry", e.DocumentExpiry}, {"mrz", e.MRZ}, {"addressDate", e.AddressDate}} {
+		if f.v != "" {
+			out = append(out, f.name)
+		}
+	}
+	return out
+}
+
 type sealedDecision struct {
 	message, note, extracted *Sealed
 	docHash                  string
+	records                  bool // the decision records fields (Extracted)
 }
 
 func (s *Service) sealDecision(ctx context.Context, customerID string, in DecisionInput) (sealedDecision, error) {
@@ -542,6 +863,7 @@ func (s *Service) sealDecision(ctx context.Context, customerID string, in Decisi
 		out.note = &n
 	}
 	if in.Extracted != nil && *in.Extracted != (Extracted{}) {
+		out.records = true
 		b, err := json.Marshal(in.Extracted)
 		if err != nil {
 			return out, fmt.Errorf("encode extracted fields: %w", err)
@@ -551,10 +873,8 @@ func (s *Service) sealDecision(ctx context.Context, customerID string, in Decisi
 			return out, fmt.Errorf("seal extracted fields: %w", err)
 		}
 		out.extracted = &e
-		if in.Extracted.DocumentNumber != "" {
-			if out.docHash, err = s.sealer.Fingerprint(ctx, in.Extracted.DocumentNumber); err != nil {
-				return out, fmt.Errorf("fingerprint document number: %w", err)
-			}
+		if out.docHash, err = s.documentNumberHash(ctx, in.Extracted.DocumentNumber); err != nil {
+			return out, err
 		}
 	}
 	return out, nil

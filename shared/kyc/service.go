@@ -163,18 +163,20 @@ func NewIntake(store Store, sealer Sealer, bus Publisher, cfg Config, opts ...Op
 	return &Intake{publishing: newPublishing(store, bus, cfg, opts), sealer: sealer}
 }
 
-// Validator checks uploaded objects against their document records.
+// Validator checks uploaded objects against their document records and
+// has them scanned for malware.
 type Validator struct {
 	core
-	files Files
+	files   Files
+	scanner Scanner
 }
 
 // NewValidator returns the upload validator. Every port is required.
-func NewValidator(store Store, files Files, cfg Config, opts ...Option) *Validator {
-	if files == nil {
-		panic("kyc: NewValidator needs Files")
+func NewValidator(store Store, files Files, scanner Scanner, cfg Config, opts ...Option) *Validator {
+	if files == nil || scanner == nil {
+		panic("kyc: NewValidator needs Files and a Scanner")
 	}
-	return &Validator{core: newCore(store, cfg, opts), files: files}
+	return &Validator{core: newCore(store, cfg, opts), files: files, scanner: scanner}
 }
 
 // Sweeper applies the rules that time triggers, publishes what a crash left

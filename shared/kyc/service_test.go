@@ -26,7 +26,8 @@ func TestConstructorsNeedEveryPort(t *testing.T) {
 		{"Service without a Publisher", func() { kyc.NewService(st, files, sealer, nil, kyc.Config{}) }},
 		{"Intake without a Sealer", func() { kyc.NewIntake(st, nil, bus, kyc.Config{}) }},
 		{"Intake without a Publisher", func() { kyc.NewIntake(st, sealer, nil, kyc.Config{}) }},
-		{"Validator without Files", func() { kyc.NewValidator(st, nil, kyc.Config{}) }},
+		{"Validator without Files", func() { kyc.NewValidator(st, nil, kyctest.NewScanner(), kyc.Config{}) }},
+		{"Validator without a Scanner", func() { kyc.NewValidator(st, files, nil, kyc.Config{}) }},
 		{"Sweeper without Files", func() { kyc.NewSweeper(st, nil, bus, kyc.Config{}) }},
 		{"Auditor without a Store", func() { kyc.NewAuditor(nil) }},
 	}
@@ -62,7 +63,7 @@ func TestConfigDefaults(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			svc := kyc.NewValidator(kyctest.NewStore(), kyctest.NewFiles(kyctest.KMSKeyARN, nil), tt.in)
+			svc := kyc.NewValidator(kyctest.NewStore(), kyctest.NewFiles(kyctest.KMSKeyARN, nil), kyctest.NewScanner(), tt.in)
 			if got := svc.Config(); !tt.want(got) {
 				t.Fatalf("effective config %+v", got)
 			}

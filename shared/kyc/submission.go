@@ -2,8 +2,12 @@ package kyc
 
 import (
 	"slices"
+	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
+
+	"github.com/kycgate/kycgate/shared/kyc/idcheck"
 )
 
 // SubmissionStatus is where a submission stands.
@@ -58,6 +62,25 @@ type Submission struct {
 	DocNumberHash string    `json:"docNumberHash,omitempty"` // keyed hash of the ID number
 	DecidedAt     time.Time `json:"decidedAt,omitzero"`
 	DecidedBy     string    `json:"decidedBy,omitempty"`
+	// ApprovalRequest is the claimer's approval waiting for a second admin
+	// (four eyes): the identity document was verified on another account.
+	ApprovalRequest *ApprovalRequest `json:"approvalRequest,omitempty"`
+	// SecondApprovalBy is the admin who confirmed the approval, when one had to.
+	SecondApprovalBy string `json:"secondApprovalBy,omitempty"`
+}
+
+// ApprovalRequest is a reviewer's approval of a submission that waits for a
+// second, different admin: its identity document's number was verified on
+// another customer's account (Signals.SecondApprovalRequired). The
+// submission stays pending; nothing is decided until an admin confirms.
+type ApprovalRequest struct {
+	RequestedBy string    `json:"requestedBy"`
+	RequestedAt time.Time `json:"requestedAt"`
+	// Why is the code of the signal that requires the second approval.
+	Why string `json:"why"`
+	// Customers are the other customers on whose accounts the document was
+	// verified.
+	Customers []string `json:"customers"`
 }
 
 // ownAccount refuses a staff member acting on their own customer account:
@@ -96,13 +119,63 @@ type Verdict struct {
 }
 
 // Extracted are the personal fields a reviewer may record from the documents.
-// They are sealed before they are stored.
+// They are sealed before they are stored. Dates are YYYY-MM-DD as printed.
 type Extracted struct {
 	FullName       string `json:"fullName,omitempty"`
 	Address        string `json:"address,omitempty"`
 	DocumentNumber string `json:"documentNumber,omitempty"`
 	BirthDate      string `json:"birthDate,omitempty"`
 	DocumentExpiry string `json:"documentExpiry,omitempty"` // YYYY-MM-DD as printed on the document
+	// MRZ is the identity document's machine-readable zone as the reviewer
+	// pasted it (passports, visas, travel and identity cards).
+	MRZ string `json:"mrz,omitempty"`
+	// AddressDate is the date the proof of address was issued (the
+	// statement or bill date), YYYY-MM-DD.
+	AddressDate string `json:"addressDate,omitempty"`
+}
+
+// Limits of the fields a reviewer records.
+const (
+	MaxExtractedName    = 200
+	MaxExtractedAddress = 500
+)
+
+// Validate checks the recorded fields' shapes: lengths, text without control
+// characters (line breaks only in the address and the MRZ), and dates in
+// YYYY-MM-DD form. Whether the values are right is for the signals to say.
+func (e Extracted) Validate() error {
+	text := func(field, v string, max int, lines bool) error {
+		if utf8.RuneCountInString(v) > max {
+			return Invalid("invalid_"+field, "%s is longer than %d characters", field, max)
+		}
+		if strings.ContainsFunc(v, func(r rune) bool { return unicode.IsControl(r) && !(lines && (r == '\n' || r == '\r')) }) {
+			return Invalid("invalid_"+field, "%s has a control character", field)
+		}
+		return nil
+	}
+	for _, f := range []struct {
+		name, v string
+		max     int
+		lines   bool
+	}{
+		{"fullName", e.FullName, MaxExtractedName, false},
+		{"address", e.Address, MaxExtractedAddress, true},
+		{"documentNumber", e.DocumentNumber, idcheck.MaxNumberLen, false},
+		{"mrz", e.MRZ, idcheck.MaxMRZLen, true},
+	} {
+		if err := text(f.name, f.v, f.max, f.lines); err != nil {
+			return err
+		}
+	}
+	for _, f := range []struct{ name, v string }{{"birthDate", e.BirthDate}, {"documentExpiry", e.DocumentExpiry}, {"addressDate", e.AddressDate}} {
+		if f.v == "" {
+			continue
+		}
+		if _, err := ParseDate(f.v); err != nil {
+			return Invalid("invalid_"+f.name, "%s must be a date in YYYY-MM-DD form", f.name)
+		}
+	}
+	return nil
 }
 
 // DecisionInput is a reviewer's decision on a submission.
@@ -148,6 +221,9 @@ func (in DecisionInput) Validate() error {
 	if in.Version < 1 {
 		return Invalid("version_required", "version must be the submission's version from GET")
 	}
+	if in.Extracted != nil {
+		return in.Extracted.Validate()
+	}
 	return nil
 }
 
@@ -168,30 +244,94 @@ func (v Verdict) decision(by string, at time.Time) *DocDecision {
 // pending submission. The reviewer must hold the claim, and must not be the
 // customer. Both documents approved approves the submission; anything else
 // rejects it, and the customer replaces only what was rejected. The
-// reviewer's message and note are sealed by the caller.
+// reviewer's message and note are sealed by the caller. A decision replaces
+// an approval still waiting for a second admin.
 func (s Submission) Decide(by Actor, in DecisionInput, now time.Time) (Submission, error) {
 	if err := in.Validate(); err != nil {
 		return s, err
 	}
-	if err := ownAccount(by, s.CustomerID); err != nil {
+	if err := s.decidable(by, in.Version); err != nil {
 		return s, err
 	}
 	reviewer := by.ID
-	switch {
-	case s.Status != SubPending:
-		return s, Conflict("already_decided", "submission %s is already %s", s.ID, s.Status)
-	case s.ClaimedBy != reviewer:
-		return s, Conflict("not_claimed", "claim submission %s before deciding it", s.ID)
-	case in.Version != s.Version:
-		return s, Conflict("stale_version", "submission %s changed (version %d, not %d); reload it", s.ID, s.Version, in.Version)
-	}
 	s.Identity, s.Address = in.Identity.decision(reviewer, now), in.Address.decision(reviewer, now)
 	s.Status = SubRejected
 	if s.Identity.Result == ResultApproved && s.Address.Result == ResultApproved {
 		s.Status = SubApproved
 	}
 	s.DecidedAt, s.DecidedBy = now, reviewer
+	s.ApprovalRequest = nil
 	s.Version++
+	return s, nil
+}
+
+// decidable checks that by may decide (or record for) the submission at
+// version: not their own account, still pending, claimed by them, and
+// unchanged since they read it.
+func (s Submission) decidable(by Actor, version int) error {
+	if err := ownAccount(by, s.CustomerID); err != nil {
+		return err
+	}
+	switch {
+	case s.Status != SubPending:
+		return Conflict("already_decided", "submission %s is already %s", s.ID, s.Status)
+	case s.ClaimedBy != by.ID:
+		return Conflict("not_claimed", "claim submission %s before deciding it", s.ID)
+	case version != s.Version:
+		return Conflict("stale_version", "submission %s changed (version %d, not %d); reload it", s.ID, s.Version, version)
+	}
+	return nil
+}
+
+// requestApproval records the claimer's approval of both documents, made on
+// version in.Version, as waiting for a second admin (why: the signal's code;
+// customers: the other accounts). Nothing is decided.
+func (s Submission) requestApproval(by Actor, in DecisionInput, why string, customers []string, now time.Time) (Submission, error) {
+	if err := in.Validate(); err != nil {
+		return s, err
+	}
+	if err := s.decidable(by, in.Version); err != nil {
+		return s, err
+	}
+	if len(in.Approved()) != 2 {
+		return s, Invalid("approval_required", "only an approval of both documents waits for a second admin")
+	}
+	s.ApprovalRequest = &ApprovalRequest{RequestedBy: by.ID, RequestedAt: now, Why: why, Customers: slices.Clone(customers)}
+	s.Version++
+	return s, nil
+}
+
+// secondApproval is an admin's answer, made on version, to the approval
+// waiting on the submission: approve decides it approved, as the requesting
+// reviewer's decision confirmed by the admin (SecondApprovalBy); otherwise
+// the request is withdrawn and the submission waits for the reviewer's
+// decision again. The admin must not be the requester nor the customer.
+func (s Submission) secondApproval(admin Actor, version int, approve bool, now time.Time) (Submission, error) {
+	if admin.Kind != ActorAdmin {
+		return s, Forbidden("admin_only", "only an admin may give the second approval")
+	}
+	if err := ownAccount(admin, s.CustomerID); err != nil {
+		return s, err
+	}
+	switch {
+	case s.Status != SubPending:
+		return s, Conflict("already_decided", "submission %s is already %s", s.ID, s.Status)
+	case s.ApprovalRequest == nil:
+		return s, Conflict("no_approval_request", "no approval of submission %s waits for a second admin", s.ID)
+	case s.ApprovalRequest.RequestedBy == admin.ID:
+		return s, Forbidden("self_approval", "an approval waiting for a second admin needs a different admin")
+	case version != s.Version:
+		return s, Conflict("stale_version", "submission %s changed (version %d, not %d); reload it", s.ID, s.Version, version)
+	}
+	req := s.ApprovalRequest
+	s.ApprovalRequest = nil
+	s.Version++
+	if !approve {
+		return s, nil
+	}
+	approved := Verdict{Result: verdictApprove}
+	s.Identity, s.Address = approved.decision(req.RequestedBy, now), approved.decision(req.RequestedBy, now)
+	s.Status, s.DecidedAt, s.DecidedBy, s.SecondApprovalBy = SubApproved, now, req.RequestedBy, admin.ID
 	return s, nil
 }
 

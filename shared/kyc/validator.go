@@ -4,15 +4,22 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/kycgate/kycgate/shared/filecheck"
 )
 
-// ValidationResult is what the validator did with an uploaded object.
+// ValidationResult is what the validator did with an uploaded object or a
+// scan result.
 type ValidationResult struct {
-	Key     string        `json:"key"`
-	Outcome string        `json:"outcome"` // valid, invalid, ignored, removed
+	Key string `json:"key"`
+	// Outcome: valid, scanning (checked, waiting for the malware scan),
+	// invalid, recorded (a scan result kept until the upload is checked),
+	// ignored, removed.
+	Outcome string        `json:"outcome"`
 	Reason  InvalidReason `json:"reason,omitempty"`
+	// Threats names what the malware scan found (Reason malware).
+	Threats []string `json:"threats,omitempty"`
 }
 
 // ValidateUpload checks an uploaded object version (from the S3 event) against
@@ -21,10 +28,14 @@ type ValidationResult struct {
 // (shared/filecheck): an image is decoded within a pixel budget and
 // re-encoded, and the re-encoded copy, written beside the original, is what
 // reviewers are shown; a PDF is parsed strictly and refused if it carries
-// active content. A valid object makes the document valid; an invalid one is
-// deleted and the document marked invalid with a reason the customer can
-// read. An object no document expects is deleted; so is a new version of a
-// document already submitted (the reviewed version stays).
+// active content. Every upload read is handed to the malware Scanner, and a
+// document is valid only once the scan found no threat: an object that
+// passes the checks waits for the scan's result (DocScanning) unless the
+// result is known already. A threat refuses the document (InvalidMalware,
+// audited); an invalid object is deleted and the document marked invalid
+// with a reason the customer can read. An object no document expects is
+// deleted; so is a new version of a document already submitted (the
+// reviewed version stays).
 func (s *Validator) ValidateUpload(ctx context.Context, key, versionID string) (ValidationResult, error) {
 	res := ValidationResult{Key: key}
 	customerID, docID, ok := ParseDocumentKey(key)
@@ -49,6 +60,22 @@ func (s *Validator) ValidateUpload(ctx context.Context, key, versionID string) (
 		res.Outcome = "ignored" // a later version replaced and removed it; its own event follows
 		return res, nil
 	}
+	now := s.now()
+	scan := d.Scan
+	if scan == nil || scan.VersionID != info.VersionID {
+		r, err := s.scanner.Scan(ctx, d, info.VersionID, content)
+		if err != nil {
+			return res, fmt.Errorf("scan object: %w", err)
+		}
+		r.Key, r.VersionID = key, info.VersionID
+		if r.At.IsZero() {
+			r.At = now
+		}
+		scan = &r
+	}
+	if scan.Status == ScanThreat {
+		return s.refuseThreat(ctx, res, d, *scan)
+	}
 	reason, valid := d.Check(info, s.cfg.KMSKeyID, s.cfg.MaxUploadBytes)
 	var verdict filecheck.Verdict
 	if valid {
@@ -57,8 +84,10 @@ func (s *Validator) ValidateUpload(ctx context.Context, key, versionID string) (
 			s.log.InfoContext(ctx, "upload refused by its content", "reason", verdict.Reason, "detail", verdict.Detail)
 		}
 	}
+	if valid && scan.Status == ScanFailed {
+		reason, valid = InvalidScanFailed, false
+	}
 	prev := d.State
-	now := s.now()
 	if valid {
 		d.Reviewed = nil
 		if verdict.Rendition != nil {
@@ -68,20 +97,130 @@ func (s *Validator) ValidateUpload(ctx context.Context, key, versionID string) (
 			}
 			d.Reviewed = &rc
 		}
-		d.State, d.Size, d.VersionID, d.ValidatedAt, d.Invalid = DocValid, info.Size, info.VersionID, now, ""
-		res.Outcome = "valid"
+		d.Size, d.VersionID, d.Invalid = info.Size, info.VersionID, ""
+		if scan.Status == ScanClean {
+			d.State, d.ValidatedAt, d.Scan, res.Outcome = DocValid, now, scan, "valid"
+		} else {
+			d.State, d.Scan, res.Outcome = DocScanning, nil, "scanning" // valid once the scan says so (ApplyScanResult)
+		}
 	} else {
 		if err := s.deleteVersion(ctx, key, info.VersionID); err != nil {
 			return res, err
 		}
 		res.Outcome, res.Reason = "invalid", reason
-		if prev == DocValid && d.VersionID != info.VersionID {
-			return res, nil // an earlier version passed and is current again
+		if (prev == DocValid || prev == DocScanning) && d.VersionID != info.VersionID {
+			return res, nil // an earlier version passed (or is being scanned) and is current again
 		}
-		d.State, d.Invalid, d.ValidatedAt, d.VersionID, d.Reviewed = DocInvalid, reason, now, "", nil
+		d.State, d.Invalid, d.ValidatedAt, d.VersionID, d.Reviewed, d.Scan = DocInvalid, reason, now, "", nil, nil
 	}
 	if err := s.store.UpdateDocument(ctx, d, prev); err != nil {
 		return res, fmt.Errorf("update document: %w", err)
+	}
+	return res, nil
+}
+
+// ApplyScanResult applies a malware scan's result for an uploaded object
+// version (GuardDuty's, from the validator's queue). No threat: a document
+// waiting for the scan of that version becomes valid. A failed scan refuses
+// it (InvalidScanFailed). A threat refuses the document whatever its state
+// (InvalidMalware: audited, the version deleted, never linkable again); only
+// a submitted document whose reviewed version is clean keeps it, and loses
+// the other version. A result that arrives before the validator checked the
+// upload is kept on the document, and the check applies it.
+func (s *Validator) ApplyScanResult(ctx context.Context, r ScanResult) (ValidationResult, error) {
+	res := ValidationResult{Key: r.Key}
+	if r.Status != ScanClean && r.Status != ScanThreat && r.Status != ScanFailed {
+		return res, Invalid("invalid_scan_status", "a scan result is clean, threat or failed")
+	}
+	customerID, docID, ok := ParseDocumentKey(r.Key)
+	if !ok {
+		res.Outcome = "ignored"
+		s.log.WarnContext(ctx, "scan result of an object outside the document layout", "status", r.Status)
+		return res, nil
+	}
+	d, err := s.store.Document(ctx, customerID, docID)
+	if errors.Is(err, ErrNotExist) {
+		if r.Status == ScanThreat {
+			res.Threats = r.Threats
+			return s.remove(ctx, res, r.Key, r.VersionID, "malware in an object without a document record")
+		}
+		res.Outcome = "ignored"
+		return res, nil
+	}
+	if err != nil {
+		return res, fmt.Errorf("load document: %w", err)
+	}
+	if r.At.IsZero() {
+		r.At = s.now()
+	}
+	if r.Status == ScanThreat {
+		return s.refuseThreat(ctx, res, d, r)
+	}
+	prev := d.State
+	switch {
+	case prev == DocScanning && d.VersionID == r.VersionID && r.Status == ScanClean:
+		d.State, d.ValidatedAt, d.Scan, res.Outcome = DocValid, s.now(), &r, "valid"
+	case prev == DocScanning && d.VersionID == r.VersionID: // failed
+		if err := s.deleteVersion(ctx, d.Key, r.VersionID); err != nil {
+			return res, err
+		}
+		d.State, d.Invalid, d.ValidatedAt, d.VersionID, d.Reviewed, d.Scan = DocInvalid, InvalidScanFailed, s.now(), "", nil, &r
+		res.Outcome, res.Reason = "invalid", InvalidScanFailed
+	case prev == DocPendingUpload && d.SubmissionID == "":
+		d.Scan, res.Outcome = &r, "recorded" // the validator has not checked this upload yet
+	default:
+		res.Outcome = "ignored" // another version's, or a result applied already
+		return res, nil
+	}
+	if err := s.store.UpdateDocument(ctx, d, prev); err != nil {
+		return res, fmt.Errorf("update document: %w", err)
+	}
+	return res, nil
+}
+
+// refuseThreat refuses a document one of whose versions the scan found
+// malware in: the document becomes invalid (InvalidMalware) and an audit
+// entry records it, in one write with the customer's audit chain; then the
+// version is deleted. A submitted document keeps its reviewed version if
+// the threat is in another one (which is deleted). Applying the same threat
+// again deletes the version and records nothing more.
+func (s *Validator) refuseThreat(ctx context.Context, res ValidationResult, d Document, r ScanResult) (ValidationResult, error) {
+	res.Outcome, res.Reason, res.Threats = "invalid", InvalidMalware, r.Threats
+	again := d.State == DocInvalid && d.Invalid == InvalidMalware && d.Scan != nil && d.Scan.VersionID == r.VersionID
+	keep := d.State == DocPurged || (d.SubmissionID != "" && d.VersionID != r.VersionID)
+	if !again {
+		now := s.now()
+		c, err := s.customer(ctx, d.CustomerID)
+		if err != nil {
+			return res, err
+		}
+		prev := d.State
+		var w Work
+		if !keep {
+			d.State, d.Invalid, d.ValidatedAt, d.VersionID, d.Reviewed, d.Scan = DocInvalid, InvalidMalware, now, "", nil, &r
+			w.Documents = []DocumentUpdate{{Document: d, Expect: prev}}
+		}
+		threats := make([]string, 0, len(r.Threats))
+		for _, t := range r.Threats {
+			threats = append(threats, Short(t))
+		}
+		ch := c.record(ByValidator, now, AuditEntry{Action: "document.malware", DocumentID: d.ID, SubmissionID: d.SubmissionID,
+			From: string(prev), To: string(d.State), Detail: map[string]string{"versionId": r.VersionID, "threats": strings.Join(threats, "; ")}})
+		head, entries := ch.Customer.Audit.Chain(ch.Audit)
+		w.Customer, w.Audit = ch.Customer, entries
+		w.Customer.Audit = head
+		if err := s.store.Commit(ctx, w); err != nil {
+			return res, fmt.Errorf("refuse malware: %w", err)
+		}
+	} else {
+		res.Outcome = "ignored" // refused already; only the deletion may be missing
+	}
+	s.log.WarnContext(ctx, "malware found in an upload", "document", d.ID, "threats", len(r.Threats), "repeat", again)
+	if r.VersionID == "" && keep {
+		return res, nil // the version is unknown: never delete a reviewed version on a guess
+	}
+	if err := s.deleteVersion(ctx, d.Key, r.VersionID); err != nil { // "": every version of a refused document
+		return res, err
 	}
 	return res, nil
 }

@@ -324,6 +324,9 @@ func (s *Service) submittable(ctx context.Context, a Account, docID string, cat 
 			return Document{}, Invalid("document_used", "document %s was approved in an earlier verification; upload a new one", docID)
 		}
 	}
+	if d.State == DocScanning {
+		return Document{}, Conflict("upload_not_validated", "document %s is still being checked for malware; try again in a moment", docID)
+	}
 	if d.State == DocPendingUpload {
 		// Only the validator decodes files and writes the reviewed copy: a
 		// document is submittable once it has seen the upload.

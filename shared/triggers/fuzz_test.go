@@ -85,7 +85,8 @@ func FuzzS3Notification(f *testing.F) {
 		cfg := aws.Config{Region: "us-east-1", Credentials: credentials.NewStaticCredentialsProvider("AKID", "SECRET", ""),
 			HTTPClient: m, BaseEndpoint: aws.String("http://aws.invalid"), RetryMaxAttempts: 1}
 		env := map[string]string{contract.EnvTable: "kyc-fuzz", contract.EnvBucket: fuzzBucket,
-			contract.EnvKeyID: "arn:aws:kms:us-east-1:000000000000:key/fuzz", contract.EnvMaxUploadBytes: "10485760"}
+			contract.EnvKeyID: "arn:aws:kms:us-east-1:000000000000:key/fuzz", contract.EnvMaxUploadBytes: "10485760",
+			contract.EnvMetricsNamespace: "KycGateFuzz"}
 		fn, err := wiring.Validator.Build(context.Background(), func(k string) string { return env[k] }, wiring.NewClients(cfg),
 			wiring.Host{Log: slog.New(slog.DiscardHandler)})
 		if err != nil {
@@ -103,6 +104,22 @@ func FuzzS3Notification(f *testing.F) {
 		for _, r := range n.Records {
 			if k, err := url.QueryUnescape(r.S3.Object.Key); err == nil && strings.HasPrefix(r.EventName, "ObjectCreated:") {
 				keys = append(keys, k)
+			}
+		}
+		// or the object a malware scan result names
+		var scan struct {
+			Source string `json:"source"`
+			Detail struct {
+				S3ObjectDetails struct {
+					ObjectKey string `json:"objectKey"`
+				} `json:"s3ObjectDetails"`
+			} `json:"detail"`
+		}
+		if json.Unmarshal(body, &scan) == nil && scan.Source == contract.ScanResultSource {
+			k := scan.Detail.S3ObjectDetails.ObjectKey
+			keys = append(keys, k)
+			if u, err := url.QueryUnescape(k); err == nil {
+				keys = append(keys, u)
 			}
 		}
 		for _, l := range m.lookups {
@@ -143,4 +160,13 @@ func addS3NotificationSeeds(f *testing.F) {
 		f.Add([]byte(s))
 	}
 	f.Add([]byte(`{"Records":[{"eventName":"ObjectCreated:Put","s3":{"object":{"key":"docs/cust-1/doc-1","versionId":"v1"}}}]}`))
+	// GuardDuty's scan results, which the stack's rule routes to the same queue.
+	for _, s := range []string{
+		`{"version":"0","id":"e1","source":"aws.guardduty","detail-type":"GuardDuty Malware Protection Object Scan Result","time":"2026-11-26T10:05:07Z","detail":{"schemaVersion":"1.0","scanStatus":"COMPLETED","resourceType":"S3_OBJECT","s3ObjectDetails":{"bucketName":"kyc-docs-fuzz","objectKey":"docs/cust-1/doc-1","eTag":"e","versionId":"v1","s3Throttled":false},"scanResultDetails":{"scanResultStatus":"THREATS_FOUND","threats":[{"name":"EICAR-Test-File (not a virus)"}]}}}`,
+		`{"source":"aws.guardduty","detail-type":"GuardDuty Malware Protection Object Scan Result","detail":{"s3ObjectDetails":{"objectKey":"docs/c/d","versionId":"v2"},"scanResultDetails":{"scanResultStatus":"NO_THREATS_FOUND"}}}`,
+		`{"source":"aws.guardduty","detail-type":"GuardDuty Malware Protection Object Scan Result","detail":{"s3ObjectDetails":{"objectKey":"other/x","versionId":"v3"},"scanResultDetails":{"scanResultStatus":"THREATS_FOUND"}}}`,
+		`{"source":"billing","detail-type":"OrderPlaced","detail":{}}`, `{"source":null,"Records":[]}`,
+	} {
+		f.Add([]byte(s))
+	}
 }

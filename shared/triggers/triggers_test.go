@@ -5,7 +5,9 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"io"
 	"log/slog"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -13,6 +15,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/kycgate/kycgate/shared/contract"
+	"github.com/kycgate/kycgate/shared/guardduty"
 	"github.com/kycgate/kycgate/shared/kyc"
 	"github.com/kycgate/kycgate/shared/kyc/kyctest"
 	"github.com/kycgate/kycgate/shared/triggers"
@@ -117,12 +120,12 @@ func TestIntakeBatchReportsEachMessage(t *testing.T) {
 	}
 }
 
-// The validator reports a message whose object could not be inspected, so
+// The validator reports a message whose object could not be read, so
 // the upload is validated again later; a notification of an object no
 // document expects is applied (the object removed) and acknowledged.
 func TestValidatorAcknowledgesOnlyValidatedUploads(t *testing.T) {
 	w := kyctest.New(t)
-	v := triggers.NewValidator(w.Validator, slog.New(slog.DiscardHandler))
+	v := triggers.NewValidator(w.Validator, "KycGateTest", io.Discard, w.Now, slog.New(slog.DiscardHandler))
 	up := w.CreateDocument("c1", kyctest.Request(kyc.Identity))
 	version := w.Post(up, kyctest.Content(kyc.JPEG, int(kyctest.Request(kyc.Identity).Size)))
 	note := func(key, ver string) triggers.S3Notification {
@@ -137,7 +140,7 @@ func TestValidatorAcknowledgesOnlyValidatedUploads(t *testing.T) {
 	w.Files.FailNext(kyctest.MethodRead, errors.New("SlowDown"))
 	res, err := v.HandleSQS(context.Background(), batchOf(t, note(key, version)))
 	if err != nil || len(res.BatchItemFailures) != 1 {
-		t.Fatalf("a failed inspection: %v, %+v; want the message reported", err, res)
+		t.Fatalf("a failed read: %v, %+v; want the message reported", err, res)
 	}
 	if d := w.Document("c1", up.DocumentID); d.State != kyc.DocPendingUpload {
 		t.Fatalf("document %s after a failed inspection", d.State)
@@ -238,5 +241,100 @@ func TestIntakeStaffAction(t *testing.T) {
 	}
 	if !guard.seen["eventbridge:eb-1"] || guard.seen["eventbridge:eb-3"] {
 		t.Fatalf("guard %v: want applied ids only", guard.seen)
+	}
+}
+
+// scanResult is GuardDuty's scan result event for an object version.
+func scanResult(key, version, status string, threats ...string) events.EventBridgeEvent {
+	var ts []map[string]string
+	for _, t := range threats {
+		ts = append(ts, map[string]string{"name": t})
+	}
+	detail, _ := json.Marshal(map[string]any{"schemaVersion": "1.0", "scanStatus": "COMPLETED", "resourceType": "S3_OBJECT",
+		"s3ObjectDetails":   map[string]any{"bucketName": "kyc-docs", "objectKey": key, "versionId": version, "eTag": "e", "s3Throttled": false},
+		"scanResultDetails": map[string]any{"scanResultStatus": status, "threats": ts}})
+	return events.EventBridgeEvent{Version: "0", ID: "scan-" + version, Source: guardduty.Source, DetailType: guardduty.DetailTypeScanResult,
+		Time: time.Date(2026, 3, 2, 10, 1, 0, 0, time.UTC), Detail: detail}
+}
+
+// The validator's queue delivers S3's notifications and GuardDuty's scan
+// results: an upload that passed the checks waits for its result; a clean
+// result makes it valid, a threat refuses it and is counted in the
+// MalwareFound metric (embedded metric format) the stack alarms on. Other
+// events are reported back, each on its own.
+func TestValidatorTakesScanResults(t *testing.T) {
+	w := kyctest.New(t)
+	w.Scanner.Defer()
+	var metrics bytes.Buffer
+	v := triggers.NewValidator(w.Validator, "KycGateTest", &metrics, w.Now, slog.New(slog.DiscardHandler))
+	upload := func(content []byte) (string, string, string) {
+		up := w.CreateDocument("c1", kyc.DocumentRequest{Category: kyc.Address, Type: kyc.BankStatement, ContentType: kyc.PDF, Size: int64(len(content))})
+		version := w.Post(up, content)
+		key := kyc.DocumentKey("c1", up.DocumentID)
+		var n triggers.S3Notification
+		n.Records = make([]triggers.S3Record, 1)
+		n.Records[0].EventName = "ObjectCreated:Post"
+		n.Records[0].S3.Object.Key, n.Records[0].S3.Object.VersionID = key, version
+		res, err := v.HandleSQS(context.Background(), batchOf(t, n))
+		if err != nil || len(res.BatchItemFailures) != 0 {
+			t.Fatalf("upload: %v, %+v", err, res)
+		}
+		return up.DocumentID, key, version
+	}
+	clean, cleanKey, cleanVersion := upload(kyctest.Content(kyc.PDF, 4096))
+	bad, badKey, badVersion := upload(kyctest.PDFWithEICAR())
+	for _, id := range []string{clean, bad} {
+		if d := w.Document("c1", id); d.State != kyc.DocScanning {
+			t.Fatalf("document %s before its scan result", d.State)
+		}
+	}
+	wrongSource := scanResult(cleanKey, cleanVersion, guardduty.StatusNoThreatsFound)
+	wrongSource.Source = "billing"
+	wrongType := scanResult(cleanKey, cleanVersion, guardduty.StatusNoThreatsFound)
+	wrongType.DetailType = "GuardDuty Malware Protection Plan Status Change"
+	res, err := v.HandleSQS(context.Background(), batchOf(t,
+		scanResult(cleanKey, cleanVersion, guardduty.StatusNoThreatsFound),
+		scanResult(badKey, badVersion, guardduty.StatusThreatsFound, guardduty.EICARThreat),
+		wrongSource, wrongType, scanResult(cleanKey, cleanVersion, "SOMETHING"), `{"source":`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f := failed(res); !slices.Equal(f, []string{"m3", "m4", "m5", "m6"}) {
+		t.Fatalf("failures %v, want the four that are not scan results of the documents", f)
+	}
+	if d := w.Document("c1", clean); d.State != kyc.DocValid {
+		t.Fatalf("clean document %s", d.State)
+	}
+	if d := w.Document("c1", bad); d.State != kyc.DocInvalid || d.Invalid != kyc.InvalidMalware {
+		t.Fatalf("document with malware %s %s", d.State, d.Invalid)
+	}
+	var line struct {
+		AWS struct {
+			CloudWatchMetrics []struct {
+				Namespace string `json:"Namespace"`
+			} `json:"CloudWatchMetrics"`
+		} `json:"_aws"`
+		Found int `json:"MalwareFound"`
+	}
+	if err := json.Unmarshal(metrics.Bytes(), &line); err != nil || line.Found != 1 || len(line.AWS.CloudWatchMetrics) != 1 ||
+		line.AWS.CloudWatchMetrics[0].Namespace != "KycGateTest" {
+		t.Fatalf("metrics %q (%v)", metrics.String(), err)
+	}
+	// The same result again deletes what is left and counts nothing twice.
+	metrics.Reset()
+	if res, err := v.HandleSQS(context.Background(), batchOf(t, scanResult(badKey, badVersion, guardduty.StatusThreatsFound, guardduty.EICARThreat))); err != nil || len(res.BatchItemFailures) != 0 {
+		t.Fatalf("redelivery: %v, %+v", err, res)
+	}
+	if metrics.Len() != 0 {
+		t.Fatalf("a redelivered threat counted again: %s", metrics.String())
+	}
+	// A failed scan is counted too.
+	w.Scanner.Fail()
+	_, failKey, failVersion := upload(kyctest.Content(kyc.PDF, 4096))
+	if res, err := v.HandleSQS(context.Background(), batchOf(t, scanResult(failKey, failVersion, guardduty.StatusUnsupported))); err != nil || len(res.BatchItemFailures) != 0 {
+		t.Fatalf("failed scan: %v, %+v", err, res)
+	}
+	if !strings.Contains(metrics.String(), `"`+contract.MetricMalwareScanFailed+`":1`) {
+		t.Fatalf("metrics %q", metrics.String())
 	}
 }

@@ -145,7 +145,8 @@ func billingIntake(ctx context.Context, r *resources) (*Function, error) {
 }
 
 func validator(_ context.Context, r *resources) (*Function, error) {
-	v := triggers.NewValidator(kyc.NewValidator(r.store, r.files(), r.cfg.policy(), r.options()...), r.log)
+	v := triggers.NewValidator(kyc.NewValidator(r.store, r.files(), r.scanner(), r.cfg.policy(), r.options()...),
+		r.cfg.MetricsNamespace, r.host.Metrics, r.host.Clock, r.log)
 	return &Function{Invoke: typed(v.HandleSQS)}, nil
 }
 

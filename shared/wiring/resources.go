@@ -25,6 +25,7 @@ import (
 	"github.com/kycgate/kycgate/shared/billing"
 	"github.com/kycgate/kycgate/shared/dynamostore"
 	"github.com/kycgate/kycgate/shared/eventbus"
+	"github.com/kycgate/kycgate/shared/guardduty"
 	"github.com/kycgate/kycgate/shared/httpapi"
 	"github.com/kycgate/kycgate/shared/kmsseal"
 	"github.com/kycgate/kycgate/shared/kyc"
@@ -76,6 +77,12 @@ type Host struct {
 	// Rates are the per-customer limits, by kyc.Action (httpapi.DefaultRates
 	// when nil); they count with Clock.
 	Rates map[string]httpapi.Rate
+	// Scanner is the validator's malware scanner: GuardDuty Malware
+	// Protection for S3 when nil (it scans every upload by itself and its
+	// results come on the validator's queue). Where GuardDuty cannot run,
+	// the dev server gives a stand-in (guarddutytest) that answers the same
+	// way.
+	Scanner kyc.Scanner
 }
 
 // Main is the whole of a Lambda's main: JSON logs with the request id, the
@@ -137,6 +144,14 @@ func (r *resources) sealer() kyc.Sealer {
 }
 
 func (r *resources) bus() kyc.Publisher { return eventbus.New(r.clients.EventBridge, r.cfg.EventBus) }
+
+// scanner is the host's malware scanner, GuardDuty's by default.
+func (r *resources) scanner() kyc.Scanner {
+	if r.host.Scanner != nil {
+		return r.host.Scanner
+	}
+	return guardduty.Scanner{}
+}
 
 func (r *resources) auth() httpapi.Authenticator {
 	if r.host.Auth == nil {

@@ -96,7 +96,8 @@ func newSystem(tb testing.TB) *system {
 		Keys: map[string]*rsa.PublicKey{"bench": &s.key.PublicKey}, Now: s.clock.Now}
 	// The per-customer limits stay the defaults: the counter they keep is one
 	// of the calls measured.
-	h := wiring.Host{Clock: s.clock.Now, Log: slog.New(slog.DiscardHandler), Auth: verifier, Metrics: io.Discard}
+	h := wiring.Host{Clock: s.clock.Now, Log: slog.New(slog.DiscardHandler), Auth: verifier, Metrics: io.Discard,
+		Scanner: dev.MalwareScanner(st, s.c, s.clock.Now)}
 	ctx := context.Background()
 	for _, name := range []string{contract.FunctionCustomerAPI, contract.FunctionAdminAPI, contract.FunctionBillingIntake,
 		contract.FunctionValidator, contract.FunctionSweep} {
@@ -233,13 +234,16 @@ func (s *system) pending(function string) []events.SQSMessage {
 // drain empties a function's queue.
 func (s *system) drain(function string) { s.pending(function) }
 
-// validate hands each S3 notification waiting on the validator's queue to
-// the validator function, one SQS batch of one message each, as the event
-// source mapping does with batch size 1.
+// validate hands each message waiting on the validator's queue to the
+// validator function, one SQS batch of one message each, as the event source
+// mapping does with batch size 1, until the queue is empty: S3's
+// notifications of uploads, then the malware scan results they caused.
 func (s *system) validate() {
 	s.tb.Helper()
-	for _, m := range s.pending(contract.FunctionValidator) {
-		s.invoke(contract.FunctionValidator, events.SQSEvent{Records: []events.SQSMessage{m}})
+	for ms := s.pending(contract.FunctionValidator); len(ms) > 0; ms = s.pending(contract.FunctionValidator) {
+		for _, m := range ms {
+			s.invoke(contract.FunctionValidator, events.SQSEvent{Records: []events.SQSMessage{m}})
+		}
 	}
 }
 

@@ -309,9 +309,13 @@ func (s *Server) setUp(ctx context.Context, awsCfg aws.Config) error {
 		Why:  "so a late customer can be staged without waiting 3 days; token and signature checks keep real time",
 	})
 	clients := wiring.NewClients(awsCfg)
+	scanner := MalwareScanner(s.st, clients, s.clock.Now)
+	if scanner != nil {
+		s.subs = append(s.subs, MalwareSubstitution)
+	}
 	for _, name := range s.st.FunctionNames() {
 		flog := s.log.With("fn", name)
-		fn, err := Build(ctx, s.st, name, clients, wiring.Host{Clock: s.clock.Now, Log: flog, Auth: verifier, Metrics: &lineLog{log: flog}})
+		fn, err := Build(ctx, s.st, name, clients, wiring.Host{Clock: s.clock.Now, Log: flog, Auth: verifier, Metrics: &lineLog{log: flog}, Scanner: scanner})
 		if err != nil {
 			return err
 		}

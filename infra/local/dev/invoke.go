@@ -54,7 +54,9 @@ func Prepare(ctx context.Context, localDir, name string, log *slog.Logger, metri
 	if err != nil {
 		return nil, err
 	}
-	f, err := Build(ctx, st, name, wiring.NewClients(awsCfg), wiring.Host{Clock: clock, Log: log, Auth: httpapi.APIGatewayJWT{}, Metrics: metrics})
+	clients := wiring.NewClients(awsCfg)
+	f, err := Build(ctx, st, name, clients, wiring.Host{Clock: clock, Log: log, Auth: httpapi.APIGatewayJWT{}, Metrics: metrics,
+		Scanner: MalwareScanner(st, clients, clock)})
 	if err != nil {
 		return nil, err
 	}

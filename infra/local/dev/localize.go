@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
@@ -18,8 +19,11 @@ import (
 	"github.com/kycgate/kycgate/infra/local/stack"
 	"github.com/kycgate/kycgate/shared/billing"
 	"github.com/kycgate/kycgate/shared/contract"
+	"github.com/kycgate/kycgate/shared/guardduty/guarddutytest"
+	"github.com/kycgate/kycgate/shared/kyc"
 	"github.com/kycgate/kycgate/shared/whmcs"
 	"github.com/kycgate/kycgate/shared/whmcs/whmcstest"
+	"github.com/kycgate/kycgate/shared/wiring"
 )
 
 // Substitution is one way the running local stack differs from the
@@ -113,6 +117,27 @@ func Localize(ctx context.Context, cfg aws.Config, st *stack.Stack, base, webhoo
 		})
 	}
 	return sink, subs, nil
+}
+
+// MalwareScanner is what scans uploads for malware on the local stack, where
+// GuardDuty Malware Protection for S3 cannot: a stand-in that reports the
+// EICAR test file as a threat and anything else as clean, and publishes the
+// scan result event GuardDuty publishes on the default bus, which the
+// template's rule routes to the validator's queue. The validator runs the
+// code it runs in AWS. nil when the stack has no validator.
+func MalwareScanner(st *stack.Stack, c wiring.Clients, clock func() time.Time) kyc.Scanner {
+	fn := st.Functions[contract.FunctionValidator]
+	if fn == nil {
+		return nil
+	}
+	return guarddutytest.New(c.EventBridge, fn.Env[contract.EnvBucket], clock)
+}
+
+// MalwareSubstitution says how the local stack scans uploads.
+var MalwareSubstitution = Substitution{
+	What: "malware scan: GuardDuty Malware Protection for S3 (the template's plan on docs/) is replaced by a stand-in that flags the " +
+		"EICAR test file and publishes GuardDuty's scan result event on the default bus; the template's rule delivers it to the validator's queue",
+	Why: "GuardDuty cannot scan the emulator's bucket; the validator's code path is the one it runs in AWS (an upload is \"scanning\", then valid or refused as malware)",
 }
 
 // override sets a function's variable and records the change.

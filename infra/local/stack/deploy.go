@@ -495,6 +495,9 @@ var ignoredTypes = map[string]string{
 	"Custom::S3AutoDeleteObjects":     "CDK's auto-delete custom resource; Destroy empties the buckets itself",
 	"AWS::Cognito::UserPoolGroup":     "the dev server's local issuer puts the staff groups into the tokens it signs",
 	"AWS::Cognito::UserPoolDomain":    "Cognito's hosted sign-in is not served locally; the dev server's local issuer has its own sign-in page",
+
+	"AWS::GuardDuty::MalwareProtectionPlan": "GuardDuty cannot scan the emulator's bucket; the local runner's stand-in scanner " +
+		"publishes the same scan result events on the default bus, which the template's rule routes to the validator (shared/guardduty/guarddutytest)",
 }
 
 func ignored(typ string) (string, bool) {

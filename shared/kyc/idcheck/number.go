@@ -48,6 +48,28 @@ func parseNumber(c string, allowed []Format) (Number, bool) {
 	}
 }
 
+// Key is the form of a document number that identifies it whoever typed it:
+// full-width forms mapped to ASCII, letters upper-cased, and only the
+// letters A-Z and digits kept. "A123456(3)", "a123456 3" and "Ａ１２３４５６（３）"
+// all give "A1234563". It is what a keyed hash of the number is taken of, so
+// one number recorded two ways on two accounts matches. "" when nothing is
+// left.
+func Key(s string) string {
+	var b strings.Builder
+	for _, r := range s {
+		if r >= 0xFF01 && r <= 0xFF5E {
+			r -= 0xFF01 - '!'
+		}
+		switch {
+		case r >= 'a' && r <= 'z':
+			b.WriteRune(r - ('a' - 'A'))
+		case r >= 'A' && r <= 'Z', r >= '0' && r <= '9':
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
+}
+
 // normaliseNumber maps full-width forms to ASCII, upper-cases letters and
 // removes white space. ok is false when a character other than letters,
 // digits, white space and - / . ( ) remains.

@@ -527,3 +527,28 @@ func TestPropertyMRZOneSubstitution(t *testing.T) {
 		}
 	})
 }
+
+// Every spelling a reviewer may type of one number has one Key (what the
+// keyed hash of the same document on two accounts is taken of), and two
+// different numbers never share it.
+func TestPropertyKeyOfSpellings(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		c := genHKID(t)
+		canonical := c[:len(c)-1] + "(" + c[len(c)-1:] + ")"
+		spellings := []string{c, canonical, strings.ToLower(canonical), fullWidth(canonical), " " + canonical[:3] + " - " + canonical[3:] + "\u3000"}
+		for _, s := range spellings {
+			if got := idcheck.Key(s); got != c {
+				t.Fatalf("Key(%q) = %q, want %q", s, got, c)
+			}
+		}
+		other := genHKID(t)
+		if other != c && idcheck.Key(other) == idcheck.Key(c) {
+			t.Fatalf("Key(%q) = Key(%q)", other, c)
+		}
+	})
+	for in, want := range map[string]string{"": "", "()-/. ": "", "L898902C3": "L898902C3", "ｌ８９８９０２ｃ３": "L898902C3", "張A123": "A123"} {
+		if got := idcheck.Key(in); got != want {
+			t.Errorf("Key(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

@@ -12,6 +12,7 @@ import (
 	"image/png"
 	"strings"
 
+	"github.com/kycgate/kycgate/shared/guardduty"
 	"github.com/kycgate/kycgate/shared/kyc"
 )
 
@@ -182,3 +183,28 @@ func PNGBomb() []byte {
 	out = append(out, chunk("IDAT", z.Bytes())...)
 	return append(out, chunk("IEND", nil)...)
 }
+
+// Malware test files: the EICAR anti-malware test file, which every scanner
+// reports and which harms nothing, alone and inside files the checks accept,
+// so that only the malware scan refuses them.
+
+// EICAR is the EICAR test file alone (68 bytes).
+func EICAR() []byte { return guardduty.EICAR() }
+
+// PDFWithEICAR is a well-formed one-page PDF whose header comment is the
+// EICAR test file: the PDF checks accept it.
+func PDFWithEICAR() []byte {
+	var b bytes.Buffer
+	b.WriteString("%PDF-1.7\n%")
+	b.Write(guardduty.EICAR())
+	b.WriteString("\n")
+	return pdfWith(&b, []string{
+		"<< /Type /Catalog /Pages 2 0 R >>",
+		"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+		"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Resources << >> >>",
+	}, "")
+}
+
+// JPEGWithEICAR is a JPEG picture followed by the EICAR test file: the
+// image decodes, and the trailing bytes are within what the checks allow.
+func JPEGWithEICAR() []byte { return append(bytes.Clone(jpegFile), guardduty.EICAR()...) }

@@ -40,6 +40,7 @@ func TestStore(t *testing.T, newStore func(t *testing.T) kyc.Store) {
 		{"Due", dueTests},
 		{"Audit", auditTests},
 		{"Disclosure", disclosureTests},
+		{"DocNumber", docNumberTests},
 		{"Copies", copyTests},
 	} {
 		t.Run(group.name, func(t *testing.T) {
@@ -140,7 +141,7 @@ func richSubmission(customerID, id string) kyc.Submission {
 	s.Message = &kyc.Sealed{V: 1, Nonce: []byte("mmmmmmmmmmmm"), Data: []byte("message")}
 	s.Note = &kyc.Sealed{V: 1, Nonce: []byte("nnnnnnnnnnnn"), Data: []byte("note")}
 	s.Extracted = &kyc.Sealed{V: 1, Nonce: []byte("eeeeeeeeeeee"), Data: []byte("fields")}
-	s.DocNumberHash, s.DecidedAt, s.DecidedBy = "9f86d081", ct0.Add(hour), "rev-1"
+	s.DocNumberHash, s.DecidedAt, s.DecidedBy, s.SecondApprovalBy = "9f86d081", ct0.Add(hour), "rev-1", "adm-2"
 	return s
 }
 
@@ -1103,6 +1104,88 @@ var disclosureTests = []storeTest{
 			s.Fatal(err)
 		}
 		s.same(got, approved, "approved disclosure")
+	}},
+}
+
+// ---- The document-number index ----
+
+// hashed returns a pending submission with a document number's hash.
+func hashed(customerID, id, hash string, submittedAt time.Time) kyc.Submission {
+	sub := submission(customerID, id, submittedAt)
+	sub.DocNumberHash = hash
+	return sub
+}
+
+func (s *storeT) byDocNumber(hash string, limit int, want ...string) []kyc.Submission {
+	s.Helper()
+	subs, err := s.st.SubmissionsByDocNumber(s.ctx, hash, limit)
+	if err != nil {
+		s.Fatalf("SubmissionsByDocNumber(%s, %d): %v", hash, limit, err)
+	}
+	got := []string{}
+	for _, sub := range subs {
+		got = append(got, sub.ID)
+	}
+	if want == nil {
+		want = []string{}
+	}
+	if !slices.Equal(got, want) {
+		s.Fatalf("SubmissionsByDocNumber(%s, %d) = %v, want %v", hash, limit, got, want)
+	}
+	return subs
+}
+
+var docNumberTests = []storeTest{
+	{"every customer's submissions with the hash, newest first, at most limit", func(s *storeT) {
+		for _, sub := range []kyc.Submission{
+			hashed("c-1", "sub-1", "h1", ct0),
+			hashed("c-2", "sub-2", "h1", ct0.Add(2*hour)),
+			hashed("c-3", "sub-3", "h1", ct0.Add(hour)),
+			hashed("c-4", "sub-4", "h2", ct0.Add(3*hour)),
+			submission("c-5", "sub-5", ct0.Add(4*hour)),
+		} {
+			if err := s.st.SaveSubmission(s.ctx, sub, 0); err != nil {
+				s.Fatal(err)
+			}
+		}
+		got := s.byDocNumber("h1", 10, "sub-2", "sub-3", "sub-1")
+		s.same(got[1], hashed("c-3", "sub-3", "h1", ct0.Add(hour)), "submission from the index")
+		s.byDocNumber("h1", 2, "sub-2", "sub-3")
+		s.byDocNumber("h2", 10, "sub-4")
+		s.byDocNumber("h3", 10)
+	}},
+	{"a submission joins the index when a hash is recorded, moves when it changes, and stays when decided", func(s *storeT) {
+		c := s.create(newCustomer("c-1"))
+		sub := submission("c-1", "sub-1", ct0)
+		if err := s.st.SaveSubmission(s.ctx, sub, 0); err != nil {
+			s.Fatal(err)
+		}
+		recorded := sub
+		recorded.DocNumberHash, recorded.Version = "h1", 2
+		recorded.ApprovalRequest = &kyc.ApprovalRequest{RequestedBy: "rev-1", RequestedAt: ct0.Add(hour), Why: "same_document_verified", Customers: []string{"c-9"}}
+		if err := s.st.SaveSubmission(s.ctx, recorded, 1); err != nil {
+			s.Fatal(err)
+		}
+		s.same(s.byDocNumber("h1", 10, "sub-1")[0], recorded, "recorded submission")
+		changed := recorded
+		changed.DocNumberHash, changed.Version, changed.ApprovalRequest = "h2", 3, nil
+		s.commit(kyc.Work{Customer: c, Submission: &changed, SubmissionVersion: 2})
+		s.byDocNumber("h1", 10)
+		s.byDocNumber("h2", 10, "sub-1")
+		decided, err := changed.Claim(Reviewer("rev-1"), ct0.Add(2*hour))
+		if err != nil {
+			s.Fatal(err)
+		}
+		if decided, err = decided.Decide(Reviewer("rev-1"), kyc.DecisionInput{Identity: kyc.Verdict{Result: "approve"},
+			Address: kyc.Verdict{Result: "approve"}, Version: 4}, ct0.Add(3*hour)); err != nil {
+			s.Fatal(err)
+		}
+		if err := s.st.SaveSubmission(s.ctx, decided, 3); err != nil {
+			s.Fatal(err)
+		}
+		s.same(s.byDocNumber("h2", 10, "sub-1")[0], decided, "decided submission")
+		s.stale(s.st.SaveSubmission(s.ctx, hashed("c-1", "sub-1", "h3", ct0), 4), "a stale save")
+		s.byDocNumber("h3", 10)
 	}},
 }
 

@@ -25,6 +25,8 @@ const (
 	MethodDeleteOutbox       Method = "DeleteOutbox"
 	MethodAudit              Method = "Audit"
 	MethodDisclosure         Method = "Disclosure"
+	// MethodSubmissionsByDocNumber is the document-number index's query.
+	MethodSubmissionsByDocNumber Method = "SubmissionsByDocNumber"
 )
 
 // The methods of Files.

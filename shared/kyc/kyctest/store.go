@@ -39,6 +39,8 @@ import (
 //     as that store derives them: a customer is due at Customer.DueAt, a
 //     document at PurgeAt until it is purged, an outbox OutboxGrace after it
 //     was created; a submission is queued while pending, by submission time.
+//     SubmissionsByDocNumber reads the "docnumber" entries: a submission
+//     with a DocNumberHash, under it, by submission time, newest first.
 //
 // Values are encoded when written and decoded when read, so what a caller
 // gets is its own copy, and a record that cannot be encoded fails here as it
@@ -97,6 +99,8 @@ type item struct {
 	owner    string
 	dueKey   string // sort key on the due index; "" when not on it
 	queueKey string // sort key on the queue index; "" when not on it
+	docHash  string // partition key on the document-number index; "" when not on it
+	docKey   string // its sort key there
 }
 
 // condition is what a write requires of the stored item.
@@ -219,6 +223,9 @@ func submissionPut(s kyc.Submission, expect int) (put, error) {
 	p.it.owner = s.CustomerID
 	if s.Status == kyc.SubPending {
 		p.it.queueKey = dueTime(s.SubmittedAt) + "#" + s.ID
+	}
+	if s.DocNumberHash != "" {
+		p.it.docHash, p.it.docKey = s.DocNumberHash, dueTime(s.SubmittedAt)+"#"+s.ID
 	}
 	return p, err
 }
@@ -707,6 +714,39 @@ func (s *Store) Disclosure(ctx context.Context, id string) (kyc.Disclosure, erro
 		return kyc.Disclosure{}, kyc.ErrNotExist
 	}
 	return decodeDisclosure(it)
+}
+
+// SubmissionsByDocNumber returns at most limit submissions whose
+// DocNumberHash is hash, newest first.
+func (s *Store) SubmissionsByDocNumber(ctx context.Context, hash string, limit int) ([]kyc.Submission, error) {
+	defer s.hooks.exit(MethodSubmissionsByDocNumber)
+	if err := s.enter(ctx, MethodSubmissionsByDocNumber); err != nil {
+		return nil, err
+	}
+	if limit < 1 {
+		return nil, fmt.Errorf("query index: limit %d is below 1", limit)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var items []item
+	for _, part := range s.parts {
+		for _, it := range part {
+			if it.docHash != "" && it.docHash == hash {
+				items = append(items, it)
+			}
+		}
+	}
+	slices.SortFunc(items, func(a, b item) int { return cmp.Compare(b.docKey, a.docKey) })
+	items = items[:min(limit, len(items))]
+	out := make([]kyc.Submission, 0, len(items))
+	for _, it := range items {
+		sub, err := decodeSubmission(it)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, sub)
+	}
+	return out, nil
 }
 
 // Records returns every stored record's JSON, as the table would hold it,

@@ -47,13 +47,14 @@ const (
 type World struct {
 	tb testing.TB
 
-	Clock  *Clock
-	IDs    *IDs
-	Store  *Store
-	Files  *Files
-	Sealer *Sealer
-	Bus    *Publisher
-	Config kyc.Config
+	Clock   *Clock
+	IDs     *IDs
+	Store   *Store
+	Files   *Files
+	Sealer  *Sealer
+	Bus     *Publisher
+	Scanner *Scanner
+	Config  kyc.Config
 
 	Service   *kyc.Service
 	Intake    *kyc.Intake
@@ -71,12 +72,13 @@ type World struct {
 func New(tb testing.TB, configure ...func(*kyc.Config)) *World {
 	tb.Helper()
 	w := &World{
-		tb:     tb,
-		Clock:  NewClock(Epoch),
-		IDs:    NewIDs("id"),
-		Store:  NewStore(),
-		Sealer: NewSealer(),
-		Bus:    NewPublisher(),
+		tb:      tb,
+		Clock:   NewClock(Epoch),
+		IDs:     NewIDs("id"),
+		Store:   NewStore(),
+		Sealer:  NewSealer(),
+		Bus:     NewPublisher(),
+		Scanner: NewScanner(),
 		Config: kyc.Config{
 			Products:       kyc.ProductSet{ProductKYC: true, ProductPlain: false},
 			Regions:        mustRegions(Region + "=" + Zone + "," + OtherRegion + "=" + OtherZone),
@@ -94,7 +96,7 @@ func New(tb testing.TB, configure ...func(*kyc.Config)) *World {
 	opts := w.Options()
 	w.Service = kyc.NewService(w.Store, w.Files, w.Sealer, w.Bus, w.Config, opts...)
 	w.Intake = kyc.NewIntake(w.Store, w.Sealer, w.Bus, w.Config, opts...)
-	w.Validator = kyc.NewValidator(w.Store, w.Files, w.Config, opts...)
+	w.Validator = kyc.NewValidator(w.Store, w.Files, w.Scanner, w.Config, opts...)
 	w.Sweeper = kyc.NewSweeper(w.Store, w.Files, w.Bus, w.Config, opts...)
 	w.Auditor = kyc.NewAuditor(w.Store, opts...)
 	return w
@@ -211,6 +213,20 @@ func (w *World) Validate(key, versionID string) kyc.ValidationResult {
 	res, err := w.Validator.ValidateUpload(context.Background(), key, versionID)
 	w.must(err, "validate upload")
 	return res
+}
+
+// DeliverScans applies the scan results a deferred Scanner kept, as the
+// validator's queue delivers GuardDuty's, and returns what the validator
+// did with each.
+func (w *World) DeliverScans() []kyc.ValidationResult {
+	w.tb.Helper()
+	var out []kyc.ValidationResult
+	for _, r := range w.Scanner.Results() {
+		res, err := w.Validator.ApplyScanResult(context.Background(), r)
+		w.must(err, "apply scan result")
+		out = append(out, res)
+	}
+	return out
 }
 
 // Upload creates a document of a category (Request), uploads a file that

@@ -115,6 +115,12 @@ func TestCustomerBadInput(t *testing.T) {
 		{"a PNG signature followed by HTML", kyc.Identity, kyc.NationalID, kyc.PNG, kyctest.PNGHTML(), kyc.InvalidUndecodable, ""},
 		{"a PDF with /OpenAction /JavaScript", kyc.Address, kyc.BankStatement, kyc.PDF, kyctest.PDFJavaScript(), kyc.InvalidPDFActiveContent, ""},
 		{"a decompression bomb", kyc.Identity, kyc.Passport, kyc.PNG, kyctest.PNGBomb(), kyc.InvalidTooManyPixels, ""},
+		// Malware: the EICAR test file, alone and inside files the checks
+		// accept; the malware scan (the dev server's stand-in of GuardDuty,
+		// its result through the template's rule) refuses them.
+		{"the EICAR test file", kyc.Address, kyc.BankStatement, kyc.PDF, kyctest.EICAR(), kyc.InvalidMalware, ""},
+		{"a PDF carrying the EICAR test file", kyc.Address, kyc.TaxReturn, kyc.PDF, kyctest.PDFWithEICAR(), kyc.InvalidMalware, ""},
+		{"a JPEG followed by the EICAR test file", kyc.Identity, kyc.Passport, kyc.JPEG, kyctest.JPEGWithEICAR(), kyc.InvalidMalware, ""},
 	}
 	for i, h := range hostile {
 		hostile[i].id = s.uploaded("cust-me", h.cat, h.typ, h.ct, h.data)
@@ -215,6 +221,9 @@ func TestCustomerBadInput(t *testing.T) {
 		{"submission of " + hostile[1].name, "POST", "/v1/kyc/submissions", me, sub(hostile[1].id, myAddr), 422, "document_invalid"},
 		{"submission of " + hostile[2].name, "POST", "/v1/kyc/submissions", me, sub(myID, hostile[2].id), 422, "document_invalid"},
 		{"submission of " + hostile[3].name, "POST", "/v1/kyc/submissions", me, sub(hostile[3].id, myAddr), 422, "document_invalid"},
+		{"submission of " + hostile[4].name, "POST", "/v1/kyc/submissions", me, sub(myID, hostile[4].id), 422, "document_invalid"},
+		{"submission of " + hostile[5].name, "POST", "/v1/kyc/submissions", me, sub(myID, hostile[5].id), 422, "document_invalid"},
+		{"submission of " + hostile[6].name, "POST", "/v1/kyc/submissions", me, sub(hostile[6].id, myAddr), 422, "document_invalid"},
 		{"submission of a file of another size than declared", "POST", "/v1/kyc/submissions", me, sub(resized.DocumentID, myAddr), 422, "document_invalid"},
 		{"a reviewer's token on the customer API", "GET", "/v1/kyc/status", s.reviewer("cust-me"), nil, 403, "staff_token"},
 		{"an admin's token on the customer API", "POST", "/v1/kyc/documents", s.token("cust-me", contract.GroupAdmins), doc(func(map[string]any) {}), 403, "staff_token"},

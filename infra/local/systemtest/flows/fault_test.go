@@ -415,7 +415,10 @@ func decision(approve bool) scenario {
 		if approve {
 			body["decisions"] = map[string]any{"identity": map[string]any{"result": "approve"}, "address": map[string]any{"result": "approve"}}
 			body["note"] = "checked against the passport chip"
-			body["extracted"] = map[string]string{"fullName": "陳大文", "documentNumber": "K1234567(8)", "birthDate": "1990-01-01"}
+			// Each case's own card: one number approved on two accounts
+			// would wait for a second admin (the same document on another
+			// account), which is not this scenario.
+			body["extracted"] = map[string]string{"fullName": "陳大文", "documentNumber": fmt.Sprintf("K%06d(8)", c.n), "birthDate": "1990-01-01"}
 		} else {
 			body["decisions"] = map[string]any{"identity": map[string]any{"result": "approve"},
 				"address": map[string]any{"result": "reject", "reasons": []string{"too_old"}}}

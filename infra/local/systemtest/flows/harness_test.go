@@ -107,7 +107,10 @@ func (s *sys) build(rates map[string]httpapi.Rate) {
 	s.verifier = httpapi.JWTVerifier{Issuer: st.Authorizer.Issuer, Audiences: st.Authorizer.Audience,
 		Keys: map[string]*rsa.PublicKey{"test": &s.key.PublicKey}, Now: s.clock.Now}
 	s.table = st.Functions[contract.FunctionCustomerAPI].Env[contract.EnvTable]
-	h := wiring.Host{Clock: s.clock.Now, Rates: rates, Auth: firstOf{httpapi.APIGatewayJWT{}, s.verifier}, Metrics: s.metrics}
+	// The malware scan is the dev server's stand-in of GuardDuty: its result
+	// events reach the validator's queue through the template's rule.
+	h := wiring.Host{Clock: s.clock.Now, Rates: rates, Auth: firstOf{httpapi.APIGatewayJWT{}, s.verifier}, Metrics: s.metrics,
+		Scanner: dev.MalwareScanner(st, s.c, s.clock.Now)}
 	ctx := context.Background()
 	for _, name := range []string{contract.FunctionCustomerAPI, contract.FunctionAdminAPI, contract.FunctionBillingIntake,
 		contract.FunctionValidator, contract.FunctionSweep} {
@@ -283,11 +286,21 @@ func (s *sys) uploaded(cust string, cat kyc.Category, typ kyc.DocType, ct string
 }
 
 // validate feeds the validator queue's messages to the validator function,
-// as the event source mapping does.
+// as the event source mapping does, until the queue is empty: S3's
+// notifications of uploads, then the malware scan's results they caused.
 func (s *sys) validate() {
 	s.t.Helper()
 	q := s.st.Functions[contract.FunctionValidator].Queues[0].URL
-	for _, m := range s.receive(q) {
+	for ms := s.receive(q); len(ms) > 0; ms = s.receive(q) {
+		s.validateMessages(q, ms)
+	}
+}
+
+// validateMessages hands messages of the validator's queue to the validator
+// and deletes them.
+func (s *sys) validateMessages(q string, ms []sqsMessage) {
+	s.t.Helper()
+	for _, m := range ms {
 		raw, _ := json.Marshal(events.SQSEvent{Records: []events.SQSMessage{{MessageId: aws.ToString(m.MessageId), Body: aws.ToString(m.Body), EventSource: "aws:sqs"}}})
 		out, err := s.fns[contract.FunctionValidator].Invoke(context.Background(), raw)
 		if err != nil {

@@ -114,6 +114,10 @@ func TestUnprivilegedReviewerWalksEveryAdminRoute(t *testing.T) {
 		"POST /v1/admin/disclosures/{id}/approve": forbidden("/v1/admin/disclosures/"+disclosure+"/approve", nil),
 		"GET /v1/admin/disclosures/{id}/export":   forbidden("/v1/admin/disclosures/"+disclosure+"/export", nil),
 	}
+	record := map[string]any{"version": 2, "extracted": map[string]string{"documentNumber": "A123456(3)"}}
+	walk["POST /v1/admin/submissions/{id}/record"] = []call{{sub(pending, "/record"), record, 409, "not_claimed"},
+		{sub(decided, "/record"), record, 409, "already_decided"}}
+	walk["POST /v1/admin/submissions/{id}/second-approval"] = forbidden(sub(pending, "/second-approval"), map[string]any{"approve": true, "version": 2})
 	var routes []string
 	for _, r := range contract.APIRoutesOf(contract.FunctionAdminAPI) {
 		routes = append(routes, r.Pattern)
