@@ -167,6 +167,7 @@ var messages = map[string][2]string{
 	"docs.uploaded":          {"Uploaded", "上傳時間"},
 	"docs.state":             {"State", "狀態"},
 	"doc.pending_upload":     {"Being checked", "檢查中"},
+	"doc.scanning":           {"Being checked", "檢查中"},
 	"doc.valid":              {"Uploaded and checked", "已上傳並通過檢查"},
 	"doc.in_review":          {"In review", "審核中"},
 	"doc.invalid":            {"Refused", "被拒絕"},
