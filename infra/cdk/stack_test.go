@@ -739,6 +739,8 @@ func TestIndexQueriesByFunction(t *testing.T) {
 	want := map[string][]string{
 		contract.FunctionAdminAPI: {contract.IndexDocNumber, contract.IndexDue, contract.IndexQueue},
 		contract.FunctionSweep:    {contract.IndexDue, contract.IndexQueue},
+		// The review queue's numbers for the billing system's signed read.
+		contract.FunctionBillingIntake: {contract.IndexQueue},
 	}
 	for _, name := range contract.Functions {
 		var got []string

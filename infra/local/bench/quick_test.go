@@ -64,8 +64,10 @@ func TestModelConditions(t *testing.T) {
 	if err := st.CreateDocument(context.Background(), d); err != nil {
 		t.Fatal(err)
 	}
-	if err := st.CreateDocument(context.Background(), d); err == nil {
-		t.Fatal("created the same document twice")
+	other := d
+	other.ContentType = kyc.PDF // another record under the id (the same one again is a retried write: adopted)
+	if err := st.CreateDocument(context.Background(), other); err == nil {
+		t.Fatal("created a second document under one id")
 	}
 	if err := st.UpdateDocument(context.Background(), d, kyc.DocValid); err == nil {
 		t.Fatal("updated a document whose state was not the expected one")
