@@ -313,7 +313,8 @@ var messages = map[string][2]string{
 	"review.purpose.open":   {"Open the documents and personal data", "開啟文件及個人資料"},
 	"review.purpose.help":   {"As an admin you may open this submission's documents and personal data for a stated purpose; the opening is audited.", "管理員可在說明目的後開啟此提交的文件及個人資料;每次開啟均會被記錄。"},
 	"review.purpose.second": {"second approval", "第二位管理員批准"},
-	"review.purpose.shown":  {"Opened for: %s (audited)", "開啟目的:%s(已記錄)"},
+	"review.purpose.opened": {"Opened for", "開啟目的"},
+	"review.purpose.shown":  {"%s (audited)", "%s(已記錄)"},
 	"key.check":             {"check what you recorded (shows what the gate finds)", "檢查已記錄的資料(顯示系統檢查結果)"},
 
 	"approval.title":     {"Approval waiting for a second admin", "等待第二位管理員確認的批准"},

@@ -409,8 +409,11 @@ func TestFourEyesInTheConsole(t *testing.T) {
 			ap = adm.get("/console/submissions/" + sub + purpose)
 			ap.has(t, `id="second-approve"`, `id="second-return"`, `id="signals"`, "/documents/identity?purpose=second&#43;approval",
 				`action="/console/submissions/`+sub+`/second-approval?purpose=second%20approval"`)
-			ap.sees(t, lang, both{"en": {"Approve (second admin)", "Send back to the reviewer", "Opened for: second approval (audited)"},
-				"zh-Hant": {"批准(第二位管理員)", "退回審核員", "開啟目的:second approval(已記錄)"}})
+			ap.sees(t, lang, both{"en": {"Approve (second admin)", "Send back to the reviewer", "Opened for", "second approval (audited)", "In review"},
+				"zh-Hant": {"批准(第二位管理員)", "退回審核員", "開啟目的", "second approval(已記錄)", "審核中"}})
+			if strings.Contains(ap.body, "Claim the submission to see its documents") || strings.Contains(ap.body, `href="#docNumber"`) {
+				t.Error("the admin who sees the documents is told to claim, or pointed at a form they do not have")
+			}
 			// Not yet opened: refused, said beside the buttons; nothing changes.
 			p = adm.post("/console/submissions/"+sub+"/second-approval"+purpose, answer)
 			if p.status != http.StatusConflict {
