@@ -732,13 +732,15 @@ func TestFunctionPermissionsAreLeastPrivilege(t *testing.T) {
 
 // Each function queries exactly the indexes its code reads, each by its own
 // ARN: the sweep the due index and the queue, the admin API those and the
-// document-number index (the same document on other accounts).
+// document-number index (the same document on other accounts), the billing
+// intake the queue (the signed review-queue read, docs/architecture.md).
 func TestIndexQueriesByFunction(t *testing.T) {
 	r := synth(t)
 	tableID := logicalID(r.stack.Table.Table)
 	want := map[string][]string{
-		contract.FunctionAdminAPI: {contract.IndexDocNumber, contract.IndexDue, contract.IndexQueue},
-		contract.FunctionSweep:    {contract.IndexDue, contract.IndexQueue},
+		contract.FunctionAdminAPI:      {contract.IndexDocNumber, contract.IndexDue, contract.IndexQueue},
+		contract.FunctionSweep:         {contract.IndexDue, contract.IndexQueue},
+		contract.FunctionBillingIntake: {contract.IndexQueue},
 	}
 	for _, name := range contract.Functions {
 		var got []string
