@@ -77,6 +77,8 @@ var Routes = []Route{
 	{"POST /console/submissions/{id}/claim", FunctionAdminAPI, AuthPage},
 	{"POST /console/submissions/{id}/release", FunctionAdminAPI, AuthPage},
 	{"POST /console/submissions/{id}/decision", FunctionAdminAPI, AuthPage},
+	{"POST /console/submissions/{id}/record", FunctionAdminAPI, AuthPage},
+	{"POST /console/submissions/{id}/second-approval", FunctionAdminAPI, AuthPage},
 	{"GET /console/customers/{id}", FunctionAdminAPI, AuthPage},
 	{"POST /console/customers/{id}/legal-hold", FunctionAdminAPI, AuthPage},
 	{"GET /console/orders/{id}", FunctionAdminAPI, AuthPage},

@@ -288,6 +288,19 @@ func TestEveryPageInBothLanguages(t *testing.T) {
 	s.w.Reject("rev-9", rej)
 	adm := s.staff("admin-1", contract.GroupAdmins, contract.GroupReviewers)
 	adm.post("/console/submissions/"+sub+"/claim", nil)
+	// The signals of many findings, and an approval waiting for a second admin.
+	verifiedWith(t, s, "1009", passportNumber)
+	if p := adm.post("/console/submissions/"+sub+"/record", decisionForm(s, sub, map[string]string{"docNumber": passportNumber,
+		"docExpiry": "2020-01-01", "addressDate": "2025-01-01", "mrz": "abc"})); p.status != http.StatusOK {
+		t.Fatalf("check: %d %s", p.status, p.body)
+	}
+	s.w.PlaceOrder("1003", "5003")
+	waiting := s.w.Submit("1003")
+	in := kyctest.Approval(s.w.Review("rev-2", waiting).Version)
+	in.Extracted = &kyc.Extracted{DocumentNumber: passportNumber}
+	if res := s.w.Decide("rev-2", waiting, in); res.ApprovalRequest == nil {
+		t.Fatal("the approval does not wait")
+	}
 	cust := s.customer("1002")
 	for _, lang := range []string{"en", "zh-Hant"} {
 		for _, tt := range []struct {
@@ -296,13 +309,19 @@ func TestEveryPageInBothLanguages(t *testing.T) {
 		}{
 			{s.browser(), "/verify"}, {cust, "/verify"}, {s.browser(), "/console"}, {adm, "/console"}, {adm, "/console/queue"},
 			{adm, "/console/submissions/" + sub}, {adm, "/console/submissions/" + rej}, {adm, "/console/customers/1001"},
-			{adm, "/console/orders/5001"}, {adm, "/console/disclosures"},
+			{adm, "/console/orders/5001"}, {adm, "/console/disclosures"}, {adm, "/console/submissions/" + waiting},
+			{adm, "/console/submissions/" + waiting + "?purpose=second+approval"}, {adm, "/console/submissions/" + rej + "?purpose=audit"},
 		} {
-			p := tt.b.get(tt.path + "?lang=" + lang)
+			sep := "?"
+			if strings.Contains(tt.path, "?") {
+				sep = "&"
+			}
+			p := tt.b.get(tt.path + sep + "lang=" + lang)
 			if p.status != http.StatusOK {
 				t.Fatalf("%s %s: %d", lang, tt.path, p.status)
 			}
-			if strings.Contains(p.body, "no message") || strings.Contains(p.body, "%!") {
+			if strings.Contains(p.body, "no message") || strings.Contains(p.body, "%!") || strings.Contains(p.body, "A check found something") ||
+				strings.Contains(p.body, "檢查發現需要留意") {
 				t.Fatalf("%s %s: a missing or broken text", lang, tt.path)
 			}
 		}

@@ -1,6 +1,12 @@
 package web
 
 import (
+	"go/ast"
+	"go/parser"
+	"go/token"
+	"path/filepath"
+	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/kycgate/kycgate/shared/kyc"
@@ -17,6 +23,72 @@ func TestEveryDocumentStateHasItsWords(t *testing.T) {
 		l, ok := messages["doc."+k]
 		if !ok || l[0] == "" || l[1] == "" {
 			t.Errorf("no words in both languages for doc.%s", k)
+		}
+	}
+}
+
+// Every signal the policy engine can raise, and every field a signal can
+// name, has its words in both languages: the codes and fields are read
+// from the source of package idcheck (its Code and Field constants) and of
+// package kyc (its Warn constants), so a signal added there without words
+// here fails this test rather than showing a code on a reviewer's page.
+func TestEverySignalHasItsWords(t *testing.T) {
+	consts := func(file string, keep func(name, typ string) bool) []string {
+		t.Helper()
+		f, err := parser.ParseFile(token.NewFileSet(), file, nil, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []string
+		for _, d := range f.Decls {
+			g, ok := d.(*ast.GenDecl)
+			if !ok || g.Tok != token.CONST {
+				continue
+			}
+			for _, spec := range g.Specs {
+				vs := spec.(*ast.ValueSpec)
+				typ := ""
+				if id, ok := vs.Type.(*ast.Ident); ok {
+					typ = id.Name
+				}
+				for i, name := range vs.Names {
+					if i >= len(vs.Values) || !keep(name.Name, typ) {
+						continue
+					}
+					if lit, ok := vs.Values[i].(*ast.BasicLit); ok && lit.Kind == token.STRING {
+						v, _ := strconv.Unquote(lit.Value)
+						out = append(out, v)
+					}
+				}
+			}
+		}
+		return out
+	}
+	codes := consts(filepath.Join("..", "kyc", "idcheck", "idcheck.go"), func(_, typ string) bool { return typ == "Code" })
+	codes = append(codes, consts(filepath.Join("..", "kyc", "signals.go"), func(name, _ string) bool { return strings.HasPrefix(name, "Warn") })...)
+	fields := consts(filepath.Join("..", "kyc", "idcheck", "idcheck.go"), func(_, typ string) bool { return typ == "Field" })
+	fields = append(fields, "documentExpiry", "addressDate", "fullName", "address", "birthDate")
+	if len(codes) < 15 || len(fields) < 13 {
+		t.Fatalf("read %d codes and %d fields: the source moved?", len(codes), len(fields))
+	}
+	for _, c := range codes {
+		if l, ok := messages["signal."+c]; !ok || l[0] == "" || l[1] == "" {
+			t.Errorf("signal %s has no words in both languages", c)
+		}
+	}
+	for _, f := range fields {
+		if l, ok := messages["field."+f]; !ok || l[0] == "" || l[1] == "" {
+			t.Errorf("field %s has no words in both languages", f)
+		}
+	}
+	for _, f := range consts(filepath.Join("..", "kyc", "idcheck", "idcheck.go"), func(_, typ string) bool { return typ == "Format" }) {
+		if _, ok := messages["format."+f]; !ok && f != "none" && !strings.HasPrefix(f, "mrz_") {
+			t.Errorf("number format %s has no words", f)
+		}
+	}
+	for _, f := range []kyc.SubmissionStatus{kyc.SubPending, kyc.SubApproved, kyc.SubRejected} {
+		if _, ok := messages["sub."+string(f)]; !ok {
+			t.Errorf("submission status %s has no words", f)
 		}
 	}
 }

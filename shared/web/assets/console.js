@@ -77,6 +77,7 @@
       case "f": act(viewer, "fit"); break;
       case "m": focus("message"); break;
       case "n": focus("note"); break;
+      case "k": var k = document.getElementById("check"); if (k) k.click(); else handled = false; break;
       case "d": focus("record"); break;
       case "?": var s = document.getElementById("shortcuts"); if (s) s.hidden = !s.hidden; break;
       default: handled = false;

@@ -112,13 +112,7 @@ func (p *person) axe(source, what string) {
 // showed.
 func (p *person) upload(category, typ, file, input string) (sent int, progress int) {
 	p.t.Helper()
-	eval[chromedp.Void](p, `(function () {
-		var c = document.getElementById("category"); c.value = `+strconv.Quote(category)+`; c.dispatchEvent(new Event("change"));
-		var t = document.getElementById("type"); t.value = `+strconv.Quote(typ)+`; t.dispatchEvent(new Event("change"));
-	})()`)
-	p.do("pick "+filepath.Base(file), chromedp.SetUploadFiles(input, []string{file}), chromedp.Click("#send"))
-	p.waitFor("the validator's verdict on "+filepath.Base(file), `document.getElementById("upload").hasAttribute("data-result")`)
-	if r := eval[string](p, `document.getElementById("upload").getAttribute("data-result")`); r != "valid" {
+	if r := p.send(category, typ, file, input); r != "valid" {
 		p.t.Fatalf("%s: %s was refused: %s", p.name, filepath.Base(file), p.text())
 	}
 	if eval[bool](p, `document.getElementById("progress").hidden`) {
@@ -128,6 +122,30 @@ func (p *person) upload(category, typ, file, input string) (sent int, progress i
 	progress, _ = strconv.Atoi(eval[string](p, `document.getElementById("upload").getAttribute("data-progress-events") || "0"`))
 	p.waitFor("the page to reload", `document.readyState === "complete" && !!document.getElementById("upload") && !document.getElementById("upload").hasAttribute("data-result")`)
 	return sent, progress
+}
+
+// send picks a category, a type and a file in the page's upload form,
+// presses the button, and returns the validator's verdict ("valid" or
+// "invalid") once the page has it.
+func (p *person) send(category, typ, file, input string) string {
+	p.t.Helper()
+	eval[chromedp.Void](p, `(function () {
+		var c = document.getElementById("category"); c.value = `+strconv.Quote(category)+`; c.dispatchEvent(new Event("change"));
+		var t = document.getElementById("type"); t.value = `+strconv.Quote(typ)+`; t.dispatchEvent(new Event("change"));
+	})()`)
+	p.do("pick "+filepath.Base(file), chromedp.SetUploadFiles(input, []string{file}), chromedp.Click("#send"))
+	p.waitFor("the validator's verdict on "+filepath.Base(file), `document.getElementById("upload").hasAttribute("data-result")`)
+	return eval[string](p, `document.getElementById("upload").getAttribute("data-result")`)
+}
+
+// uploadRefused uploads a file the gate refuses, as a person does, and
+// returns what the page says about it.
+func (p *person) uploadRefused(category, typ, file, input string) string {
+	p.t.Helper()
+	if r := p.send(category, typ, file, input); r != "invalid" {
+		p.t.Fatalf("%s: %s was not refused (%s): %s", p.name, filepath.Base(file), r, p.text())
+	}
+	return eval[string](p, `document.getElementById("upload-status").textContent`)
 }
 
 // bigPhoto writes a phone-sized photo of about 8 MB (4000×3000, fine

@@ -1,6 +1,7 @@
 package browser
 
 import (
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -8,6 +9,8 @@ import (
 
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
+
+	"github.com/kycgate/kycgate/shared/guardduty"
 )
 
 // The pages in a real browser, as people use them: a customer signs in the
@@ -15,10 +18,24 @@ import (
 // (and a phone photo, scaled down in the browser), submits; a reviewer
 // signs in with OpenID Connect at the local issuer, finds the submission,
 // claims it, sees both documents drawn (the image decoded, the PDF shown),
-// rotates one and approves by keyboard; a second reviewer sees the claim
-// and cannot decide; the customer's page then says verified, in
+// rotates one, records the document's number and checks it (no other
+// account has it), and approves by keyboard; a second reviewer sees the
+// claim and cannot decide; the customer's page then says verified, in
 // Traditional Chinese; a rejection shows its reason in the customer's
-// language. Every page passes axe-core and is photographed.
+// language; the malware scan refuses the EICAR test file, said in the
+// customer's language. The second customer sends the same document number
+// again: the reviewer sees it was verified on the first customer's account,
+// approves, and the approval waits; an admin signs in, opens the documents
+// for a stated purpose and gives the second approval. Every page passes
+// axe-core and is photographed.
+// docNumber is the identity document number both customers' documents
+// carry (a Hong Kong identity card number with a valid check digit), and
+// recentBill the date of their statements.
+var (
+	docNumber  = "A123456(3)"
+	recentBill = time.Now().AddDate(0, 0, -20).Format("2006-01-02")
+)
+
 func TestPagesInABrowser(t *testing.T) {
 	alloc := chromium(t)
 	g := startGate(t)
@@ -97,7 +114,14 @@ func TestPagesInABrowser(t *testing.T) {
 	if got := eval[string](r, `document.querySelector("#doc-identity .viewer").getAttribute("data-rotation")`); got != "90" {
 		t.Errorf("rotation %q, want 90", got)
 	}
-	r.sees("Keyboard shortcuts", "approve both documents", "Message to the customer", "Internal note")
+	r.sees("Keyboard shortcuts", "approve both documents", "Message to the customer", "Internal note", "check what you recorded")
+
+	// The reviewer records the number and the statement's date, and checks
+	// them (k): no other account has the number.
+	r.do("record the number and check", chromedp.SendKeys("#docNumber", docNumber), chromedp.SendKeys("#addressDate", recentBill),
+		chromedp.Blur("#addressDate"), chromedp.KeyEvent("k"))
+	r.waitFor("the signals", `location.pathname.endsWith("/record") && !!document.getElementById("signals")`)
+	r.sees("Recorded.", "What the gate found", "No other account recorded this document number.", "Within three months of")
 
 	// A second reviewer sees the claim and cannot decide.
 	r2 := g.person(t, alloc, "reviewer staff-8")
@@ -169,12 +193,70 @@ func TestPagesInABrowser(t *testing.T) {
 	}
 	c2.shoot(g, "verify-rejected", "/verify", "")
 
-	// An admin's pages.
+	// The EICAR test file, uploaded as a statement: the malware scan
+	// refuses it, and the page says so in the customer's language.
+	eicar := filepath.Join(t.TempDir(), "statement.pdf")
+	if err := os.WriteFile(eicar, guardduty.EICAR(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	c2.do("reload in Chinese", chromedp.Navigate(g.url+"/verify?lang=zh-Hant"))
+	if said := c2.uploadRefused("address", "tax_return", eicar, "#file"); !strings.Contains(said, "文件被拒絕") || !strings.Contains(said, "惡意軟件掃描在此文件中發現威脅") {
+		t.Fatalf("the EICAR upload: the page says %q", said)
+	}
+	// A new statement, sent with the identity card approved before.
+	c2.do("reload", chromedp.Navigate(g.url+"/verify"))
+	c2.upload("address", "tax_return", filepath.Join(samples, "bank-statement.pdf"), "#file")
+	c2.sees("被拒絕", "我們的惡意軟件掃描在此文件中發現威脅")
+	c2.do("submit again", chromedp.Click("#submit"))
+	c2.waitFor("in review again", `location.search.indexOf("submitted=1") >= 0`)
+
+	// The reviewer records the same number as the first customer's: the
+	// gate says it was verified on 2001's account, and the approval waits
+	// for a second admin.
+	r.do("back to the queue", chromedp.Navigate(g.url+"/console?show=unclaimed"))
+	sub3 := eval[string](r, `(function () {
+		var rows = document.querySelectorAll("tr[data-submission]");
+		for (var i = 0; i < rows.length; i++) if (rows[i].innerText.indexOf("2002") >= 0) return rows[i].getAttribute("data-submission");
+		return "";
+	})()`)
+	if sub3 == "" || sub3 == sub2 {
+		t.Fatalf("the unclaimed queue does not list customer 2002's new submission:\n%s", r.text())
+	}
+	r.do("open and claim", chromedp.Navigate(g.url+"/console/submissions/"+sub3), chromedp.Click("#claim"))
+	r.waitFor("both documents drawn", `!!document.getElementById("record") && !!(`+drawn+`)`)
+	r.do("record the same number and check", chromedp.SendKeys("#docNumber", docNumber), chromedp.SendKeys("#addressDate", recentBill),
+		chromedp.Blur("#addressDate"), chromedp.KeyEvent("k"))
+	r.waitFor("the signals", `location.pathname.endsWith("/record") && !!document.getElementById("signals")`)
+	r.sees("Approving this submission needs a second admin", "The same document on other accounts", "2001", "verified there",
+		"Hong Kong identity card")
+	if eval[string](r, `document.querySelector("#signals-same a").getAttribute("href")`) != "/console/customers/2001" {
+		t.Error("the other account is not linked to its customer page")
+	}
+	r.shoot(g, "console-review-signals", "/console/submissions/"+sub3, drawn, 1500*time.Millisecond)
+	r.do("approve by keyboard", chromedp.KeyEvent("a"), chromedp.KeyEvent(kb.Enter))
+	r.waitFor("the approval waiting", `location.search.indexOf("done=waiting") >= 0`)
+	r.sees("Your approval is recorded but not committed", "Approval waiting for a second admin", "You requested it")
+
+	// An admin signs in, opens the documents for the second approval (a
+	// stated purpose, audited) and approves.
 	a := g.person(t, alloc, "admin-1")
 	a.do("open the sign-in URL", chromedp.Navigate(g.signinURL("admin", "admin-1")))
 	a.waitFor("the queue", `location.pathname === "/console"`)
+	a.do("open the waiting submission", chromedp.Navigate(g.url+"/console/submissions/"+sub3))
+	a.sees("Approval waiting for a second admin", "requested by staff-7", "To answer, open the documents with a purpose")
+	a.do("state the purpose", chromedp.Click("#open-purpose"))
+	a.waitFor("the documents and the answer", `!!document.getElementById("second-approve") && !!(`+drawn+`)`)
+	a.sees("Opened for", "second approval (audited)", "verified there", "2001")
+	a.shoot(g, "console-second-approval", "/console/submissions/"+sub3+"?purpose=second+approval", drawn, 1500*time.Millisecond)
+	a.do("approve as the second admin", chromedp.Click("#second-approve"))
+	a.waitFor("the approval", `location.search.indexOf("done=approved") >= 0`)
+	a.sees("Approved as the second admin", "Second approval by", "admin-1")
+	c2.do("reload", chromedp.Navigate(g.url+"/verify"))
+	c2.sees("已驗證")
+
+	// An admin's pages.
 	a.shoot(g, "console-disclosures", "/console/disclosures", "")
-	if strings.Contains(g.logs.String(), "請上載") || strings.Contains(g.logs.String(), "Bill dated") {
+	if strings.Contains(g.logs.String(), "請上載") || strings.Contains(g.logs.String(), "Bill dated") || strings.Contains(g.logs.String(), docNumber) {
 		t.Error("a reviewer's text is in the log")
 	}
 }

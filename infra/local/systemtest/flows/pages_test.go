@@ -196,6 +196,10 @@ func TestPagesBadInput(t *testing.T) {
 		{"an unknown document type", "POST", "/verify/documents", url.Values{"category": {"identity"}, "type": {"selfie"}, "contentType": {"image/jpeg"}, "size": {"10"}}, mine, nil, 422, "unknown_type", ""},
 		{"HTML declared as a document", "POST", "/verify/documents", url.Values{"category": {"identity"}, "type": {"passport"}, "contentType": {"text/html"}, "size": {"10"}}, mine, nil, 422, "unsupported_content_type", ""},
 		{"a decision without the claim", "POST", "/console/submissions/" + rec.SubmissionID + "/decision", url.Values{"identity": {"approve"}, "address": {"approve"}, "version": {"1"}}, reviewer, nil, 409, "", ""},
+		{"cross-origin check", "POST", "/console/submissions/" + rec.SubmissionID + "/record", url.Values{"docNumber": {"A123456(3)"}, "version": {"1"}}, reviewer, crossSite, 403, "", ""},
+		{"a check without the claim", "POST", "/console/submissions/" + rec.SubmissionID + "/record", url.Values{"docNumber": {"A123456(3)"}, "version": {"1"}}, reviewer, nil, 409, "", ""},
+		{"a reviewer's second approval", "POST", "/console/submissions/" + rec.SubmissionID + "/second-approval", url.Values{"approve": {"true"}, "version": {"1"}}, reviewer, nil, 403, "", ""},
+		{"cross-origin second approval", "POST", "/console/submissions/" + rec.SubmissionID + "/second-approval", url.Values{"approve": {"true"}, "version": {"1"}}, reviewer, crossSite, 403, "", ""},
 		{"a reviewer on the disclosures", "POST", "/console/disclosures", url.Values{"customerId": {"3002"}, "authority": {"x"}, "jurisdiction": {"hk"}, "legalReference": {"y"}, "scope": {"documents"}}, reviewer, nil, 403, "", ""},
 	} {
 		t.Run(tt.name, func(t *testing.T) {

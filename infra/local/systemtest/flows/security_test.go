@@ -218,6 +218,9 @@ func TestUnprivilegedReviewerWalksTheConsole(t *testing.T) {
 		"POST /console/disclosures/{id}/export":  {{"POST", "/console/disclosures/" + disclosure + "/export", url.Values{}, 403}},
 		"GET /console/assets/{file}":             {{"GET", "/console/assets/app.css", nil, 200}},
 	}
+	record := url.Values{"docNumber": {"A123456(3)"}, "version": {"2"}}
+	walk["POST /console/submissions/{id}/record"] = []call{{"POST", sub(pending, "/record"), record, 409}, {"POST", sub(decided, "/record"), record, 409}}
+	walk["POST /console/submissions/{id}/second-approval"] = []call{{"POST", sub(pending, "/second-approval"), url.Values{"approve": {"true"}, "version": {"2"}}, 403}}
 	check := func(c call) {
 		t.Helper()
 		before := s.snapshot()
