@@ -8,7 +8,8 @@ import (
 
 // Release gives a claimed submission back to the queue before the claim
 // expires (a reviewer who cannot finish it). Only the reviewer holding the
-// claim may release it; the release is audited.
+// claim may release it; the release is audited. An approval the reviewer
+// left waiting for a second admin is withdrawn with it.
 func (s *Service) Release(ctx context.Context, reviewer Actor, id string) (QueueItem, error) {
 	var item QueueItem
 	err := retry(ctx, func() error {
@@ -24,13 +25,13 @@ func (s *Service) Release(ctx context.Context, reviewer Actor, id string) (Queue
 		}
 		now := s.now()
 		released := sub
-		released.ClaimedBy, released.ClaimedAt = "", time.Time{}
+		released.ClaimedBy, released.ClaimedAt, released.ApprovalRequest = "", time.Time{}, nil
 		released.Version++
 		c, err := s.customer(ctx, sub.CustomerID)
 		if err != nil {
 			return err
 		}
-		ch := c.record(reviewer, now, AuditEntry{Action: "submission.released", SubmissionID: id})
+		ch := c.record(reviewer, now, withdrawn(AuditEntry{Action: "submission.released", SubmissionID: id}, sub, released))
 		if err := s.commit(ctx, Work{Submission: &released, SubmissionVersion: sub.Version}, ch, now); err != nil {
 			return fmt.Errorf("release: %w", err)
 		}
@@ -66,3 +67,12 @@ func (s *Service) DecisionMessage(ctx context.Context, customerID, submissionID 
 // Now is the policy's "now": the server clock the use cases decide with
 // (the pages count deadlines down from it).
 func (s *Service) Now() time.Time { return s.now() }
+
+// withdrawn notes in an audit entry the approval request that the change
+// from before to after withdrew (who had asked for the second admin).
+func withdrawn(e AuditEntry, before, after Submission) AuditEntry {
+	if before.ApprovalRequest != nil && after.ApprovalRequest == nil {
+		e.Detail = map[string]string{"approvalRequestWithdrawn": before.ApprovalRequest.RequestedBy}
+	}
+	return e
+}

@@ -76,7 +76,7 @@ func (s *Service) Claim(ctx context.Context, reviewer Actor, id string) (QueueIt
 		if err != nil {
 			return err
 		}
-		ch := c.record(reviewer, now, AuditEntry{Action: "submission.claimed", SubmissionID: id})
+		ch := c.record(reviewer, now, withdrawn(AuditEntry{Action: "submission.claimed", SubmissionID: id}, sub, claimed))
 		if err := s.commit(ctx, Work{Submission: &claimed, SubmissionVersion: sub.Version}, ch, now); err != nil {
 			return fmt.Errorf("claim: %w", err)
 		}

@@ -284,6 +284,72 @@ func TestSecondApprovalDeclined(t *testing.T) {
 	}
 }
 
+// TestApprovalRequestEndsWithTheClaim: an approval waiting for a second
+// admin belongs to the reviewer who holds the claim. Releasing the claim, or
+// another reviewer taking it over once it expired, withdraws the request
+// (audited), so an admin cannot confirm it in the name of someone who no
+// longer reviews the submission; the reviewer's own renewal keeps it.
+func TestApprovalRequestEndsWithTheClaim(t *testing.T) {
+	w := kyctest.New(t)
+	first, fv := review(t, w, "c-1", "rev-1")
+	in := kyctest.Approval(fv)
+	in.Extracted = &kyc.Extracted{DocumentNumber: hkid}
+	w.Decide("rev-1", first, in)
+
+	sub, v := review(t, w, "c-2", "rev-2")
+	v = record(t, w, "rev-2", sub, v, kyc.Extracted{DocumentNumber: hkid}).Version
+	ask := func(reviewer string, version int) int {
+		t.Helper()
+		res := w.Decide(reviewer, sub, kyctest.Approval(version))
+		if res.ApprovalRequest == nil || res.ApprovalRequest.RequestedBy != reviewer {
+			t.Fatalf("no approval request from %s: %+v", reviewer, res)
+		}
+		return res.Version
+	}
+	v = ask("rev-2", v)
+
+	// Renewing one's own claim keeps the request.
+	renewed, err := w.Service.Claim(ctx, kyctest.Reviewer("rev-2"), sub)
+	if err != nil || w.Submission(sub).ApprovalRequest == nil {
+		t.Fatalf("renewal: %+v, %v, request %+v", renewed, err, w.Submission(sub).ApprovalRequest)
+	}
+
+	// Released: withdrawn.
+	if _, err := w.Service.Release(ctx, kyctest.Reviewer("rev-2"), sub); err != nil {
+		t.Fatal(err)
+	}
+	if r := w.Submission(sub).ApprovalRequest; r != nil {
+		t.Fatalf("release kept the request %+v", r)
+	}
+	if e := lastEntry(t, w, "c-2"); e.Action != "submission.released" || e.Detail["approvalRequestWithdrawn"] != "rev-2" {
+		t.Fatalf("audit %+v", e)
+	}
+	_, err = w.Service.SecondApproval(ctx, kyctest.Admin("adm-1"), sub, kyc.SecondApprovalInput{Approve: true, Version: w.Submission(sub).Version})
+	wantErr(t, err, kyc.KindConflict, "no_approval_request")
+
+	// Asked again, then the claim expires and rev-3 takes it over: withdrawn.
+	v = ask("rev-2", w.Review("rev-2", sub).Version)
+	w.Advance(kyc.ClaimTTL + time.Minute)
+	taken, err := w.Service.Claim(ctx, kyctest.Reviewer("rev-3"), sub)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if stored := w.Submission(sub); stored.ApprovalRequest != nil || stored.ClaimedBy != "rev-3" || taken.Version != v+1 {
+		t.Fatalf("takeover: stored %+v, answer %+v", stored, taken)
+	}
+	if e := lastEntry(t, w, "c-2"); e.Action != "submission.claimed" || e.Detail["approvalRequestWithdrawn"] != "rev-2" {
+		t.Fatalf("audit %+v", e)
+	}
+	if _, err := w.Service.OpenDocument(ctx, kyctest.Admin("adm-1"), sub, kyc.Identity, "second approval"); err != nil {
+		t.Fatal(err)
+	}
+	_, err = w.Service.SecondApproval(ctx, kyctest.Admin("adm-1"), sub, kyc.SecondApprovalInput{Approve: true, Version: taken.Version})
+	wantErr(t, err, kyc.KindConflict, "no_approval_request")
+	if c := w.Customer("c-2"); c.Status != kyc.StatusPendingReview {
+		t.Fatalf("customer %s", c.Status)
+	}
+}
+
 // TestCheckDigitWarnings: the formats and check digits of what a reviewer
 // records are warnings with the field they are about, in the record's
 // answer, the view and the decision's answer; they never block a decision.

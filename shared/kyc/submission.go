@@ -96,7 +96,10 @@ func ownAccount(staff Actor, customerID string) error {
 
 // Claim assigns a pending submission to a reviewer. Someone else's live claim
 // is a conflict; claiming one's own claim again renews it. Nobody claims a
-// submission of their own account.
+// submission of their own account. A reviewer who takes over an expired
+// claim withdraws the approval the previous claimer left waiting for a
+// second admin: a confirmation would otherwise record, as the decider,
+// someone who no longer reviews the submission.
 func (s Submission) Claim(reviewer Actor, now time.Time) (Submission, error) {
 	if err := ownAccount(reviewer, s.CustomerID); err != nil {
 		return s, err
@@ -106,6 +109,9 @@ func (s Submission) Claim(reviewer Actor, now time.Time) (Submission, error) {
 	}
 	if s.ClaimedBy != "" && s.ClaimedBy != reviewer.ID && now.Before(s.ClaimedAt.Add(ClaimTTL)) {
 		return s, Conflict("claimed", "submission %s is claimed by another reviewer", s.ID)
+	}
+	if s.ClaimedBy != reviewer.ID {
+		s.ApprovalRequest = nil
 	}
 	s.ClaimedBy, s.ClaimedAt = reviewer.ID, now
 	s.Version++
