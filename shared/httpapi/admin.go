@@ -292,7 +292,7 @@ func (a *adminAPI) secondApproval(w http.ResponseWriter, r *http.Request) error 
 }
 
 func (a *adminAPI) customer(w http.ResponseWriter, r *http.Request) error {
-	v, err := a.svc.CustomerView(r.Context(), r.PathValue("id"))
+	v, err := a.svc.CustomerView(r.Context(), identity(r).Actor(), r.PathValue("id"))
 	if err != nil {
 		return err
 	}

@@ -163,7 +163,7 @@ func (s *Service) SetLegalHold(ctx context.Context, admin Actor, customerID stri
 	if err != nil {
 		return CustomerAdminView{}, err
 	}
-	return s.CustomerView(ctx, customerID)
+	return s.CustomerView(ctx, admin, customerID)
 }
 
 // legalHold decides an admin's legal-hold request on the customer.

@@ -891,8 +891,13 @@ type CustomerAdminView struct {
 }
 
 // CustomerView returns a customer's KYC status, documents, holds and audit
-// trail. A customer never seen is not found.
-func (s *Service) CustomerView(ctx context.Context, customerID string) (CustomerAdminView, error) {
+// trail as the staff member sees them. An admin sees everything. Other staff
+// see status, dates and decisions: of the admin matters in the trail
+// (disclosures, legal holds, personal data opened for a stated purpose) only
+// that they happened, when and by whom, without their details (authority,
+// legal reference, reasons, purposes), and no waiting request to lift a
+// legal hold. A customer never seen is not found.
+func (s *Service) CustomerView(ctx context.Context, staff Actor, customerID string) (CustomerAdminView, error) {
 	if !ValidID(customerID) {
 		return CustomerAdminView{}, NotFound("customer_not_found", "no customer %s", customerID)
 	}
@@ -910,8 +915,25 @@ func (s *Service) CustomerView(ctx context.Context, customerID string) (Customer
 	if trail == nil {
 		trail = []AuditEntry{}
 	}
-	return CustomerAdminView{StatusView: statusView(*a.Customer, a, s.now()), LegalHold: a.Customer.LegalHold,
-		LegalHoldLift: a.Customer.LegalHoldLift, Audit: trail}, nil
+	v := CustomerAdminView{StatusView: statusView(*a.Customer, a, s.now()), LegalHold: a.Customer.LegalHold,
+		LegalHoldLift: a.Customer.LegalHoldLift, Audit: trail}
+	if staff.Kind != ActorAdmin {
+		v.LegalHoldLift, v.Audit = nil, slices.Clone(trail)
+		for i, e := range v.Audit {
+			if adminMatter(e) {
+				v.Audit[i].Detail = nil
+			}
+		}
+	}
+	return v, nil
+}
+
+// adminMatter reports whether an audit entry's details are for admins only:
+// disclosures, legal holds, and openings of personal data for a purpose an
+// admin stated (which may name an investigation).
+func adminMatter(e AuditEntry) bool {
+	return strings.HasPrefix(e.Action, "disclosure.") || strings.HasPrefix(e.Action, "customer.legal_hold") ||
+		(e.Detail["purpose"] != "" && e.Detail["purpose"] != PurposeReview)
 }
 
 // HistoryItem is one audited step of an order.

@@ -3,6 +3,7 @@ package kyc_test
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"net/url"
 	"slices"
 	"strings"
@@ -742,13 +743,14 @@ func TestDecidePortFailures(t *testing.T) {
 
 func TestCustomerView(t *testing.T) {
 	w := kyctest.New(t)
+	adm := kyctest.Admin("adm-1")
 	for _, id := range []string{"c-9", "c/9"} {
-		_, err := w.Service.CustomerView(ctx, id)
+		_, err := w.Service.CustomerView(ctx, adm, id)
 		wantErr(t, err, kyc.KindNotFound, "customer_not_found")
 	}
 	w.PlaceOrder("c-1", "o-1")
 	w.Verify("c-1")
-	v, err := w.Service.CustomerView(ctx, "c-1")
+	v, err := w.Service.CustomerView(ctx, adm, "c-1")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -760,8 +762,69 @@ func TestCustomerView(t *testing.T) {
 	}
 	for _, m := range []kyctest.Method{kyctest.MethodAccount, kyctest.MethodAudit} {
 		w.Store.FailNext(m, errBoom)
-		_, err := w.Service.CustomerView(ctx, "c-1")
+		_, err := w.Service.CustomerView(ctx, adm, "c-1")
 		wantInternal(t, err, errBoom)
+	}
+}
+
+// TestCustomerViewKeepsAdminMattersFromReviewers: "other staff see status,
+// dates and decisions only". Of disclosures, legal holds and admins'
+// openings for a purpose, a reviewer's view of the trail shows that they
+// happened, not the authority, legal reference, reasons or purpose; nor a
+// waiting request to lift the hold. Decisions keep their details; an admin
+// sees everything; the stored trail is untouched.
+func TestCustomerViewKeepsAdminMattersFromReviewers(t *testing.T) {
+	w := kyctest.New(t)
+	w.PlaceOrder("c-1", "o-1")
+	sub := w.Verify("c-1").SubmissionID
+	secrets := []string{"Hong Kong Police", "warrant 2026/77", "fraud inquiry 12", "case 88 review", "lift: case closed"}
+	if _, err := w.Service.RequestDisclosure(ctx, kyctest.Admin("adm-1"), kyc.DisclosureRequest{CustomerID: "c-1",
+		Authority: secrets[0], Jurisdiction: kyctest.Region, LegalReference: secrets[1], Scope: []kyc.DisclosureData{kyc.DiscloseDocuments}}); err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range []kyc.LegalHoldRequest{{Hold: true, Reason: secrets[2]}, {Hold: false, Reason: secrets[4]}} {
+		if _, err := w.Service.SetLegalHold(ctx, kyctest.Admin("adm-1"), "c-1", r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := w.Service.ViewSubmission(ctx, kyctest.Admin("adm-2"), sub, secrets[3]); err != nil {
+		t.Fatal(err)
+	}
+	stored := w.Audit("c-1")
+
+	admin, err := w.Service.CustomerView(ctx, kyctest.Admin("adm-3"), "c-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rev, err := w.Service.CustomerView(ctx, kyctest.Reviewer("rev-9"), "c-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	all, seen := fmt.Sprint(admin), fmt.Sprint(rev)
+	for _, s := range secrets {
+		if !strings.Contains(all, s) {
+			t.Errorf("the admin does not see %q", s)
+		}
+		if strings.Contains(seen, s) {
+			t.Errorf("a reviewer sees %q", s)
+		}
+	}
+	if admin.LegalHoldLift == nil || rev.LegalHoldLift != nil || !rev.LegalHold {
+		t.Errorf("legal hold: admin %+v, reviewer %v %+v", admin.LegalHoldLift, rev.LegalHold, rev.LegalHoldLift)
+	}
+	if len(rev.Audit) != len(stored) {
+		t.Fatalf("reviewer's trail has %d entries, stored %d", len(rev.Audit), len(stored))
+	}
+	for i, e := range rev.Audit {
+		if e.Seq != stored[i].Seq || e.Action != stored[i].Action || !e.At.Equal(stored[i].At) || e.Actor != stored[i].Actor {
+			t.Errorf("entry %d: %+v, stored %+v", i, e, stored[i])
+		}
+		if e.Action == "submission.decided" && e.Detail["identity"] != "approved" {
+			t.Errorf("the decision's details are withheld: %+v", e)
+		}
+	}
+	if again := w.Audit("c-1"); fmt.Sprint(again) != fmt.Sprint(stored) {
+		t.Fatal("the view changed the stored trail")
 	}
 }
 

@@ -19,7 +19,7 @@ type customerData struct {
 // trail with its verification, and (admins) the legal hold.
 func (p *consolePages) customer(w http.ResponseWriter, r *http.Request, me who) {
 	id := r.PathValue("id")
-	cv, err := p.svc.CustomerView(r.Context(), id)
+	cv, err := p.svc.CustomerView(r.Context(), me.actor(), id)
 	if err != nil {
 		p.failErr(w, r, err)
 		return

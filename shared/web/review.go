@@ -198,7 +198,7 @@ func (p *consolePages) showReview(w http.ResponseWriter, r *http.Request, me who
 		d.SuggestedPurpose = text(me.lang, "review.purpose.second")
 	}
 	// Earlier submissions and decisions: the customer's record.
-	if cv, err := p.svc.CustomerView(r.Context(), sv.CustomerID); err == nil {
+	if cv, err := p.svc.CustomerView(r.Context(), me.actor(), sv.CustomerID); err == nil {
 		for _, e := range cv.Audit {
 			if strings.HasPrefix(e.Action, "submission.") && e.SubmissionID != sv.SubmissionID {
 				d.History = append(d.History, historyRow{e})

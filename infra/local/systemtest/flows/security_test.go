@@ -1,6 +1,7 @@
 package flows
 
 import (
+	"maps"
 	"net/http"
 	"net/url"
 	"slices"
@@ -25,11 +26,31 @@ var personal = map[string]string{
 	"path to a document": "/documents/",
 }
 
+// adminOnly are the details of admin matters the walk below plants: a
+// disclosure, a legal hold, an admin's opening for a purpose. Other staff
+// see that these happened, never these words (they may name an
+// investigation).
+var adminOnly = map[string]string{
+	"disclosure authority":       "Hong Kong Police Force",
+	"disclosure legal reference": "Court order 2026/88",
+	"legal hold reason":          "fraud inquiry FI-2026-17",
+	"admin's purpose":            "police request PR-5521",
+}
+
+// withheld is what no unprivileged reviewer may see: the personal data and
+// the admin-only details.
+func withheld() map[string]string {
+	out := maps.Clone(personal)
+	maps.Copy(out, adminOnly)
+	return out
+}
+
 // walkWorld plants a pending submission (with a file name) claimed by rev-1,
 // a rejected one (with a message, a note and extracted fields), an order, an
 // order whose 3 days ran out (provisioned and suspended: a server in hk, so a
-// disclosure may name the customer) and an approved disclosure, and returns
-// their ids.
+// disclosure may name the customer), an approved disclosure, a legal hold
+// and an admin's opening of the decided submission for a purpose, and
+// returns their ids.
 func walkWorld(t *testing.T, s *sys) (pending, decided, disclosure string) {
 	t.Helper()
 	fourDaysAgo := s.clock.Now().Add(-96 * time.Hour)
@@ -67,9 +88,11 @@ func walkWorld(t *testing.T, s *sys) (pending, decided, disclosure string) {
 
 	a1, a2 := s.token("adm-1", contract.GroupAdmins), s.token("adm-2", contract.GroupAdmins)
 	var d kyc.Disclosure
-	s.must(http.StatusCreated, "POST", "/v1/admin/disclosures", a1, map[string]any{"customerId": "cust-w", "authority": "Hong Kong Police Force",
-		"jurisdiction": "hk", "legalReference": "Court order 2026/88", "scope": []string{"documents", "personal_data"}}, &d)
+	s.must(http.StatusCreated, "POST", "/v1/admin/disclosures", a1, map[string]any{"customerId": "cust-w", "authority": adminOnly["disclosure authority"],
+		"jurisdiction": "hk", "legalReference": adminOnly["disclosure legal reference"], "scope": []string{"documents", "personal_data"}}, &d)
 	s.must(http.StatusOK, "POST", "/v1/admin/disclosures/"+d.ID+"/approve", a2, nil, nil)
+	s.must(http.StatusOK, "POST", "/v1/admin/customers/cust-w/legal-hold", a1, map[string]any{"hold": true, "reason": adminOnly["legal hold reason"]}, nil)
+	s.must(http.StatusOK, "GET", "/v1/admin/submissions/"+decided+"?purpose="+url.QueryEscape(adminOnly["admin's purpose"]), a2, nil, nil)
 	return pending, decided, d.ID
 }
 
@@ -133,7 +156,7 @@ func TestUnprivilegedReviewerWalksEveryAdminRoute(t *testing.T) {
 			if got.status != c.status || got.code() != c.code {
 				t.Errorf("%s %s = %d %s, want %d %s", method, c.path, got.status, got.body, c.status, c.code)
 			}
-			for what, value := range personal {
+			for what, value := range withheld() {
 				if strings.Contains(string(got.body), value) {
 					t.Errorf("%s %s shows the %s: %s", method, c.path, what, got.body)
 				}
@@ -232,7 +255,7 @@ func TestUnprivilegedReviewerWalksTheConsole(t *testing.T) {
 		// path that opens a document is a leak.
 		own, _, _ := strings.Cut(c.path, "?")
 		body := strings.ReplaceAll(string(got.body), own, "")
-		for what, value := range personal {
+		for what, value := range withheld() {
 			if strings.Contains(body, value) {
 				t.Errorf("%s %s shows the %s", c.method, c.path, what)
 			}
