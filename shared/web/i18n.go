@@ -158,6 +158,18 @@ var messages = map[string][2]string{
 	"hold.expired":              {"Service ended", "服務已結束"},
 	"hold.cancelled":            {"Cancelled", "已取消"},
 
+	// Hold states as staff see them (the console; the code is shown beside).
+	"staffhold.awaiting_kyc":         {"Waiting for the customer's documents", "等待客戶提交文件"},
+	"staffhold.awaiting_review":      {"Waiting for review", "等待審核"},
+	"staffhold.suspended_kyc":        {"Suspended for verification", "因身份驗證暫停"},
+	"staffhold.provisioned_extended": {"Provisioned, due date extended", "已開通,付款日已延長"},
+	"staffhold.released":             {"Provisioned late, no extension", "逾期後開通,不延長"},
+	"staffhold.provisioned":          {"Provisioned", "已開通"},
+	"staffhold.not_required":         {"No verification needed", "無需驗證"},
+	"staffhold.expired":              {"Service ended", "服務已結束"},
+	"staffhold.cancelled":            {"Cancelled", "已取消"},
+	"console.kycStatus":              {"KYC status", "身份驗證狀態"},
+
 	"needed.title": {"What we need", "所需文件"},
 	"needed.rule":  {"One document from each list, of the same person or company. JPEG, PNG or PDF, up to %s each.", "每個類別各一份,須屬同一人士或公司。JPEG、PNG 或 PDF,每份不超過 %s。"},
 

@@ -27,46 +27,66 @@ func TestEveryDocumentStateHasItsWords(t *testing.T) {
 	}
 }
 
+// Every hold state has its words in both languages, for the customer
+// (hold.*) and for staff (staffhold.*, shown beside the code): the states
+// are read from the source of package kyc (its HoldState constants).
+func TestEveryHoldStateHasItsWords(t *testing.T) {
+	states := consts(t, filepath.Join("..", "kyc", "policy.go"), func(_, typ string) bool { return typ == "HoldState" })
+	if len(states) < 9 {
+		t.Fatalf("read %d hold states: the source moved?", len(states))
+	}
+	for _, st := range states {
+		for _, prefix := range []string{"hold.", "staffhold."} {
+			if l, ok := messages[prefix+st]; !ok || l[0] == "" || l[1] == "" {
+				t.Errorf("no words in both languages for %s%s", prefix, st)
+			}
+		}
+	}
+}
+
+// consts returns the values of the string constants declared in a Go
+// source file that keep accepts (by name and declared type).
+func consts(t *testing.T, file string, keep func(name, typ string) bool) []string {
+	t.Helper()
+	f, err := parser.ParseFile(token.NewFileSet(), file, nil, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, d := range f.Decls {
+		g, ok := d.(*ast.GenDecl)
+		if !ok || g.Tok != token.CONST {
+			continue
+		}
+		for _, spec := range g.Specs {
+			vs := spec.(*ast.ValueSpec)
+			typ := ""
+			if id, ok := vs.Type.(*ast.Ident); ok {
+				typ = id.Name
+			}
+			for i, name := range vs.Names {
+				if i >= len(vs.Values) || !keep(name.Name, typ) {
+					continue
+				}
+				if lit, ok := vs.Values[i].(*ast.BasicLit); ok && lit.Kind == token.STRING {
+					v, _ := strconv.Unquote(lit.Value)
+					out = append(out, v)
+				}
+			}
+		}
+	}
+	return out
+}
+
 // Every signal the policy engine can raise, and every field a signal can
 // name, has its words in both languages: the codes and fields are read
 // from the source of package idcheck (its Code and Field constants) and of
 // package kyc (its Warn constants), so a signal added there without words
 // here fails this test rather than showing a code on a reviewer's page.
 func TestEverySignalHasItsWords(t *testing.T) {
-	consts := func(file string, keep func(name, typ string) bool) []string {
-		t.Helper()
-		f, err := parser.ParseFile(token.NewFileSet(), file, nil, 0)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var out []string
-		for _, d := range f.Decls {
-			g, ok := d.(*ast.GenDecl)
-			if !ok || g.Tok != token.CONST {
-				continue
-			}
-			for _, spec := range g.Specs {
-				vs := spec.(*ast.ValueSpec)
-				typ := ""
-				if id, ok := vs.Type.(*ast.Ident); ok {
-					typ = id.Name
-				}
-				for i, name := range vs.Names {
-					if i >= len(vs.Values) || !keep(name.Name, typ) {
-						continue
-					}
-					if lit, ok := vs.Values[i].(*ast.BasicLit); ok && lit.Kind == token.STRING {
-						v, _ := strconv.Unquote(lit.Value)
-						out = append(out, v)
-					}
-				}
-			}
-		}
-		return out
-	}
-	codes := consts(filepath.Join("..", "kyc", "idcheck", "idcheck.go"), func(_, typ string) bool { return typ == "Code" })
-	codes = append(codes, consts(filepath.Join("..", "kyc", "signals.go"), func(name, _ string) bool { return strings.HasPrefix(name, "Warn") })...)
-	fields := consts(filepath.Join("..", "kyc", "idcheck", "idcheck.go"), func(_, typ string) bool { return typ == "Field" })
+	codes := consts(t, filepath.Join("..", "kyc", "idcheck", "idcheck.go"), func(_, typ string) bool { return typ == "Code" })
+	codes = append(codes, consts(t, filepath.Join("..", "kyc", "signals.go"), func(name, _ string) bool { return strings.HasPrefix(name, "Warn") })...)
+	fields := consts(t, filepath.Join("..", "kyc", "idcheck", "idcheck.go"), func(_, typ string) bool { return typ == "Field" })
 	fields = append(fields, "documentExpiry", "addressDate", "fullName", "address", "birthDate")
 	if len(codes) < 15 || len(fields) < 13 {
 		t.Fatalf("read %d codes and %d fields: the source moved?", len(codes), len(fields))
@@ -81,7 +101,7 @@ func TestEverySignalHasItsWords(t *testing.T) {
 			t.Errorf("field %s has no words in both languages", f)
 		}
 	}
-	for _, f := range consts(filepath.Join("..", "kyc", "idcheck", "idcheck.go"), func(_, typ string) bool { return typ == "Format" }) {
+	for _, f := range consts(t, filepath.Join("..", "kyc", "idcheck", "idcheck.go"), func(_, typ string) bool { return typ == "Format" }) {
 		if _, ok := messages["format."+f]; !ok && f != "none" && !strings.HasPrefix(f, "mrz_") {
 			t.Errorf("number format %s has no words", f)
 		}
