@@ -306,7 +306,7 @@ func TestApprovalRequestEndsWithTheClaim(t *testing.T) {
 		}
 		return res.Version
 	}
-	v = ask("rev-2", v)
+	ask("rev-2", v)
 
 	// Renewing one's own claim keeps the request.
 	renewed, err := w.Service.Claim(ctx, kyctest.Reviewer("rev-2"), sub)
