@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"html"
+	"strings"
 
 	"github.com/kycgate/kycgate/shared/kyc"
 	"github.com/kycgate/kycgate/shared/whmcs"
@@ -109,15 +111,16 @@ func (w *WHMCSTickets) Notice(ctx context.Context, t Ticket) (string, error) {
 var errTicketGone = errors.New("the case ticket was deleted")
 
 // open starts a case: an open case ticket found by its tag is taken over
-// (with this notice as a reply, unless this is a resumed attempt, whose
-// earlier try may have opened that very ticket with this notice); none →
-// OpenTicket. The case is recorded either way.
+// with this notice as a reply (which a resumed attempt leaves out when the
+// ticket's newest message is already this notice: its earlier try opened
+// that very ticket with it, or replied); none → OpenTicket. The case is
+// recorded either way.
 func (w *WHMCSTickets) open(ctx context.Context, client int, t Ticket) (string, error) {
 	found, err := w.find(ctx, client, t.CustomerID)
 	if err != nil {
 		return "", err
 	}
-	if found != nil && !t.Resumed {
+	if found != nil {
 		switch _, err := w.reply(ctx, *found, t, ""); {
 		case errors.Is(err, errTicketGone): // deleted since it was found: open a new one
 			found = nil
@@ -157,10 +160,23 @@ func (w *WHMCSTickets) find(ctx context.Context, client int, customerID string) 
 	return &Case{CustomerID: customerID, TicketID: found[0].ID, TID: found[0].TID}, nil
 }
 
-// reply adds the notice to the case ticket, setting status if given.
+// reply adds the notice to the case ticket, setting status if given. A
+// resumed attempt first reads the ticket's newest message: when it is this
+// notice, the earlier try's reply (or OpenTicket) went in although its
+// answer was lost, and nothing is added again. The status is then set by
+// the caller's UpdateTicket where it matters (close).
 func (w *WHMCSTickets) reply(ctx context.Context, c Case, t Ticket, status string) (string, error) {
-	err := w.c.ReplyTicket(ctx, whmcs.TicketReply{TicketID: c.TicketID, Message: t.Message, AdminUsername: w.admin,
-		NoEmail: !t.NotifyCustomer, Status: status})
+	var err error
+	if t.Resumed {
+		var last string
+		if last, err = w.c.LastTicketMessage(ctx, c.TicketID); err == nil && sameMessage(last, t.Message) {
+			return TicketReplied, nil
+		}
+	}
+	if err == nil {
+		err = w.c.ReplyTicket(ctx, whmcs.TicketReply{TicketID: c.TicketID, Message: t.Message, AdminUsername: w.admin,
+			NoEmail: !t.NotifyCustomer, Status: status})
+	}
 	if whmcs.TicketNotFound(err) {
 		if ferr := w.cases.ForgetCase(ctx, c.CustomerID); ferr != nil {
 			return "", fmt.Errorf("forget a deleted case ticket: %w", ferr)
@@ -197,4 +213,14 @@ func (w *WHMCSTickets) close(ctx context.Context, c Case, t Ticket) (string, err
 		return "", fmt.Errorf("forget the case: %w", err)
 	}
 	return TicketClosed, nil
+}
+
+// sameMessage reports whether a message WHMCS gives back is the notice
+// sent: WHMCS may store line breaks as CRLF, trim the text, or give it
+// back with HTML entities.
+func sameMessage(stored, sent string) bool {
+	norm := func(s string) string {
+		return strings.TrimSpace(strings.ReplaceAll(html.UnescapeString(s), "\r\n", "\n"))
+	}
+	return norm(stored) == norm(sent)
 }

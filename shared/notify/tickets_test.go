@@ -135,7 +135,9 @@ func TestOneTicketPerCase(t *testing.T) {
 
 // TestCaseTicketRecovery: the ticket of a case is found again by its tag
 // when the record is lost or OpenTicket's reply is; retries never open a
-// second ticket.
+// second ticket, and a resumed notice reads the ticket so that a reply WHMCS
+// took but whose answer was lost is not added twice, and one that never
+// reached WHMCS is.
 func TestCaseTicketRecovery(t *testing.T) {
 	ctx := context.Background()
 	t.Run("a lost record: the open ticket is found and replied to", func(t *testing.T) {
@@ -181,6 +183,68 @@ func TestCaseTicketRecovery(t *testing.T) {
 		}
 		if r.ses.count() != 1 {
 			t.Fatalf("%d e-mails", r.ses.count())
+		}
+	})
+	t.Run("a reply's answer lost: the retry reads the ticket and adds nothing", func(t *testing.T) {
+		r := newTicketRig(t)
+		if failed := r.deliver(t, requested()); len(failed) != 0 {
+			t.Fatal(failed)
+		}
+		r.whmcs.Inject(whmcs.ActionAddTicketReply, whmcstest.Fault{Status: 504, Apply: true})
+		if failed := r.deliver(t, rejected()); len(failed) != 1 {
+			t.Fatalf("failed %v", failed)
+		}
+		r.now = r.now.Add(ledger.DefaultStaleAfter + time.Second)
+		if failed := r.deliver(t, rejected()); len(failed) != 0 {
+			t.Fatalf("failed %v\n%s", failed, r.logs)
+		}
+		if tks := r.caseTickets(); len(tks) != 1 || len(tks[0].Replies) != 1 {
+			t.Fatalf("tickets %+v: want the rejection once", tks)
+		}
+		if e, _, _ := r.sentT.Entry(ctx, "sub-77:rejected"); e.Outcome != notify.TicketReplied {
+			t.Fatalf("ledger %+v", e)
+		}
+		if n, _ := r.whmcs.Count(whmcs.ActionGetTicket); n != 1 {
+			t.Fatalf("GetTicket called %d times, want once (by the resumed attempt only)", n)
+		}
+	})
+	t.Run("a reply lost on its way to a ticket found by its tag: the retry adds it once", func(t *testing.T) {
+		r := newTicketRig(t)
+		if failed := r.deliver(t, requested()); len(failed) != 0 {
+			t.Fatal(failed)
+		}
+		_ = r.cases.ForgetCase(ctx, "1001") // the rejection takes the ticket over by its tag
+		r.whmcs.Inject(whmcs.ActionAddTicketReply, whmcstest.Fault{Status: 504})
+		if failed := r.deliver(t, rejected()); len(failed) != 1 {
+			t.Fatalf("failed %v", failed)
+		}
+		r.now = r.now.Add(ledger.DefaultStaleAfter + time.Second)
+		if failed := r.deliver(t, rejected()); len(failed) != 0 {
+			t.Fatalf("failed %v\n%s", failed, r.logs)
+		}
+		tks := r.caseTickets()
+		if len(tks) != 1 || len(tks[0].Replies) != 1 || !strings.Contains(tks[0].Replies[0].Message, "文件模糊或無法辨認") {
+			t.Fatalf("tickets %+v: the rejection must reach the ticket once", tks)
+		}
+	})
+	t.Run("the verification's closing reply answered late: closed, no second reply", func(t *testing.T) {
+		r := newTicketRig(t)
+		if failed := r.deliver(t, requested()); len(failed) != 0 {
+			t.Fatal(failed)
+		}
+		r.whmcs.Inject(whmcs.ActionAddTicketReply, whmcstest.Fault{Status: 504, Apply: true})
+		if failed := r.deliver(t, verifiedEvent()); len(failed) != 1 {
+			t.Fatalf("failed %v", failed)
+		}
+		r.now = r.now.Add(ledger.DefaultStaleAfter + time.Second)
+		if failed := r.deliver(t, verifiedEvent()); len(failed) != 0 {
+			t.Fatalf("failed %v\n%s", failed, r.logs)
+		}
+		if tk := r.caseTickets()[0]; len(tk.Replies) != 1 || tk.Status != whmcs.TicketStatusClosed {
+			t.Fatalf("ticket %+v", tk)
+		}
+		if _, ok, _ := r.cases.Case(ctx, "1001"); ok {
+			t.Fatal("the case was not forgotten")
 		}
 	})
 	t.Run("the ticket opened but not recorded: found on the retry", func(t *testing.T) {

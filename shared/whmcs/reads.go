@@ -272,6 +272,37 @@ func (c *Client) ReplyTicket(ctx context.Context, r TicketReply) error {
 	return err
 }
 
+// LastTicketMessage returns the newest message of a ticket (GetTicket
+// repliessort=DESC: its last reply, or the message it was opened with), as
+// WHMCS gives it back. A reply of unknown outcome is not repeated by
+// ReplyTicket; its caller reads this to learn whether the reply went in. A
+// ticket WHMCS does not have is a Rejected error that TicketNotFound
+// recognises.
+func (c *Client) LastTicketMessage(ctx context.Context, ticketID int) (string, error) {
+	if ticketID <= 0 {
+		return "", &Error{Action: ActionGetTicket, Kind: KindInvalid, Message: "ticketid must be a positive integer"}
+	}
+	p := url.Values{}
+	p.Set("ticketid", strconv.Itoa(ticketID))
+	p.Set("repliessort", "DESC")
+	body, err := c.call(ctx, ActionGetTicket, p, true, c.opt.Timeout)
+	if err != nil {
+		return "", err
+	}
+	var list struct {
+		Reply []struct {
+			Message string `json:"message"`
+		} `json:"reply"`
+	}
+	if err := listOf(body, "replies", &list); err != nil {
+		return "", &Error{Action: ActionGetTicket, Kind: KindUnknown, Message: "unreadable ticket", Err: err}
+	}
+	if len(list.Reply) == 0 {
+		return "", nil
+	}
+	return list.Reply[0].Message, nil
+}
+
 // SetTicketStatus sets a ticket's status (UpdateTicket status=...), for
 // instance Closed. Repeating it is harmless, so an unknown outcome is
 // retried.

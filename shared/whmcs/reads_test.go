@@ -157,6 +157,12 @@ func TestTicketCase(t *testing.T) {
 	if err := c.ReplyTicket(ctx, whmcs.TicketReply{TicketID: ref.ID, Message: "verified", AdminUsername: "kyc-gate", Status: whmcs.TicketStatusClosed}); err != nil {
 		t.Fatal(err)
 	}
+	if last, err := c.LastTicketMessage(ctx, ref.ID); err != nil || last != "verified" {
+		t.Fatalf("LastTicketMessage = %q, %v", last, err)
+	}
+	if last, err := c.LastTicketMessage(ctx, staff.ID); err != nil || last != "m" {
+		t.Fatalf("LastTicketMessage of a ticket without replies = %q, %v", last, err)
+	}
 	tk := fake.Tickets()[0]
 	if len(tk.Replies) != 2 || tk.Replies[0] != (whmcstest.Reply{Message: "second", Admin: "kyc-gate", NoEmail: true, Markdown: true}) || tk.Status != "Closed" {
 		t.Fatalf("ticket %+v", tk)
@@ -182,6 +188,9 @@ func TestTicketCase(t *testing.T) {
 	}
 	if whmcs.TicketNotFound(errors.New("Ticket ID not found")) || whmcs.TicketNotFound(&whmcs.Error{Kind: whmcs.KindUnknown, Message: "Ticket ID not found"}) {
 		t.Fatal("TicketNotFound recognises what is not WHMCS's refusal")
+	}
+	if _, err := c.LastTicketMessage(ctx, ref.ID); !whmcs.TicketNotFound(err) {
+		t.Fatalf("GetTicket of a deleted ticket: %v", err)
 	}
 	if err := c.SetTicketStatus(ctx, ref.ID, "Closed"); kindOf(t, err) != whmcs.KindRejected {
 		t.Fatalf("UpdateTicket of a deleted ticket: %v", err)

@@ -59,6 +59,7 @@ const (
 	ActionGetOrders           = "GetOrders"
 	ActionGetProducts         = "GetProducts"
 	ActionGetTickets          = "GetTickets"
+	ActionGetTicket           = "GetTicket"
 	ActionAddTicketReply      = "AddTicketReply"
 	ActionUpdateTicket        = "UpdateTicket"
 )

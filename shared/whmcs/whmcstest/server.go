@@ -2,7 +2,7 @@
 // that speaks the API actions the KYC gate uses (includes/api.php with
 // ModuleCreate, ModuleSuspend, ModuleUnsuspend, UpdateClientProduct,
 // GetClientsProducts, GetOrders, GetProducts, OpenTicket, GetTickets,
-// AddTicketReply, UpdateTicket) with WHMCS's request fields, credential
+// GetTicket, AddTicketReply, UpdateTicket) with WHMCS's request fields, credential
 // check and {"result":"success"|"error","message":...} replies, and keeps the
 // state those actions change (each service's status, suspension reason and
 // next due date; orders and their payment; products and their module;
@@ -720,6 +720,8 @@ func (s *Server) do(action string, f url.Values) reply {
 		return s.openTicket(f)
 	case whmcs.ActionGetTickets:
 		return s.getTickets(f)
+	case whmcs.ActionGetTicket:
+		return s.getTicket(f)
 	case whmcs.ActionAddTicketReply:
 		return s.addTicketReply(f)
 	case whmcs.ActionUpdateTicket:
@@ -904,6 +906,29 @@ func (s *Server) getTickets(f url.Values) reply {
 		fields["tickets"] = map[string]any{"ticket": list}
 	}
 	return ok(fields)
+}
+
+// getTicket answers GetTicket (by ticketid): the ticket with its messages
+// under replies.reply, the message it was opened with first (replyid 0),
+// newest first with repliessort=DESC.
+func (s *Server) getTicket(f url.Values) reply {
+	t := s.ticket(atoi(f.Get("ticketid")))
+	if t == nil {
+		return fail("Ticket ID Not Found")
+	}
+	opener := ""
+	if t.Admin {
+		opener = "KYC gate"
+	}
+	msgs := []map[string]any{{"replyid": "0", "userid": strconv.Itoa(t.ClientID), "admin": opener, "message": t.Message}}
+	for i, r := range t.Replies {
+		msgs = append(msgs, map[string]any{"replyid": strconv.Itoa(i + 1), "userid": "0", "admin": r.Admin, "message": r.Message})
+	}
+	if strings.EqualFold(f.Get("repliessort"), "DESC") {
+		slices.Reverse(msgs)
+	}
+	return ok(map[string]any{"ticketid": t.ID, "tid": t.TID, "deptid": t.DeptID, "userid": t.ClientID, "subject": t.Subject,
+		"status": t.Status, "replies": map[string]any{"reply": msgs}})
 }
 
 // addTicketReply answers AddTicketReply: a reply by an admin (adminusername),
