@@ -208,6 +208,24 @@ func TestCaseTicketRecovery(t *testing.T) {
 			t.Fatalf("GetTicket called %d times, want once (by the resumed attempt only)", n)
 		}
 	})
+	t.Run("an API role without GetTicket: the resumed reply is sent without looking", func(t *testing.T) {
+		r := newTicketRig(t)
+		if failed := r.deliver(t, requested()); len(failed) != 0 {
+			t.Fatal(failed)
+		}
+		r.whmcs.Inject(whmcs.ActionAddTicketReply, whmcstest.Fault{Status: 504})
+		if failed := r.deliver(t, rejected()); len(failed) != 1 {
+			t.Fatalf("failed %v", failed)
+		}
+		r.whmcs.Inject(whmcs.ActionGetTicket, whmcstest.Fault{Status: 403, Message: "Invalid Permissions: API action \"getticket\" is not allowed"})
+		r.now = r.now.Add(ledger.DefaultStaleAfter + time.Second)
+		if failed := r.deliver(t, rejected()); len(failed) != 0 {
+			t.Fatalf("failed %v\n%s", failed, r.logs)
+		}
+		if tks := r.caseTickets(); len(tks) != 1 || len(tks[0].Replies) != 1 {
+			t.Fatalf("tickets %+v", tks)
+		}
+	})
 	t.Run("a reply lost on its way to a ticket found by its tag: the retry adds it once", func(t *testing.T) {
 		r := newTicketRig(t)
 		if failed := r.deliver(t, requested()); len(failed) != 0 {
