@@ -261,3 +261,52 @@ func TestLateThreatInASubmittedDocument(t *testing.T) {
 		t.Fatalf("rejection %+v", r)
 	}
 }
+
+// TestScanResultRacesTheCheck: the malware scan's result and the
+// validator's check of the same upload run at once (GuardDuty scans on its
+// own; Lambda runs batches of one queue side by side). Whichever writes
+// second finds the document changed, reads it again and finishes the job
+// itself: the document is valid at once, not after the queue's visibility
+// timeout.
+func TestScanResultRacesTheCheck(t *testing.T) {
+	t.Run("the result recorded while the check runs", func(t *testing.T) {
+		w := kyctest.New(t)
+		w.Scanner.Defer()
+		r := kyctest.Request(kyc.Identity)
+		id, key, version := uploadRaw(t, w, "c-1", kyc.Identity, r.Type, r.ContentType, kyctest.Content(r.ContentType, int(r.Size)))
+		var recorded []kyc.ValidationResult
+		w.Store.Before(kyctest.MethodUpdateDocument, func() { recorded = w.DeliverScans() })
+		res, err := w.Validator.ValidateUpload(ctx, key, version)
+		if err != nil || res.Outcome != "valid" {
+			t.Fatalf("check: %+v, %v; want valid", res, err)
+		}
+		if len(recorded) != 1 || recorded[0].Outcome != "recorded" {
+			t.Fatalf("the racing result: %+v, want recorded before the check's write", recorded)
+		}
+		if d := w.Document("c-1", id); d.State != kyc.DocValid || d.VersionID != version || d.Scan == nil || d.Scan.Status != kyc.ScanClean {
+			t.Fatalf("document %+v", d)
+		}
+	})
+	t.Run("the check written while the result is applied", func(t *testing.T) {
+		w := kyctest.New(t)
+		w.Scanner.Defer()
+		r := kyctest.Request(kyc.Identity)
+		id, key, version := uploadRaw(t, w, "c-1", kyc.Identity, r.Type, r.ContentType, kyctest.Content(r.ContentType, int(r.Size)))
+		var checked kyc.ValidationResult
+		w.Store.Before(kyctest.MethodUpdateDocument, func() {
+			w.Scanner.Defer() // the check's own scan is pending again
+			checked = w.Validate(key, version)
+		})
+		// The scan's result of the upload, as GuardDuty sends it.
+		res, err := w.Validator.ApplyScanResult(ctx, kyc.ScanResult{Key: key, VersionID: version, Status: kyc.ScanClean, At: w.Now()})
+		if err != nil || res.Outcome != "valid" {
+			t.Fatalf("scan result: %+v, %v; want valid", res, err)
+		}
+		if checked.Outcome != "scanning" {
+			t.Fatalf("the racing check: %+v, want scanning", checked)
+		}
+		if d := w.Document("c-1", id); d.State != kyc.DocValid || d.Scan == nil || d.Scan.VersionID != version {
+			t.Fatalf("document %+v", d)
+		}
+	})
+}

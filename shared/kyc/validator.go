@@ -35,8 +35,20 @@ type ValidationResult struct {
 // audited); an invalid object is deleted and the document marked invalid
 // with a reason the customer can read. An object no document expects is
 // deleted; so is a new version of a document already submitted (the
-// reviewed version stays).
+// reviewed version stays). A document changed between the read and the
+// write (the scan's result recorded meanwhile, a submission) is read and
+// judged again, a few times, before the caller is asked to retry.
 func (s *Validator) ValidateUpload(ctx context.Context, key, versionID string) (ValidationResult, error) {
+	var res ValidationResult
+	err := retry(ctx, func() error {
+		var err error
+		res, err = s.validateUpload(ctx, key, versionID)
+		return err
+	})
+	return res, err
+}
+
+func (s *Validator) validateUpload(ctx context.Context, key, versionID string) (ValidationResult, error) {
 	res := ValidationResult{Key: key}
 	customerID, docID, ok := ParseDocumentKey(key)
 	if !ok {
@@ -126,8 +138,20 @@ func (s *Validator) ValidateUpload(ctx context.Context, key, versionID string) (
 // (InvalidMalware: audited, the version deleted, never linkable again); only
 // a submitted document whose reviewed version is clean keeps it, and loses
 // the other version. A result that arrives before the validator checked the
-// upload is kept on the document, and the check applies it.
+// upload is kept on the document, and the check applies it. A document
+// changed between the read and the write (the validator's check of the same
+// upload, racing) is read and judged again.
 func (s *Validator) ApplyScanResult(ctx context.Context, r ScanResult) (ValidationResult, error) {
+	var res ValidationResult
+	err := retry(ctx, func() error {
+		var err error
+		res, err = s.applyScanResult(ctx, r)
+		return err
+	})
+	return res, err
+}
+
+func (s *Validator) applyScanResult(ctx context.Context, r ScanResult) (ValidationResult, error) {
 	res := ValidationResult{Key: r.Key}
 	if r.Status != ScanClean && r.Status != ScanThreat && r.Status != ScanFailed {
 		return res, Invalid("invalid_scan_status", "a scan result is clean, threat or failed")

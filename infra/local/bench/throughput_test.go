@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -300,7 +301,9 @@ func throughput(b *testing.B) {
 				}
 				ids = append(ids, up.DocumentID)
 			}
-			if c.do("GET /v1/kyc/status", "GET", "/v1/kyc/status", tok, nil, http.StatusOK, nil) != nil {
+			// As the customer's page does: wait for the validator's verdict
+			// (and, since the malware scan, the scanner's) before submitting.
+			if !validated(ctx, c, tok, ids) {
 				return
 			}
 			if c.do("POST /v1/kyc/submissions", "POST", "/v1/kyc/submissions", tok,
@@ -420,6 +423,38 @@ func throughput(b *testing.B) {
 }
 
 func custID(i int) string { return fmt.Sprintf("load-%03d", i) }
+
+// validated polls the customer's status until every document of ids is
+// valid, backing off from half a second to three (the polls share the
+// emulator with the validator they wait for). A refused document, a failed
+// request or three minutes without a verdict is a failed flow.
+func validated(ctx context.Context, c *loadClient, tok string, ids []string) bool {
+	pause := 500 * time.Millisecond
+	for wait := time.Now().Add(3 * time.Minute); ctx.Err() == nil && time.Now().Before(wait); pause = min(pause*3/2, 3*time.Second) {
+		var st kyc.StatusView
+		if c.do("GET /v1/kyc/status", "GET", "/v1/kyc/status", tok, nil, http.StatusOK, &st) != nil {
+			return false
+		}
+		valid := 0
+		for _, d := range st.Documents {
+			switch {
+			case !slices.Contains(ids, d.ID):
+			case d.State == kyc.DocValid:
+				valid++
+			case d.State == kyc.DocInvalid:
+				return false
+			}
+		}
+		if valid == len(ids) {
+			return true
+		}
+		select {
+		case <-ctx.Done():
+		case <-time.After(pause):
+		}
+	}
+	return false
+}
 
 func firstN(xs []string, n int) []string {
 	if len(xs) > n {

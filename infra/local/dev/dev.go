@@ -372,8 +372,10 @@ func (s *Server) startPollers(ctx context.Context, awsCfg aws.Config, wg *sync.W
 		fn := s.st.Functions[name]
 		for _, q := range fn.Queues {
 			p := &poller{sqs: queues, fn: s.fns[name], name: name, trigger: q, region: s.st.Region, timeout: fn.Timeout, log: s.log}
-			wg.Add(1)
-			go func() { defer wg.Done(); p.run(ctx) }()
+			for range max(q.Concurrency, 1) { // as many batches at once as Lambda runs
+				wg.Add(1)
+				go func() { defer wg.Done(); p.run(ctx) }()
+			}
 		}
 	}
 }

@@ -123,9 +123,16 @@ func applyEventSourceMapping(_ context.Context, d *deployer, id string, r *resou
 		d.note(id, "Enabled", "the mapping is disabled in the template; the function gets no trigger from "+src)
 		return nil
 	}
-	t := QueueTrigger{URL: url, ARN: src, BatchSize: 10}
+	var maxConcurrency *flexInt
+	if _, err := p.decode(&maxConcurrency, "ScalingConfig", "MaximumConcurrency"); err != nil {
+		return err
+	}
+	t := QueueTrigger{URL: url, ARN: src, BatchSize: 10, Concurrency: DefaultQueueConcurrency}
 	if batch != nil {
 		t.BatchSize = int(*batch)
+	}
+	if maxConcurrency != nil && *maxConcurrency > 0 {
+		t.Concurrency = int(*maxConcurrency)
 	}
 	for _, rt := range types {
 		if rt == "ReportBatchItemFailures" {

@@ -112,7 +112,16 @@ type QueueTrigger struct {
 	ARN                     string `json:"arn"`
 	BatchSize               int    `json:"batchSize"`
 	ReportBatchItemFailures bool   `json:"reportBatchItemFailures"`
+	// Concurrency is how many batches run at once: the mapping's
+	// ScalingConfig.MaximumConcurrency, else DefaultQueueConcurrency.
+	Concurrency int `json:"concurrency"`
 }
+
+// DefaultQueueConcurrency is how many batches of a queue run at once when
+// the mapping sets no maximum: Lambda starts an SQS event source with five
+// concurrent batches (and scales up from there; the local stack stays at
+// five).
+const DefaultQueueConcurrency = 5
 
 // Schedule is how often a function is invoked (EventBridge Scheduler, or a
 // scheduled EventBridge rule).

@@ -104,6 +104,16 @@ func TestDeploySynthesizedTemplate(t *testing.T) {
 		q := st.Functions[name].Queues
 		if len(q) != 1 || !q[0].ReportBatchItemFailures || q[0].BatchSize < 1 {
 			t.Errorf("%s: queue triggers %+v, want one with ReportBatchItemFailures", name, q)
+			continue
+		}
+		// Batches at once: the mapping's maximum (the billing adapter's, for
+		// WHMCS), else the five Lambda starts with.
+		want := DefaultQueueConcurrency
+		if name == contract.FunctionBillingAdapter {
+			want = 2
+		}
+		if q[0].Concurrency != want {
+			t.Errorf("%s: %d batches at once, want %d", name, q[0].Concurrency, want)
 		}
 	}
 	if s := st.Functions[contract.FunctionSweep].Schedule; s == nil || s.Every <= 0 {
