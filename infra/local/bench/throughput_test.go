@@ -36,7 +36,7 @@ const (
 	loadConcurrency = 20
 	loadReviewers   = 5
 	loadDeadline    = 20 * time.Minute // each upload is checked, then scanned: two validator runs
-	loadSweepEvery  = "20s" // the dev server's sweep timer: it races the approvals
+	loadSweepEvery  = "20s"            // the dev server's sweep timer: it races the approvals
 )
 
 // Each customer's case: what its order is and how the review ends, and the
