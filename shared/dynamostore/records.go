@@ -226,24 +226,9 @@ func (st *Store) SaveSubmission(ctx context.Context, sub kyc.Submission, expectV
 
 // PendingSubmissions returns submissions waiting for review, oldest first.
 func (st *Store) PendingSubmissions(ctx context.Context, limit int) ([]kyc.Submission, error) {
-	out, err := st.db.Query(ctx, &dynamodb.QueryInput{
-		TableName: &st.table, IndexName: aws.String(contract.IndexQueue),
-		KeyConditionExpression:    aws.String("#q = :q"),
-		ExpressionAttributeNames:  map[string]string{"#q": contract.AttrQPK},
-		ExpressionAttributeValues: map[string]types.AttributeValue{":q": s(queuePartition)},
-		ScanIndexForward:          aws.Bool(true),
-		Limit:                     aws.Int32(int32(limit)),
-	})
+	subs, err := st.submissionsOf(ctx, contract.IndexQueue, contract.AttrQPK, queuePartition, true, limit)
 	if err != nil {
 		return nil, fmt.Errorf("query review queue: %w", err)
-	}
-	subs := make([]kyc.Submission, 0, len(out.Items))
-	for _, it := range out.Items {
-		sub, err := decodeSubmission(it)
-		if err != nil {
-			return nil, err
-		}
-		subs = append(subs, sub)
 	}
 	return subs, nil
 }
@@ -251,16 +236,27 @@ func (st *Store) PendingSubmissions(ctx context.Context, limit int) ([]kyc.Submi
 // SubmissionsByDocNumber returns the submissions whose document number has
 // the keyed hash, newest first, from the document-number index only.
 func (st *Store) SubmissionsByDocNumber(ctx context.Context, hash string, limit int) ([]kyc.Submission, error) {
+	subs, err := st.submissionsOf(ctx, contract.IndexDocNumber, contract.AttrDocHash, hash, false, limit)
+	if err != nil {
+		return nil, fmt.Errorf("query document-number index: %w", err)
+	}
+	return subs, nil
+}
+
+// submissionsOf queries one partition (attr = value) of a submission index
+// (projection ALL), in sort-key order (oldest first if ascending), and
+// decodes at most limit submissions.
+func (st *Store) submissionsOf(ctx context.Context, index, attr, value string, ascending bool, limit int) ([]kyc.Submission, error) {
 	out, err := st.db.Query(ctx, &dynamodb.QueryInput{
-		TableName: &st.table, IndexName: aws.String(contract.IndexDocNumber),
-		KeyConditionExpression:    aws.String("#h = :h"),
-		ExpressionAttributeNames:  map[string]string{"#h": contract.AttrDocHash},
-		ExpressionAttributeValues: map[string]types.AttributeValue{":h": s(hash)},
-		ScanIndexForward:          aws.Bool(false),
+		TableName: &st.table, IndexName: aws.String(index),
+		KeyConditionExpression:    aws.String("#k = :k"),
+		ExpressionAttributeNames:  map[string]string{"#k": attr},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":k": s(value)},
+		ScanIndexForward:          aws.Bool(ascending),
 		Limit:                     aws.Int32(int32(limit)),
 	})
 	if err != nil {
-		return nil, fmt.Errorf("query document-number index: %w", err)
+		return nil, err
 	}
 	subs := make([]kyc.Submission, 0, len(out.Items))
 	for _, it := range out.Items {

@@ -642,7 +642,7 @@ func TestPendingSubmissions(t *testing.T) {
 	}
 	q := last[*dynamodb.QueryInput](rec)
 	if aws.ToString(q.IndexName) != contract.IndexQueue || aws.ToInt32(q.Limit) != 25 || !aws.ToBool(q.ScanIndexForward) ||
-		q.ExpressionAttributeNames["#q"] != contract.AttrQPK || str(q.ExpressionAttributeValues[":q"]) != "PENDING" {
+		q.ExpressionAttributeNames["#k"] != contract.AttrQPK || str(q.ExpressionAttributeValues[":k"]) != "PENDING" {
 		t.Fatalf("query %+v", q)
 	}
 	if _, err := st.OldestPending(ctx); !errors.Is(err, kyc.ErrNotExist) {
@@ -818,7 +818,7 @@ func TestSubmissionsByDocNumber(t *testing.T) {
 	}
 	q := last[*dynamodb.QueryInput](rec)
 	if aws.ToString(q.IndexName) != contract.IndexDocNumber || aws.ToInt32(q.Limit) != 50 || aws.ToBool(q.ScanIndexForward) ||
-		q.ExpressionAttributeNames["#h"] != contract.AttrDocHash || str(q.ExpressionAttributeValues[":h"]) != "9f86d081" {
+		q.ExpressionAttributeNames["#k"] != contract.AttrDocHash || str(q.ExpressionAttributeValues[":k"]) != "9f86d081" {
 		t.Fatalf("query %+v", q)
 	}
 	rec.failNext(errThrottled)
