@@ -510,15 +510,7 @@ func (s *Service) Decide(ctx context.Context, reviewer Actor, id string, in Deci
 		return DecisionResult{}, err
 	}
 	var res DecisionResult
-	attempt := 0
-	err = retry(ctx, func() error {
-		sub := read // the first attempt decides on the submission read above
-		if attempt++; attempt > 1 {
-			var err error
-			if sub, err = s.submission(ctx, id); err != nil {
-				return err
-			}
-		}
+	err = s.retrySubmission(ctx, read, func(sub Submission) error {
 		now := s.now()
 		c, a, err := s.account(ctx, sub.CustomerID)
 		if err != nil {
@@ -682,15 +674,7 @@ func (s *Service) SecondApproval(ctx context.Context, admin Actor, id string, in
 		}
 	}
 	var res DecisionResult
-	attempt := 0
-	err = retry(ctx, func() error {
-		sub := read
-		if attempt++; attempt > 1 {
-			var err error
-			if sub, err = s.submission(ctx, id); err != nil {
-				return err
-			}
-		}
+	err = s.retrySubmission(ctx, read, func(sub Submission) error {
 		now := s.now()
 		requested := sub.ApprovalRequest
 		answered, err := sub.secondApproval(admin, in.Version, in.Approve, now)
@@ -785,15 +769,7 @@ func (s *Service) Record(ctx context.Context, reviewer Actor, id string, in Reco
 		return RecordResult{}, err
 	}
 	var res RecordResult
-	attempt := 0
-	err = retry(ctx, func() error {
-		sub := read
-		if attempt++; attempt > 1 {
-			var err error
-			if sub, err = s.submission(ctx, id); err != nil {
-				return err
-			}
-		}
+	err = s.retrySubmission(ctx, read, func(sub Submission) error {
 		if err := sub.decidable(reviewer, in.Version); err != nil {
 			return err
 		}

@@ -298,6 +298,23 @@ func retry(ctx context.Context, op func() error) error {
 	}
 }
 
+// retrySubmission runs op with the submission read, then, each time op
+// answers ErrStale, with the submission read again (as retry).
+func (s *Service) retrySubmission(ctx context.Context, read Submission, op func(Submission) error) error {
+	sub := read
+	return retry(ctx, func() error {
+		err := op(sub)
+		if errors.Is(err, ErrStale) {
+			fresh, rerr := s.submission(ctx, read.ID)
+			if rerr != nil {
+				return rerr
+			}
+			sub = fresh
+		}
+		return err
+	})
+}
+
 // record appends audit entries to a customer's trail without changing it
 // otherwise (a claim, a document link issued).
 func (c Customer) record(by Actor, at time.Time, entries ...AuditEntry) Change {
