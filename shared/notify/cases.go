@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"sync"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -102,66 +101,5 @@ func (d *DynamoCases) ForgetCase(ctx context.Context, customerID string) error {
 	if _, err := d.db.DeleteItem(ctx, &dynamodb.DeleteItemInput{TableName: &d.table, Key: caseKey(customerID)}); err != nil {
 		return fmt.Errorf("delete case: %w", err)
 	}
-	return nil
-}
-
-// MemoryCases keeps cases in memory (tests, and the WHMCS addon's harness).
-type MemoryCases struct {
-	mu    sync.Mutex
-	cases map[string]Case
-	fail  map[string]error
-}
-
-var _ Cases = (*MemoryCases)(nil)
-
-// NewMemoryCases returns an empty MemoryCases.
-func NewMemoryCases() *MemoryCases {
-	return &MemoryCases{cases: map[string]Case{}, fail: map[string]error{}}
-}
-
-// FailNext makes the next call of a method ("Case", "SaveCase",
-// "ForgetCase") return err and do nothing.
-func (m *MemoryCases) FailNext(method string, err error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	m.fail[method] = err
-}
-
-func (m *MemoryCases) failed(method string) error {
-	err := m.fail[method]
-	delete(m.fail, method)
-	return err
-}
-
-// Case implements Cases.
-func (m *MemoryCases) Case(_ context.Context, customerID string) (Case, bool, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if err := m.failed("Case"); err != nil {
-		return Case{}, false, err
-	}
-	c, ok := m.cases[customerID]
-	return c, ok, nil
-}
-
-// SaveCase implements Cases.
-func (m *MemoryCases) SaveCase(_ context.Context, c Case) error {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if err := m.failed("SaveCase"); err != nil {
-		return err
-	}
-	m.cases[c.CustomerID] = c
-	return nil
-}
-
-// ForgetCase implements Cases.
-func (m *MemoryCases) ForgetCase(_ context.Context, customerID string) error {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if err := m.failed("ForgetCase"); err != nil {
-		return err
-	}
-	delete(m.cases, customerID)
 	return nil
 }
