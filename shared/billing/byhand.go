@@ -3,7 +3,6 @@ package billing
 import (
 	"context"
 	"fmt"
-	"strconv"
 	"time"
 
 	"github.com/kycgate/kycgate/shared/whmcs"
@@ -155,16 +154,4 @@ func verb(status string) string {
 		return "suspend"
 	}
 	return "unsuspend"
-}
-
-// ParseDeptID reads a WHMCS support department id ("" → 0: none).
-func ParseDeptID(s string) (int, error) {
-	if s == "" {
-		return 0, nil
-	}
-	n, err := strconv.Atoi(s)
-	if err != nil || n <= 0 || strconv.Itoa(n) != s {
-		return 0, fmt.Errorf("WHMCS department %q is not a positive integer", s)
-	}
-	return n, nil
 }

@@ -32,7 +32,7 @@ var _ Tickets = (*WHMCSTickets)(nil)
 // as the WHMCS admin adminUsername (the API credential's admin), kept in
 // cases.
 func NewWHMCSTickets(c *whmcs.Client, deptID, adminUsername string, cases Cases) (*WHMCSTickets, error) {
-	id, err := whmcs.ParseClientID(deptID) // a positive integer, like a client id
+	id, err := whmcs.ParseDeptID(deptID)
 	if err != nil {
 		return nil, fmt.Errorf("notify: ticket department %q is not a WHMCS department id", deptID)
 	}

@@ -315,6 +315,11 @@ func ParseClientID(s string) (int, error) {
 	return parseID("client id", s)
 }
 
+// ParseDeptID reads a WHMCS support department id (tblticketdepartments.id).
+func ParseDeptID(s string) (int, error) {
+	return parseID("department id", s)
+}
+
 func parseID(what, s string) (int, error) {
 	n, err := strconv.Atoi(s)
 	if err != nil || n <= 0 || strconv.Itoa(n) != s {

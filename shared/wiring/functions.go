@@ -161,9 +161,11 @@ func billingAdapter(ctx context.Context, r *resources) (*Function, error) {
 	if err != nil {
 		return nil, err
 	}
-	dept, err := billing.ParseDeptID(r.cfg.ProvisioningDeptID)
-	if err != nil {
-		return nil, err
+	var dept int // "" → 0: no department, no setup tickets
+	if r.cfg.ProvisioningDeptID != "" {
+		if dept, err = whmcs.ParseDeptID(r.cfg.ProvisioningDeptID); err != nil {
+			return nil, err
+		}
 	}
 	biller, err := billing.NewBiller(r.cfg.BillingMode, r.cfg.BillingURL, secret, billing.WithHolds(billing.HoldsOf(r.store)),
 		billing.WithSetupTickets(billing.SetupTickets{DeptID: dept, Email: r.cfg.MailFrom, AdminUsername: r.cfg.WHMCSAdmin}))
