@@ -381,6 +381,14 @@ func (s *Server) Inject(action string, faults ...Fault) {
 	s.faults[action] = append(s.faults[action], faults...)
 }
 
+// ClearFaults drops the faults still queued for an action ("" for any
+// action) that no request has used.
+func (s *Server) ClearFaults(action string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.faults, action)
+}
+
 // ServeHTTP serves POST …/includes/api.php (the API), POST /webhook (the
 // generic signed webhook), GET /commands, GET /services, GET /orders and GET
 // /tickets (JSON), POST /services/{id} {"nextDueDate":"YYYY-MM-DD"}
