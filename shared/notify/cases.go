@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -16,23 +17,38 @@ import (
 // Case is a customer's open KYC case ticket in the billing system.
 type Case struct {
 	CustomerID string `json:"customerId"`
-	TicketID   int    `json:"ticketId"`
-	TID        string `json:"tid"`
-	// OpenedBy is the notice that opened (or recovered) the ticket.
+	// TicketID is 0 while the notice OpenedBy is opening the ticket (since
+	// OpeningSince): other notices of the customer wait for it.
+	TicketID int    `json:"ticketId"`
+	TID      string `json:"tid"`
+	// OpenedBy is the notice that opened (or recovered) the ticket, or is
+	// opening it.
 	OpenedBy string `json:"openedBy"`
 	// Closing is the KycVerified notice whose closing reply has been sent.
-	Closing string `json:"closing,omitempty"`
+	Closing      string    `json:"closing,omitempty"`
+	OpeningSince time.Time `json:"openingSince,omitzero"`
 }
+
+// Opening reports whether the case's ticket is still being opened.
+func (c Case) Opening() bool { return c.TicketID == 0 }
 
 // Cases keeps the open case ticket of each customer.
 type Cases interface {
 	// Case returns the customer's open case; ok is false if there is none.
 	Case(ctx context.Context, customerID string) (c Case, ok bool, err error)
+	// StartCase records c as the customer's case only if the record is
+	// still prev as read (nil: there was none), and ErrCaseChanged if
+	// another notice has recorded or replaced it since. It is how a notice
+	// claims the opening of a case's ticket.
+	StartCase(ctx context.Context, c Case, prev *Case) error
 	// SaveCase records (or replaces) a customer's open case.
 	SaveCase(ctx context.Context, c Case) error
 	// ForgetCase removes a customer's case; a missing one is fine.
 	ForgetCase(ctx context.Context, customerID string) error
 }
+
+// ErrCaseChanged: the case record is no longer the one StartCase was given.
+var ErrCaseChanged = errors.New("the case record has changed")
 
 // CaseTableAPI is the part of the DynamoDB client DynamoCases uses.
 type CaseTableAPI interface {
@@ -71,7 +87,7 @@ func (d *DynamoCases) Case(ctx context.Context, customerID string) (Case, bool, 
 	if out.Item == nil {
 		return Case{}, false, nil
 	}
-	data, ok := out.Item["data"].(*types.AttributeValueMemberS)
+	data, ok := out.Item[attrCaseData].(*types.AttributeValueMemberS)
 	if !ok {
 		return Case{}, false, errors.New("case record without data")
 	}
@@ -82,18 +98,60 @@ func (d *DynamoCases) Case(ctx context.Context, customerID string) (Case, bool, 
 	return c, true, nil
 }
 
-// SaveCase implements Cases.
-func (d *DynamoCases) SaveCase(ctx context.Context, c Case) error {
-	b, err := json.Marshal(c)
+// StartCase implements Cases: a PutItem on the condition that there is no
+// item (prev nil) or that its data is still prev's (the record is written
+// by this package only, so the same case encodes to the same text).
+func (d *DynamoCases) StartCase(ctx context.Context, c Case, prev *Case) error {
+	in, err := d.put(c)
 	if err != nil {
 		return err
 	}
-	it := caseKey(c.CustomerID)
-	it["data"] = &types.AttributeValueMemberS{Value: string(b)}
-	if _, err := d.db.PutItem(ctx, &dynamodb.PutItemInput{TableName: &d.table, Item: it}); err != nil {
+	if prev == nil {
+		in.ConditionExpression = aws.String("attribute_not_exists(#pk)")
+		in.ExpressionAttributeNames = map[string]string{"#pk": contract.AttrPK}
+	} else {
+		old, err := json.Marshal(prev)
+		if err != nil {
+			return err
+		}
+		in.ConditionExpression = aws.String("#data = :prev")
+		in.ExpressionAttributeNames = map[string]string{"#data": attrCaseData}
+		in.ExpressionAttributeValues = map[string]types.AttributeValue{":prev": &types.AttributeValueMemberS{Value: string(old)}}
+	}
+	_, err = d.db.PutItem(ctx, in)
+	var ccf *types.ConditionalCheckFailedException
+	switch {
+	case errors.As(err, &ccf):
+		return ErrCaseChanged
+	case err != nil:
 		return fmt.Errorf("put case: %w", err)
 	}
 	return nil
+}
+
+// SaveCase implements Cases.
+func (d *DynamoCases) SaveCase(ctx context.Context, c Case) error {
+	in, err := d.put(c)
+	if err != nil {
+		return err
+	}
+	if _, err := d.db.PutItem(ctx, in); err != nil {
+		return fmt.Errorf("put case: %w", err)
+	}
+	return nil
+}
+
+// attrCaseData holds the case as JSON.
+const attrCaseData = "data"
+
+func (d *DynamoCases) put(c Case) (*dynamodb.PutItemInput, error) {
+	b, err := json.Marshal(c)
+	if err != nil {
+		return nil, err
+	}
+	it := caseKey(c.CustomerID)
+	it[attrCaseData] = &types.AttributeValueMemberS{Value: string(b)}
+	return &dynamodb.PutItemInput{TableName: &d.table, Item: it}, nil
 }
 
 // ForgetCase implements Cases.

@@ -6,8 +6,10 @@ import (
 	"fmt"
 	"html"
 	"strings"
+	"time"
 
 	"github.com/kycgate/kycgate/shared/kyc"
+	"github.com/kycgate/kycgate/shared/ledger"
 	"github.com/kycgate/kycgate/shared/whmcs"
 )
 
@@ -19,11 +21,21 @@ import (
 // later notices are replies; KycVerified replies, closes the ticket and
 // forgets the case. The customer id is the WHMCS client id; the ticket is
 // kept in Cases (TICKET#<customerId>).
+//
+// Two first notices of one customer may run at once (two orders placed
+// together, in two batches): the one that records the case first (StartCase)
+// opens the ticket, and the other notices of the customer wait (ErrBusy, so
+// the queue delivers them again) until the ticket is recorded, or until
+// the opening is older than ledger.DefaultStaleAfter (its attempt died:
+// the next notice takes the opening over and finds the ticket by its tag
+// if it was opened).
 type WHMCSTickets struct {
 	c     *whmcs.Client
 	dept  int
 	admin string
 	cases Cases
+	// Now is the clock (time.Now if nil).
+	Now func() time.Time
 }
 
 var _ Tickets = (*WHMCSTickets)(nil)
@@ -73,6 +85,22 @@ func (w *WHMCSTickets) Notice(ctx context.Context, t Ticket) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("case record: %w", err)
 	}
+	opener := t.Type == kyc.KycRequested || t.Type == kyc.KycRejected
+	var prev *Case // the record an opening replaces
+	if open {
+		prev = &c
+	}
+	if open && c.Opening() {
+		own := c.OpenedBy == t.EventID // its earlier attempt was opening it
+		stale := w.now().Sub(c.OpeningSince) > ledger.DefaultStaleAfter
+		switch {
+		case opener && (own || stale):
+			return w.open(ctx, client, t, prev)
+		case !stale:
+			return "", errCaseOpening
+		}
+		open = false // an opening whose attempt died: as if there were no case
+	}
 	switch t.Type {
 	case kyc.KycRequested, kyc.KycRejected:
 		if open {
@@ -81,14 +109,14 @@ func (w *WHMCSTickets) Notice(ctx context.Context, t Ticket) (string, error) {
 				return out, err
 			}
 		}
-		return w.open(ctx, client, t)
+		return w.open(ctx, client, t, prev)
 	case kyc.KycExpiring:
 		if !open {
 			return "", ErrNoTicket
 		}
 		out, err := w.reply(ctx, c, t, "")
 		if errors.Is(err, errTicketGone) {
-			return "", ErrNoTicket
+			return "", w.forget(ctx, c.CustomerID, ErrNoTicket)
 		}
 		return out, err
 	case kyc.KycVerified:
@@ -107,15 +135,43 @@ func (w *WHMCSTickets) Notice(ctx context.Context, t Ticket) (string, error) {
 	return "", ErrNoTicket
 }
 
+func (w *WHMCSTickets) now() time.Time {
+	if w.Now != nil {
+		return w.Now()
+	}
+	return time.Now()
+}
+
+// forget removes the record of a case whose ticket was deleted, then
+// returns err.
+func (w *WHMCSTickets) forget(ctx context.Context, customerID string, err error) error {
+	if ferr := w.cases.ForgetCase(ctx, customerID); ferr != nil {
+		return fmt.Errorf("forget a deleted case ticket: %w", ferr)
+	}
+	return err
+}
+
 // errTicketGone: the case's ticket is no longer in WHMCS (staff deleted it).
 var errTicketGone = errors.New("the case ticket was deleted")
 
-// open starts a case: an open case ticket found by its tag is taken over
-// with this notice as a reply (which a resumed attempt leaves out when the
-// ticket's newest message is already this notice: its earlier try opened
-// that very ticket with it, or replied); none → OpenTicket. The case is
-// recorded either way.
-func (w *WHMCSTickets) open(ctx context.Context, client int, t Ticket) (string, error) {
+// errCaseOpening: another notice of the customer is opening the case's
+// ticket; this one is to be delivered again (nothing was done).
+var errCaseOpening = fmt.Errorf("another notice is opening the customer's case ticket: %w", ledger.ErrBusy)
+
+// open starts a case, once it holds the opening (StartCase over prev, the
+// record as read: nil if there was none): an open case ticket found by its
+// tag is taken over with this notice as a reply (which a resumed attempt
+// leaves out when the ticket's newest message is already this notice: its
+// earlier try opened that very ticket with it, or replied); none →
+// OpenTicket. The case is recorded either way.
+func (w *WHMCSTickets) open(ctx context.Context, client int, t Ticket, prev *Case) (string, error) {
+	opening := Case{CustomerID: t.CustomerID, OpenedBy: t.EventID, OpeningSince: w.now().UTC()}
+	switch err := w.cases.StartCase(ctx, opening, prev); {
+	case errors.Is(err, ErrCaseChanged):
+		return "", errCaseOpening
+	case err != nil:
+		return "", fmt.Errorf("record the case's opening: %w", err)
+	}
 	found, err := w.find(ctx, client, t.CustomerID)
 	if err != nil {
 		return "", err
@@ -185,9 +241,6 @@ func (w *WHMCSTickets) reply(ctx context.Context, c Case, t Ticket, status strin
 			NoEmail: !t.NotifyCustomer, Status: status})
 	}
 	if whmcs.TicketNotFound(err) {
-		if ferr := w.cases.ForgetCase(ctx, c.CustomerID); ferr != nil {
-			return "", fmt.Errorf("forget a deleted case ticket: %w", ferr)
-		}
 		return "", errTicketGone
 	}
 	if err != nil {
@@ -204,7 +257,7 @@ func (w *WHMCSTickets) close(ctx context.Context, c Case, t Ticket) (string, err
 	if c.Closing != t.EventID {
 		if _, err := w.reply(ctx, c, t, whmcs.TicketStatusClosed); err != nil {
 			if errors.Is(err, errTicketGone) {
-				return "", ErrNoTicket
+				return "", w.forget(ctx, c.CustomerID, ErrNoTicket)
 			}
 			return "", err
 		}

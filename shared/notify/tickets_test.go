@@ -3,12 +3,16 @@ package notify_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http/httptest"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
+
+	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/kycgate/kycgate/shared/kyc"
 	"github.com/kycgate/kycgate/shared/ledger"
@@ -41,6 +45,7 @@ func newTicketRig(t *testing.T) *ticketRig {
 	if err != nil {
 		t.Fatal(err)
 	}
+	tk.Now = clock
 	renderer, _ := notify.NewRenderer(portal)
 	mailer, _ := notify.NewSES(r.ses, "kyc@provider.example", "")
 	n, err := notify.New(notify.Config{Customers: r.cust, Sealer: sealer{}, Mailer: mailer, Renderer: renderer, Tickets: tk,
@@ -343,6 +348,138 @@ func TestCaseTicketRecovery(t *testing.T) {
 		}
 		if tk := r.caseTickets()[0]; tk.Status != whmcs.TicketStatusClosed {
 			t.Fatalf("ticket %+v", tk)
+		}
+	})
+}
+
+// TestCaseTicketOpenedOnce: first notices of one customer that run at once
+// (two orders placed together, in two batches) open one ticket: the notice
+// that records the opening opens it, the others are delivered again (busy,
+// nothing done) and reply to it; an opening whose attempt died is taken
+// over once the ledger's stale period has passed.
+func TestCaseTicketOpenedOnce(t *testing.T) {
+	ctx := context.Background()
+	other := withID(requested(), "ord-5002:kyc-requested")
+	other.OrderID, other.ServiceID = "ord-5002", "9002"
+	rig := func(t *testing.T) *ticketRig {
+		r := newTicketRig(t)
+		r.whmcs.AddService(whmcstest.Service{ID: 9002, ClientID: 1001, Status: whmcs.StatusPending})
+		return r
+	}
+	opening := func(r *ticketRig, by string) notify.Case {
+		c := notify.Case{CustomerID: "1001", OpenedBy: by, OpeningSince: r.now}
+		if err := r.cases.StartCase(ctx, c, nil); err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
+	t.Run("a notice meeting another's opening waits, then replies to its ticket", func(t *testing.T) {
+		r := rig(t)
+		opened := opening(r, other.ID)
+		if failed := r.deliver(t, requested()); len(failed) != 1 {
+			t.Fatalf("failed %v: a notice meeting an opening must be delivered again", failed)
+		}
+		if calls := r.ticketCalls(); len(calls) != 0 {
+			t.Fatalf("WHMCS received %v while another notice was opening the ticket", calls)
+		}
+		if e, _, _ := r.sentT.Entry(ctx, requested().ID); e.State != ledger.StateFailed || e.Uncertain || e.ErrorKind != "busy" {
+			t.Fatalf("ledger %+v: nothing was done, the retry may come at once", e)
+		}
+		if c, _, _ := r.cases.Case(ctx, "1001"); c != opened {
+			t.Fatalf("case %+v: the opening must be left to its notice", c)
+		}
+		if failed := r.deliver(t, other, requested()); len(failed) != 0 { // the opener goes on, then the retry
+			t.Fatalf("failed %v\n%s", failed, r.logs)
+		}
+		tks := r.caseTickets()
+		if len(tks) != 1 || tks[0].ServiceID != 9002 || len(tks[0].Replies) != 1 {
+			t.Fatalf("tickets %+v: want the opener's ticket with the other notice as its reply", tks)
+		}
+		if c, _, _ := r.cases.Case(ctx, "1001"); c.TicketID != tks[0].ID || c.OpenedBy != other.ID || c.Opening() {
+			t.Fatalf("case %+v", c)
+		}
+	})
+	t.Run("an opening whose attempt died is taken over after the stale period", func(t *testing.T) {
+		r := rig(t)
+		r.whmcs.Inject(whmcs.ActionOpenTicket, whmcstest.Fault{Status: 504, Apply: true}) // opened, the answer lost
+		if failed := r.deliver(t, other); len(failed) != 1 {
+			t.Fatalf("failed %v", failed)
+		}
+		if failed := r.deliver(t, requested()); len(failed) != 1 {
+			t.Fatalf("failed %v: the opening is young, its attempt may be at work", failed)
+		}
+		r.now = r.now.Add(ledger.DefaultStaleAfter + time.Second)
+		if failed := r.deliver(t, requested()); len(failed) != 0 {
+			t.Fatalf("failed %v\n%s", failed, r.logs)
+		}
+		tks := r.caseTickets()
+		if len(tks) != 1 || len(tks[0].Replies) != 1 {
+			t.Fatalf("tickets %+v: the ticket the dead attempt opened, found by its tag, with the notice once", tks)
+		}
+		if e, _, _ := r.sentT.Entry(ctx, requested().ID); e.Outcome != notify.TicketRecovered {
+			t.Fatalf("ledger %+v", e)
+		}
+		if c, _, _ := r.cases.Case(ctx, "1001"); c.TicketID != tks[0].ID || c.OpenedBy != requested().ID {
+			t.Fatalf("case %+v", c)
+		}
+	})
+	t.Run("a reminder or a verification meeting an opening waits; after a dead one, finds no ticket", func(t *testing.T) {
+		r := rig(t)
+		opening(r, other.ID)
+		if failed := r.deliver(t, expiring(), verifiedEvent()); len(failed) != 2 {
+			t.Fatalf("failed %v", failed)
+		}
+		if calls := r.ticketCalls(); len(calls) != 0 {
+			t.Fatalf("WHMCS received %v", calls)
+		}
+		r.now = r.now.Add(ledger.DefaultStaleAfter + time.Second) // its attempt died before opening anything
+		if failed := r.deliver(t, expiring(), verifiedEvent()); len(failed) != 0 {
+			t.Fatalf("failed %v\n%s", failed, r.logs)
+		}
+		if n := len(r.whmcs.Tickets()); n != 0 {
+			t.Fatalf("%d tickets", n)
+		}
+		for _, id := range []string{expiring().ID, verifiedEvent().ID} {
+			if e, _, _ := r.sentT.Entry(ctx, id); e.State != ledger.StateApplied || e.Outcome != "none" {
+				t.Fatalf("%s: ledger %+v", id, e)
+			}
+		}
+	})
+	t.Run("first notices running side by side: one ticket, every notice on it once", func(t *testing.T) {
+		r := rig(t)
+		var notices []kyc.Event
+		for i := range 5 {
+			e := withID(requested(), fmt.Sprintf("ord-60%d:kyc-requested", i))
+			e.OrderID = fmt.Sprintf("ord-60%d", i)
+			notices = append(notices, e)
+		}
+		r.cases.HoldReads(len(notices)) // all read "no case" before any records one
+		pending := notices
+		for round := 0; len(pending) > 0; round++ {
+			if round == 5 {
+				t.Fatalf("%d notices still failing\n%s", len(pending), r.logs)
+			}
+			var (
+				wg    sync.WaitGroup
+				mu    sync.Mutex
+				again []kyc.Event
+			)
+			for _, e := range pending {
+				wg.Go(func() {
+					resp, _ := r.handler.Handle(ctx, events.SQSEvent{Records: []events.SQSMessage{{MessageId: "m-" + e.ID, Body: envelope(t, e)}}})
+					if len(resp.BatchItemFailures) > 0 {
+						mu.Lock()
+						again = append(again, e)
+						mu.Unlock()
+					}
+				})
+			}
+			wg.Wait()
+			pending = again
+		}
+		tks := r.caseTickets()
+		if len(tks) != 1 || len(tks[0].Replies) != len(notices)-1 {
+			t.Fatalf("%d case tickets %+v: want one, with the other %d notices as replies", len(tks), tks, len(notices)-1)
 		}
 	})
 }

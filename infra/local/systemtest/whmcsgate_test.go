@@ -2,6 +2,7 @@ package systemtest
 
 import (
 	"context"
+	"errors"
 	"testing"
 	"time"
 
@@ -32,6 +33,26 @@ func TestDynamoCases(t *testing.T) {
 	customer := emulator.UniqueName(t, "c")
 	if _, ok, err := cases.Case(ctx, customer); err != nil || ok {
 		t.Fatalf("a customer without a case: %v, %v", ok, err)
+	}
+	// The opening of a case is claimed once: over no record, then over
+	// the record as read, never over one that has changed since.
+	opening := notify.Case{CustomerID: customer, OpenedBy: customer + "-o:kyc-requested", OpeningSince: time.Date(2026, 12, 3, 10, 0, 0, 123, time.UTC)}
+	if err := cases.StartCase(ctx, opening, nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := cases.StartCase(ctx, notify.Case{CustomerID: customer, OpenedBy: customer + "-p:kyc-requested"}, nil); !errors.Is(err, notify.ErrCaseChanged) {
+		t.Fatalf("a second opening over no record: %v, want ErrCaseChanged", err)
+	}
+	read, ok, err := cases.Case(ctx, customer)
+	if err != nil || !ok || read != opening || !read.Opening() {
+		t.Fatalf("Case = %+v, %v, %v; want the opening %+v", read, ok, err, opening)
+	}
+	takeover := notify.Case{CustomerID: customer, OpenedBy: customer + "-p:kyc-requested", OpeningSince: opening.OpeningSince.Add(3 * time.Minute)}
+	if err := cases.StartCase(ctx, takeover, &read); err != nil {
+		t.Fatalf("an opening taken over from the record as read: %v", err)
+	}
+	if err := cases.StartCase(ctx, opening, &read); !errors.Is(err, notify.ErrCaseChanged) {
+		t.Fatalf("an opening over a record read before it changed: %v, want ErrCaseChanged", err)
 	}
 	c := notify.Case{CustomerID: customer, TicketID: 31, TID: "KYC-31", OpenedBy: customer + "-o:kyc-requested"}
 	if err := cases.SaveCase(ctx, c); err != nil {
