@@ -46,6 +46,26 @@ func record(t *testing.T, w *kyctest.World, reviewer, sub string, version int, e
 	return res
 }
 
+// verifiedOnC1 approves customer c-1's national ID card, number hkid (by
+// rev-1): the account later submissions of that number are compared with.
+func verifiedOnC1(t *testing.T, w *kyctest.World) {
+	t.Helper()
+	first, v := review(t, w, "c-1", "rev-1")
+	in := kyctest.Approval(v)
+	in.Extracted = &kyc.Extracted{DocumentNumber: hkid}
+	w.Decide("rev-1", first, in)
+}
+
+// hkidOnC2 is c-2's submission claimed by rev-2 with hkid recorded, after
+// c-1's was verified with it: its approval needs a second admin. It returns
+// the submission and its version.
+func hkidOnC2(t *testing.T, w *kyctest.World) (string, int) {
+	t.Helper()
+	verifiedOnC1(t, w)
+	sub, v := review(t, w, "c-2", "rev-2")
+	return sub, record(t, w, "rev-2", sub, v, kyc.Extracted{DocumentNumber: hkid}).Version
+}
+
 // warned reports whether the warnings hold code (on field, if given).
 func warned(ws []kyc.Warning, code string, field ...string) bool {
 	return slices.ContainsFunc(ws, func(w kyc.Warning) bool {
@@ -155,14 +175,11 @@ func reasonStrings(rs []kyc.ReasonCode) []string {
 // then is the customer verified and the order released.
 func TestApprovalOfADocumentVerifiedElsewhereNeedsASecondAdmin(t *testing.T) {
 	w := kyctest.New(t)
-	first, fv := review(t, w, "c-1", "rev-1")
-	in := kyctest.Approval(fv)
-	in.Extracted = &kyc.Extracted{DocumentNumber: hkid}
-	w.Decide("rev-1", first, in)
+	verifiedOnC1(t, w)
 
 	sub, v := review(t, w, "c-2", "rev-2")
 	w.Advance(2 * time.Hour)
-	in = kyctest.Approval(v)
+	in := kyctest.Approval(v)
 	in.Extracted = &kyc.Extracted{DocumentNumber: hkidTyped}
 	res := w.Decide("rev-2", sub, in)
 	if res.Status != kyc.SubPending || res.ApprovalRequest == nil || res.ApprovalRequest.RequestedBy != "rev-2" ||
@@ -238,13 +255,7 @@ func TestApprovalOfADocumentVerifiedElsewhereNeedsASecondAdmin(t *testing.T) {
 // document only rejected elsewhere needs no second admin.
 func TestSecondApprovalDeclined(t *testing.T) {
 	w := kyctest.New(t)
-	first, fv := review(t, w, "c-1", "rev-1")
-	in := kyctest.Approval(fv)
-	in.Extracted = &kyc.Extracted{DocumentNumber: hkid}
-	w.Decide("rev-1", first, in)
-
-	sub, v := review(t, w, "c-2", "rev-2")
-	v = record(t, w, "rev-2", sub, v, kyc.Extracted{DocumentNumber: hkid}).Version
+	sub, v := hkidOnC2(t, w)
 	res := w.Decide("rev-2", sub, kyctest.Approval(v))
 	if res.ApprovalRequest == nil {
 		t.Fatalf("no approval request: %+v", res)
@@ -272,7 +283,7 @@ func TestSecondApprovalDeclined(t *testing.T) {
 
 	// Rejected elsewhere only: a warning, no second admin.
 	third, tv := review(t, w, "c-3", "rev-1")
-	in = kyc.DecisionInput{Identity: kyc.Verdict{Result: "reject", Reasons: []kyc.ReasonCode{"altered"}}, Address: kyc.Verdict{Result: "approve"}, Version: tv}
+	in := kyc.DecisionInput{Identity: kyc.Verdict{Result: "reject", Reasons: []kyc.ReasonCode{"altered"}}, Address: kyc.Verdict{Result: "approve"}, Version: tv}
 	in.Extracted = &kyc.Extracted{DocumentNumber: "Z683365(5)"}
 	w.Decide("rev-1", third, in)
 	fourth, v4 := review(t, w, "c-4", "rev-1")
@@ -291,13 +302,7 @@ func TestSecondApprovalDeclined(t *testing.T) {
 // longer reviews the submission; the reviewer's own renewal keeps it.
 func TestApprovalRequestEndsWithTheClaim(t *testing.T) {
 	w := kyctest.New(t)
-	first, fv := review(t, w, "c-1", "rev-1")
-	in := kyctest.Approval(fv)
-	in.Extracted = &kyc.Extracted{DocumentNumber: hkid}
-	w.Decide("rev-1", first, in)
-
-	sub, v := review(t, w, "c-2", "rev-2")
-	v = record(t, w, "rev-2", sub, v, kyc.Extracted{DocumentNumber: hkid}).Version
+	sub, v := hkidOnC2(t, w)
 	ask := func(reviewer string, version int) int {
 		t.Helper()
 		res := w.Decide(reviewer, sub, kyctest.Approval(version))
