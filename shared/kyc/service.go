@@ -298,6 +298,17 @@ func retry(ctx context.Context, op func() error) error {
 	}
 }
 
+// retryResult is retry for an op with a result: that of its last run.
+func retryResult[T any](ctx context.Context, op func() (T, error)) (T, error) {
+	var res T
+	err := retry(ctx, func() error {
+		var err error
+		res, err = op()
+		return err
+	})
+	return res, err
+}
+
 // retrySubmission runs op with the submission read, then, each time op
 // answers ErrStale, with the submission read again (as retry).
 func (s *Service) retrySubmission(ctx context.Context, read Submission, op func(Submission) error) error {

@@ -39,13 +39,7 @@ type ValidationResult struct {
 // write (the scan's result recorded meanwhile, a submission) is read and
 // judged again, a few times, before the caller is asked to retry.
 func (s *Validator) ValidateUpload(ctx context.Context, key, versionID string) (ValidationResult, error) {
-	var res ValidationResult
-	err := retry(ctx, func() error {
-		var err error
-		res, err = s.validateUpload(ctx, key, versionID)
-		return err
-	})
-	return res, err
+	return retryResult(ctx, func() (ValidationResult, error) { return s.validateUpload(ctx, key, versionID) })
 }
 
 func (s *Validator) validateUpload(ctx context.Context, key, versionID string) (ValidationResult, error) {
@@ -142,13 +136,7 @@ func (s *Validator) validateUpload(ctx context.Context, key, versionID string) (
 // changed between the read and the write (the validator's check of the same
 // upload, racing) is read and judged again.
 func (s *Validator) ApplyScanResult(ctx context.Context, r ScanResult) (ValidationResult, error) {
-	var res ValidationResult
-	err := retry(ctx, func() error {
-		var err error
-		res, err = s.applyScanResult(ctx, r)
-		return err
-	})
-	return res, err
+	return retryResult(ctx, func() (ValidationResult, error) { return s.applyScanResult(ctx, r) })
 }
 
 func (s *Validator) applyScanResult(ctx context.Context, r ScanResult) (ValidationResult, error) {
