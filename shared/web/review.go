@@ -338,10 +338,8 @@ func readDecision(r *http.Request) (decisionForm, kyc.DecisionInput, error) {
 // that is not one) shows the form again with why, as entered. An approval
 // of a document verified on another account waits for a second admin.
 func (p *consolePages) decide(w http.ResponseWriter, r *http.Request, me who) {
-	r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
-	f, in, err := readDecision(r)
-	if err != nil {
-		p.showReview(w, r, me, reviewState{status: http.StatusBadRequest, form: &f, problem: errMalformedForm})
+	f, in, ok := p.postedDecision(w, r, me)
+	if !ok {
 		return
 	}
 	res, err := p.svc.Decide(r.Context(), me.actor(), r.PathValue("id"), in)
@@ -361,10 +359,8 @@ func (p *consolePages) decide(w http.ResponseWriter, r *http.Request, me who) {
 // audited) and shows the page again with the signals of it, the reasons
 // they propose ticked, and everything else entered kept.
 func (p *consolePages) record(w http.ResponseWriter, r *http.Request, me who) {
-	r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
-	f, _, err := readDecision(r)
-	if err != nil {
-		p.showReview(w, r, me, reviewState{status: http.StatusBadRequest, form: &f, problem: errMalformedForm})
+	f, _, ok := p.postedDecision(w, r, me)
+	if !ok {
 		return
 	}
 	if _, err := p.svc.Record(r.Context(), me.actor(), r.PathValue("id"), kyc.RecordInput{Extracted: f.extracted(), Version: f.Version}); err != nil {
@@ -372,6 +368,19 @@ func (p *consolePages) record(w http.ResponseWriter, r *http.Request, me who) {
 		return
 	}
 	p.showReview(w, r, me, reviewState{status: http.StatusOK, form: &f, propose: true, notice: "review.checked"})
+}
+
+// postedDecision reads the decision form of a POST (at most 64 KiB); one that
+// cannot be read is answered with the page and the form as entered (ok
+// false).
+func (p *consolePages) postedDecision(w http.ResponseWriter, r *http.Request, me who) (decisionForm, kyc.DecisionInput, bool) {
+	r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
+	f, in, err := readDecision(r)
+	if err != nil {
+		p.showReview(w, r, me, reviewState{status: http.StatusBadRequest, form: &f, problem: errMalformedForm})
+		return f, in, false
+	}
+	return f, in, true
 }
 
 // refused shows the review page again after the decision form was refused,
@@ -440,19 +449,17 @@ func problemText(lang string, err error, sig *kyc.Signals) (msg, input string) {
 // not a disclosure.
 func (p *consolePages) secondApproval(w http.ResponseWriter, r *http.Request, me who) {
 	r.Body = http.MaxBytesReader(w, r.Body, maxForm)
-	if err := r.ParseForm(); err != nil || len(r.PostForm["approve"]) != 1 || len(r.PostForm["version"]) != 1 {
-		p.showReview(w, r, me, reviewState{status: http.StatusBadRequest, problem: errMalformedForm, onApproval: true})
-		return
-	}
+	perr := r.ParseForm()
 	approve := r.PostForm.Get("approve")
-	version, err := strconv.Atoi(r.PostForm.Get("version"))
-	if (approve != "true" && approve != "false") || err != nil || version < 1 {
+	version, verr := strconv.Atoi(r.PostForm.Get("version"))
+	if perr != nil || len(r.PostForm["approve"]) != 1 || len(r.PostForm["version"]) != 1 ||
+		(approve != "true" && approve != "false") || verr != nil || version < 1 {
 		p.showReview(w, r, me, reviewState{status: http.StatusBadRequest, problem: errMalformedForm, onApproval: true})
 		return
 	}
 	admin := me.actor()
 	admin.Kind = kyc.ActorAdmin // the route is for admins only
-	_, err = p.svc.SecondApproval(r.Context(), admin, r.PathValue("id"), kyc.SecondApprovalInput{Approve: approve == "true", Version: version})
+	_, err := p.svc.SecondApproval(r.Context(), admin, r.PathValue("id"), kyc.SecondApprovalInput{Approve: approve == "true", Version: version})
 	if err != nil {
 		k := kyc.KindOf(err)
 		if k == kyc.KindInternal || k == kyc.KindNotFound {

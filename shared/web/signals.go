@@ -3,6 +3,7 @@ package web
 import (
 	"fmt"
 	"slices"
+	"strings"
 
 	"github.com/kycgate/kycgate/shared/kyc"
 )
@@ -63,7 +64,7 @@ func inputOf(field string) string {
 	if in, ok := fieldInputs[field]; ok {
 		return in
 	}
-	if len(field) > 4 && field[:4] == "mrz." {
+	if strings.HasPrefix(field, "mrz.") {
 		return "mrz"
 	}
 	return ""
@@ -168,16 +169,13 @@ func (v *signalsView) WarningsOn(input string) string {
 	if v == nil {
 		return ""
 	}
-	out := ""
+	var ids []string
 	for _, w := range v.Warnings {
 		if w.Input == input {
-			if out != "" {
-				out += " "
-			}
-			out += w.ID
+			ids = append(ids, w.ID)
 		}
 	}
-	return out
+	return strings.Join(ids, " ")
 }
 
 // Proposes reports whether a signal proposes a reason for a document
