@@ -76,6 +76,20 @@ func (r *ticketRig) ticketCalls() []string {
 	return out
 }
 
+// retriedOnce delivers e, which must fail, then again once the ledger's
+// stale period has passed (an attempt of unknown outcome holds the notice
+// that long), which must succeed.
+func (r *ticketRig) retriedOnce(t *testing.T, e kyc.Event) {
+	t.Helper()
+	if failed := r.deliver(t, e); len(failed) != 1 {
+		t.Fatalf("failed %v: want the first delivery to fail", failed)
+	}
+	r.now = r.now.Add(ledger.DefaultStaleAfter + time.Second)
+	if failed := r.deliver(t, e); len(failed) != 0 {
+		t.Fatalf("failed %v on the retry\n%s", failed, r.logs)
+	}
+}
+
 func withID(e kyc.Event, id string) kyc.Event {
 	e.ID = id
 	return e
@@ -172,13 +186,7 @@ func TestCaseTicketRecovery(t *testing.T) {
 			t.Fatalf("ledger %+v: an OpenTicket of unknown outcome must make the retry resume", e)
 		}
 		// A redelivery at once waits for the stale period (WHMCS may still be at work).
-		if failed := r.deliver(t, requested()); len(failed) != 1 {
-			t.Fatalf("failed %v", failed)
-		}
-		r.now = r.now.Add(ledger.DefaultStaleAfter + time.Second)
-		if failed := r.deliver(t, requested()); len(failed) != 0 {
-			t.Fatalf("failed %v\n%s", failed, r.logs)
-		}
+		r.retriedOnce(t, requested())
 		tks := r.caseTickets()
 		if len(tks) != 1 || len(tks[0].Replies) != 0 {
 			t.Fatalf("tickets %+v: want the one ticket, its notice once", tks)
@@ -196,13 +204,7 @@ func TestCaseTicketRecovery(t *testing.T) {
 			t.Fatal(failed)
 		}
 		r.whmcs.Inject(whmcs.ActionAddTicketReply, whmcstest.Fault{Status: 504, Apply: true})
-		if failed := r.deliver(t, rejected()); len(failed) != 1 {
-			t.Fatalf("failed %v", failed)
-		}
-		r.now = r.now.Add(ledger.DefaultStaleAfter + time.Second)
-		if failed := r.deliver(t, rejected()); len(failed) != 0 {
-			t.Fatalf("failed %v\n%s", failed, r.logs)
-		}
+		r.retriedOnce(t, rejected())
 		if tks := r.caseTickets(); len(tks) != 1 || len(tks[0].Replies) != 1 {
 			t.Fatalf("tickets %+v: want the rejection once", tks)
 		}
@@ -238,13 +240,7 @@ func TestCaseTicketRecovery(t *testing.T) {
 		}
 		_ = r.cases.ForgetCase(ctx, "1001") // the rejection takes the ticket over by its tag
 		r.whmcs.Inject(whmcs.ActionAddTicketReply, whmcstest.Fault{Status: 504})
-		if failed := r.deliver(t, rejected()); len(failed) != 1 {
-			t.Fatalf("failed %v", failed)
-		}
-		r.now = r.now.Add(ledger.DefaultStaleAfter + time.Second)
-		if failed := r.deliver(t, rejected()); len(failed) != 0 {
-			t.Fatalf("failed %v\n%s", failed, r.logs)
-		}
+		r.retriedOnce(t, rejected())
 		tks := r.caseTickets()
 		if len(tks) != 1 || len(tks[0].Replies) != 1 || !strings.Contains(tks[0].Replies[0].Message, "文件模糊或無法辨認") {
 			t.Fatalf("tickets %+v: the rejection must reach the ticket once", tks)
@@ -256,13 +252,7 @@ func TestCaseTicketRecovery(t *testing.T) {
 			t.Fatal(failed)
 		}
 		r.whmcs.Inject(whmcs.ActionAddTicketReply, whmcstest.Fault{Status: 504, Apply: true})
-		if failed := r.deliver(t, verifiedEvent()); len(failed) != 1 {
-			t.Fatalf("failed %v", failed)
-		}
-		r.now = r.now.Add(ledger.DefaultStaleAfter + time.Second)
-		if failed := r.deliver(t, verifiedEvent()); len(failed) != 0 {
-			t.Fatalf("failed %v\n%s", failed, r.logs)
-		}
+		r.retriedOnce(t, verifiedEvent())
 		if tk := r.caseTickets()[0]; len(tk.Replies) != 1 || tk.Status != whmcs.TicketStatusClosed {
 			t.Fatalf("ticket %+v", tk)
 		}
@@ -273,13 +263,7 @@ func TestCaseTicketRecovery(t *testing.T) {
 	t.Run("the ticket opened but not recorded: found on the retry", func(t *testing.T) {
 		r := newTicketRig(t)
 		r.cases.FailNext("SaveCase", errors.New("table throttled"))
-		if failed := r.deliver(t, requested()); len(failed) != 1 {
-			t.Fatalf("failed %v", failed)
-		}
-		r.now = r.now.Add(ledger.DefaultStaleAfter + time.Second)
-		if failed := r.deliver(t, requested()); len(failed) != 0 {
-			t.Fatalf("failed %v\n%s", failed, r.logs)
-		}
+		r.retriedOnce(t, requested())
 		if tks := r.caseTickets(); len(tks) != 1 || len(tks[0].Replies) != 0 {
 			t.Fatalf("tickets %+v", tks)
 		}
