@@ -66,6 +66,16 @@ func claimed(t *testing.T, s *site, reviewer, lang, sub string) *browser {
 	return b
 }
 
+// reviewing places order 5001 of customer 1001, submits its documents and
+// has staff-7 claim and open them (claimed); it returns the submission and
+// staff-7's browser.
+func reviewing(t *testing.T, s *site, lang string) (string, *browser) {
+	t.Helper()
+	s.w.PlaceOrder("1001", "5001")
+	sub := s.w.Submit("1001")
+	return sub, claimed(t, s, "staff-7", lang, sub)
+}
+
 // decisionForm is the review page's form as a reviewer fills it in.
 func decisionForm(s *site, sub string, fields map[string]string) url.Values {
 	f := url.Values{"version": {itoa(s.w.Submission(sub).Version)}, "seenClaimedBy": {s.w.Submission(sub).ClaimedBy},
@@ -118,9 +128,7 @@ func TestReviewPageShowsTheSignals(t *testing.T) {
 			verifiedWith(t, s, "c-1", passportNumber)
 			s.w.Advance(time.Hour)
 			rejectedWith(t, s, "c-3", "l898902c3") // another spelling of the same number
-			s.w.PlaceOrder("1001", "5001")
-			sub := s.w.Submit("1001")
-			rev := claimed(t, s, "staff-7", lang, sub)
+			sub, rev := reviewing(t, s, lang)
 
 			// Nothing recorded yet: the page says so, and that the number is missing.
 			fresh := rev.get("/console/submissions/" + sub)
@@ -221,9 +229,7 @@ func TestCheckRefusesBadInput(t *testing.T) {
 	for _, lang := range []string{"en", "zh-Hant"} {
 		t.Run(lang, func(t *testing.T) {
 			s := newSite(t)
-			s.w.PlaceOrder("1001", "5001")
-			sub := s.w.Submit("1001")
-			rev := claimed(t, s, "staff-7", lang, sub)
+			sub, rev := reviewing(t, s, lang)
 			path := "/console/submissions/" + sub + "/record"
 			v := s.w.Submission(sub).Version
 			for _, tt := range []struct {
@@ -293,9 +299,7 @@ func TestExpiredDocumentCannotBeApprovedInTheConsole(t *testing.T) {
 	for _, lang := range []string{"en", "zh-Hant"} {
 		t.Run(lang, func(t *testing.T) {
 			s := newSite(t)
-			s.w.PlaceOrder("1001", "5001")
-			sub := s.w.Submit("1001")
-			rev := claimed(t, s, "staff-7", lang, sub)
+			sub, rev := reviewing(t, s, lang)
 			s.w.Advance(10 * time.Hour) // 20:00 UTC on 2 March: 3 March in Hong Kong
 			before := state(t, s, "1001", sub)
 			fields := map[string]string{"identity": "approve", "address": "approve", "docNumber": passportNumber,
@@ -358,9 +362,7 @@ func TestFourEyesInTheConsole(t *testing.T) {
 		t.Run(lang, func(t *testing.T) {
 			s := newSite(t)
 			verifiedWith(t, s, "c-1", passportNumber)
-			s.w.PlaceOrder("1001", "5001")
-			sub := s.w.Submit("1001")
-			rev := claimed(t, s, "staff-7", lang, sub)
+			sub, rev := reviewing(t, s, lang)
 			p := rev.post("/console/submissions/"+sub+"/decision", decisionForm(s, sub, map[string]string{
 				"identity": "approve", "address": "approve", "docNumber": "l898902c3", "docExpiry": "2031-01-01"}))
 			if p.status != http.StatusSeeOther || !strings.HasSuffix(p.header.Get("Location"), "?done=waiting") {
