@@ -17,6 +17,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -250,6 +251,16 @@ func eval[T any](p *person, script string) T {
 }
 
 // text is the page's visible text (for failure messages and checks).
+// queuedOf is the submission id of a customer's row in the queue the
+// person's console shows ("" if none).
+func (p *person) queuedOf(customer string) string {
+	return eval[string](p, `(function (customer) {
+		var rows = document.querySelectorAll("tr[data-submission]");
+		for (var i = 0; i < rows.length; i++) if (rows[i].innerText.indexOf(customer) >= 0) return rows[i].getAttribute("data-submission");
+		return "";
+	})(`+strconv.Quote(customer)+`)`)
+}
+
 func (p *person) text() string {
 	ctx, cancel := context.WithTimeout(p.ctx, 10*time.Second)
 	defer cancel()

@@ -91,11 +91,7 @@ func TestPagesInABrowser(t *testing.T) {
 	r.waitFor("the queue", `location.pathname === "/console" && !!document.getElementById("queue")`)
 	r.sees("Submissions waiting for review", "2001", "staff-7")
 	r.shoot(g, "console-queue", "/console", "")
-	sub := eval[string](r, `(function () {
-		var rows = document.querySelectorAll("tr[data-submission]");
-		for (var i = 0; i < rows.length; i++) if (rows[i].innerText.indexOf("2001") >= 0) return rows[i].getAttribute("data-submission");
-		return "";
-	})()`)
+	sub := r.queuedOf("2001")
 	if sub == "" {
 		t.Fatalf("the queue does not list customer 2001's submission:\n%s", r.text())
 	}
@@ -170,11 +166,7 @@ func TestPagesInABrowser(t *testing.T) {
 	c2.do("submit", chromedp.Click("#submit"))
 	c2.waitFor("in review", `location.search.indexOf("submitted=1") >= 0`)
 	r.do("back to the queue", chromedp.Navigate(g.url+"/console?show=unclaimed"))
-	sub2 := eval[string](r, `(function () {
-		var rows = document.querySelectorAll("tr[data-submission]");
-		for (var i = 0; i < rows.length; i++) if (rows[i].innerText.indexOf("2002") >= 0) return rows[i].getAttribute("data-submission");
-		return "";
-	})()`)
+	sub2 := r.queuedOf("2002")
 	if sub2 == "" {
 		t.Fatalf("the unclaimed queue does not list customer 2002:\n%s", r.text())
 	}
@@ -214,11 +206,7 @@ func TestPagesInABrowser(t *testing.T) {
 	// gate says it was verified on 2001's account, and the approval waits
 	// for a second admin.
 	r.do("back to the queue", chromedp.Navigate(g.url+"/console?show=unclaimed"))
-	sub3 := eval[string](r, `(function () {
-		var rows = document.querySelectorAll("tr[data-submission]");
-		for (var i = 0; i < rows.length; i++) if (rows[i].innerText.indexOf("2002") >= 0) return rows[i].getAttribute("data-submission");
-		return "";
-	})()`)
+	sub3 := r.queuedOf("2002")
 	if sub3 == "" || sub3 == sub2 {
 		t.Fatalf("the unclaimed queue does not list customer 2002's new submission:\n%s", r.text())
 	}
