@@ -230,8 +230,15 @@ func TestCustomerOrderAndAdminPages(t *testing.T) {
 	s.w.Advance(5 * time.Hour) // verified 5 hours after ordering: a day's extension
 	s.w.Verify("1001")
 	rev := s.staff("staff-7", contract.GroupReviewers)
-	rev.get("/console/customers/1001").has(t, "Verified", "Audit trail", "The audit chain is intact", "submission.decided", "5001")
-	rev.get("/console/orders/5001").has(t, "provisioned_extended", "Billing commands sent", "ServiceProvisionRequested", "History")
+	rev.get("/console/customers/1001").has(t, "Verified", "Audit trail", "The audit chain is intact", "5001",
+		"Submission decided <code class=\"small muted\">submission.decided", "billing ")
+	rev.get("/console/orders/5001").has(t, "provisioned_extended", "Billing commands sent", "ServiceProvisionRequested", "History",
+		"Verification approved for the order <code class=\"small muted\">hold.approved awaiting_kyc → provisioned_extended")
+	// The trail in the reviewer's language: who and what in words, the code beside.
+	rev.lang = "zh-Hant"
+	rev.get("/console/customers/1001").has(t, "已作出審核決定 <code class=\"small muted\">submission.decided", "帳單系統 ", "審核員 ")
+	rev.get("/console/orders/5001").has(t, "訂單的驗證已批准 <code class=\"small muted\">hold.approved")
+	rev.lang = ""
 	if p := rev.get("/console/disclosures"); p.status != http.StatusForbidden {
 		t.Fatalf("reviewer on disclosures: %d", p.status)
 	}

@@ -44,6 +44,82 @@ func TestEveryHoldStateHasItsWords(t *testing.T) {
 	}
 }
 
+// Every action the audit trail records has its words in both languages, and
+// so does every kind of actor: the actions are read from the source of
+// package kyc (the string given as an AuditEntry's Action, or as the action
+// of a hold's change, and "staff." with each StaffActionKind), so an action
+// added there without words here fails this test.
+func TestEveryAuditActionHasItsWords(t *testing.T) {
+	actions := auditActions(t)
+	for _, k := range consts(t, filepath.Join("..", "kyc", "billing.go"), func(_, typ string) bool { return typ == "StaffActionKind" }) {
+		actions = append(actions, "staff."+k)
+	}
+	if len(actions) < 30 {
+		t.Fatalf("read %d actions: the source moved?", len(actions))
+	}
+	for _, a := range actions {
+		if l, ok := messages["action."+a]; !ok || l[0] == "" || l[1] == "" {
+			t.Errorf("no words in both languages for the audited action %s", a)
+		}
+	}
+	kinds := consts(t, filepath.Join("..", "kyc", "audit.go"), func(_, typ string) bool { return typ == "ActorKind" })
+	if len(kinds) < 5 {
+		t.Fatalf("read %d actor kinds: the source moved?", len(kinds))
+	}
+	for _, k := range kinds {
+		if l, ok := messages["actor."+k]; !ok || l[0] == "" || l[1] == "" {
+			t.Errorf("no words in both languages for the actor kind %s", k)
+		}
+	}
+}
+
+// auditActions reads the audited actions from package kyc's source: string
+// literals given as the Action of an AuditEntry, or as the last argument of
+// a call of apply (a hold's change).
+func auditActions(t *testing.T) []string {
+	t.Helper()
+	files, err := filepath.Glob(filepath.Join("..", "kyc", "*.go"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	add := func(e ast.Expr) {
+		if lit, ok := e.(*ast.BasicLit); ok && lit.Kind == token.STRING {
+			v, _ := strconv.Unquote(lit.Value)
+			out = append(out, v)
+		}
+	}
+	for _, file := range files {
+		if strings.HasSuffix(file, "_test.go") {
+			continue
+		}
+		f, err := parser.ParseFile(token.NewFileSet(), file, nil, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ast.Inspect(f, func(n ast.Node) bool {
+			switch n := n.(type) {
+			case *ast.CompositeLit:
+				if id, ok := n.Type.(*ast.Ident); ok && id.Name == "AuditEntry" {
+					for _, el := range n.Elts {
+						if kv, ok := el.(*ast.KeyValueExpr); ok {
+							if key, ok := kv.Key.(*ast.Ident); ok && key.Name == "Action" {
+								add(kv.Value)
+							}
+						}
+					}
+				}
+			case *ast.CallExpr:
+				if sel, ok := n.Fun.(*ast.SelectorExpr); ok && sel.Sel.Name == "apply" && len(n.Args) == 3 {
+					add(n.Args[2])
+				}
+			}
+			return true
+		})
+	}
+	return out
+}
+
 // consts returns the values of the string constants declared in a Go
 // source file that keep accepts (by name and declared type).
 func consts(t *testing.T, file string, keep func(name, typ string) bool) []string {

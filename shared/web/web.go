@@ -219,6 +219,24 @@ func (v view) Tf(key string, args ...any) string { return fmt.Sprintf(text(v.Lan
 // L returns a label in the page's language.
 func (v view) L(l kyc.Label) string { return pick(v.Lang, l) }
 
+// Action is an audited action in words ("" for an action the catalogue has
+// no words for, which a test forbids: the page then shows the code alone).
+func (v view) Action(code string) string {
+	if _, ok := messages["action."+code]; !ok {
+		return ""
+	}
+	return text(v.Lang, "action."+code)
+}
+
+// Actor is who did an audited action, in words (the kind, then the id).
+func (v view) Actor(a kyc.Actor) string {
+	kind := string(a.Kind)
+	if _, ok := messages["actor."+kind]; ok {
+		kind = text(v.Lang, "actor."+kind)
+	}
+	return kind + " " + a.ID
+}
+
 // SwitchURL is this page in the other language.
 func (v view) SwitchURL() string {
 	q := url.Values{"lang": {text(v.Lang, "lang.switch.to")}}
