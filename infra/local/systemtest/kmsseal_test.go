@@ -361,12 +361,14 @@ func TestStoredKeyIsWrapped(t *testing.T) {
 	}
 }
 
-// gateStore holds the first n DataKey calls until all n have arrived, so n
-// first Seals all find no key and race to create one.
+// gateStore holds the first n DataKey calls, once they have read, until
+// all n have: n first Seals all find no key and race to create one (a
+// call held before its read could find the key another had written).
 type gateStore struct {
 	kmsseal.KeyStore
 	mu      sync.Mutex
-	waiting int
+	waiting int // first calls arrived
+	read    int // first calls that have read
 	n       int
 	open    chan struct{}
 	stale   int
@@ -377,15 +379,18 @@ func (g *gateStore) DataKey(ctx context.Context, id string) ([]byte, error) {
 	first := g.waiting < g.n
 	if first {
 		g.waiting++
-		if g.waiting == g.n {
-			close(g.open)
-		}
 	}
 	g.mu.Unlock()
+	wrapped, err := g.KeyStore.DataKey(ctx, id)
 	if first {
+		g.mu.Lock()
+		if g.read++; g.read == g.n {
+			close(g.open)
+		}
+		g.mu.Unlock()
 		<-g.open
 	}
-	return g.KeyStore.DataKey(ctx, id)
+	return wrapped, err
 }
 
 func (g *gateStore) PutDataKey(ctx context.Context, id string, wrapped []byte) error {
