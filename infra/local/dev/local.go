@@ -67,6 +67,9 @@ func motoEmails(ctx context.Context, endpoint string) ([]Email, error) {
 			} `json:"Message"`
 		} `json:"ses"`
 	}
+	if err := holdKeyRestores(ctx, endpoint); err != nil {
+		return nil, err
+	}
 	if err := getJSON(ctx, endpoint+"/moto-api/data.json", &data); err != nil {
 		return nil, err
 	}
@@ -82,6 +85,31 @@ func motoEmails(ctx context.Context, endpoint string) ([]Email, error) {
 		out = append(out, Email{ID: m.ID, From: m.Source, To: to, Subject: m.Subject, Body: m.Body})
 	}
 	return out, nil
+}
+
+// holdKeyRestores keeps moto's S3 objects from moving through their restore
+// states. The state dump reads every object's restore status, and each read
+// moves an object on to "restored" (moto 5.2's default transition), which
+// looks up its bucket: one object of a bucket deleted since (a stack the
+// tests destroyed) fails the whole dump. Nothing here restores objects, so
+// the transition is held (moto's state manager, manual progression).
+func holdKeyRestores(ctx context.Context, endpoint string) error {
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	body := `{"model_name": "s3::keyrestore", "transition": {"progression": "manual", "times": 1000000000}}`
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, endpoint+"/moto-api/state-manager/set-transition", strings.NewReader(body))
+	if err != nil {
+		return err
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return err
+	}
+	defer res.Body.Close()
+	if res.StatusCode != http.StatusCreated {
+		return fmt.Errorf("POST %s: %s", req.URL, res.Status)
+	}
+	return nil
 }
 
 func localstackEmails(ctx context.Context, endpoint string) ([]Email, error) {
